@@ -1,0 +1,117 @@
+/**
+ * The Host seam: everything the wizard learns from or does to a machine goes
+ * through this interface. `LocalHost` acts on the machine the wizard runs on;
+ * `SimulatedHost` plays a scenario file. The UI never sees a Host.
+ */
+
+/** A command as an argument vector: never passed through a shell. */
+export type CommandSpec = {
+	/** Program and arguments, e.g. ['apt', 'dist-upgrade']. */
+	argv: string[];
+	/**
+	 * Environment changes for this command only: a string sets a variable,
+	 * `null` removes it (e.g. LANG/LC_* for pg_upgradecluster).
+	 */
+	env?: Record<string, string | null>;
+	/** Working directory; the host's default when absent. */
+	cwd?: string;
+};
+
+/** One line (or partial line at the end) of a command's output. */
+export type OutputChunk = {stream: 'stdout' | 'stderr'; text: string};
+
+export type RunOptions = {
+	/** Called with output as it arrives, for live display. */
+	onOutput?: (chunk: OutputChunk) => void;
+	/**
+	 * How much of stdout/stderr to keep in the result: 'all' for probes whose
+	 * output is parsed, 'tail' (last 64 KiB) for bulk commands like apt.
+	 */
+	capture?: 'all' | 'tail';
+	/** Text written to the command's standard input, then closed. */
+	input?: string;
+};
+
+export type CommandResult = {
+	/** Exit status; 127 when the program does not exist or is not simulated. */
+	exitCode: number;
+	stdout: string;
+	stderr: string;
+	/** ISO times, for the transcript. */
+	startedAt: string;
+	endedAt: string;
+};
+
+export type FileInfo = {
+	size: number;
+	/** Modification time, milliseconds since the epoch. */
+	mtimeMs: number;
+	isFile: boolean;
+	isDirectory: boolean;
+};
+
+/** Figures of the file system holding a path, from statfs. */
+export type DiskSpace = {
+	/** Bytes of the whole file system. */
+	totalBytes: number;
+	/** Bytes an unprivileged user may still write (f_bavail * f_bsize). */
+	availableBytes: number;
+	/** Bytes free including those reserved for root (f_bfree * f_bsize). */
+	freeBytes: number;
+};
+
+export type Identity = {uid: number; user: string; hostname: string};
+
+export interface Host {
+	/** 'local' acts on this machine; 'simulated' plays a scenario. */
+	readonly kind: 'local' | 'simulated';
+	/** One line for the header, e.g. "pmg1.example.lan (simulated)". */
+	readonly label: string;
+
+	/** Run a command with captured, streamed output. Never throws for a non-zero exit. */
+	run(command: CommandSpec, options?: RunOptions): Promise<CommandResult>;
+	/**
+	 * Run a command that talks to the operator on the terminal (apt's and
+	 * dpkg's questions). The caller has released the terminal first.
+	 */
+	runInteractive(command: CommandSpec, options?: RunOptions): Promise<CommandResult>;
+
+	/** File contents as text, or null when the file does not exist. */
+	readFile(path: string): Promise<string | null>;
+	/** Write atomically: temp file, fsync, rename, directory fsync. */
+	writeFile(path: string, content: string, mode?: number): Promise<void>;
+	/** Remove a file; no error when it is already gone. */
+	removeFile(path: string): Promise<void>;
+	/** Entry names in a directory (not paths), sorted; [] when it does not exist. */
+	listDir(path: string): Promise<string[]>;
+	/** Stat a path, or null when it does not exist. */
+	stat(path: string): Promise<FileInfo | null>;
+	/** Disk figures of the file system that holds `path`. */
+	diskSpace(path: string): Promise<DiskSpace>;
+
+	/** The environment commands run with (before a CommandSpec's changes). */
+	env(): Record<string, string>;
+	identity(): Promise<Identity>;
+	/** The kernel's boot id; changes on every boot. */
+	bootId(): Promise<string>;
+	/** Milliseconds since the epoch (a simulated host may run its own clock). */
+	now(): number;
+}
+
+/** Quote one argument for display, the way a POSIX shell would read it back. */
+export function shellQuote(argument: string): string {
+	if (argument !== '' && /^[\w@%+=:,./-]+$/.test(argument)) return argument;
+	return `'${argument.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The exact command line shown to the operator before a command runs. */
+export function displayCommand(command: CommandSpec): string {
+	const env = Object.entries(command.env ?? {});
+	const unset = env.filter(([, v]) => v === null).map(([k]) => k);
+	const set = env.filter(([, v]) => v !== null).map(([k, v]) => `${k}=${shellQuote(v as string)}`);
+	const prefix: string[] = [];
+	if (unset.length > 0) prefix.push('env', ...unset.map(name => `-u ${name}`));
+	else if (set.length > 0) prefix.push('env');
+	prefix.push(...set);
+	return [...prefix, ...command.argv.map(shellQuote)].join(' ');
+}
