@@ -1,0 +1,610 @@
+/**
+ * A host that plays a scenario file (source/host/scenario.ts): commands are
+ * answered by the scenario's entries or by a few built-ins (systemctl,
+ * reboot, cat, ls), files and services live in memory, and every change is
+ * saved to a state file so that the wizard, stopped and started again (also
+ * after the simulated reboot), finds the same host. Nothing here touches
+ * the real machine except that state file.
+ */
+import {randomUUID} from 'node:crypto';
+import {promises as fs} from 'node:fs';
+import path from 'node:path';
+import {TAIL_BYTES, writeFileAtomic} from './local-host.ts';
+import {expandGroups, expandText, loadScenario, type CommandEntry, type Condition, type Effect, type Scenario, type ServiceSpec} from './scenario.ts';
+import {displayCommand, type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type OutputChunk, type RunOptions} from './types.ts';
+
+/** Environment variable that overrides the speed option: 0 = no delays, 1 = real durations. */
+export const SPEED_VARIABLE = 'UPGRADE_WIZARD_SIM_SPEED';
+/** Simulated seconds a reboot takes. */
+export const REBOOT_SECONDS = 60;
+const DAY_MS = 24 * 3600 * 1000;
+const STATE_FORMAT = 'mail-upgrade-wizard simulated host';
+const STATE_VERSION = 1;
+
+export type SimulatedHostOptions = {
+	/** JSON file the host's changes are saved to and loaded from; none: in memory only. */
+	stateFile?: string;
+	/** 0 = no delays, 1 = real durations (default); UPGRADE_WIZARD_SIM_SPEED overrides it. */
+	speed?: number;
+	/** Where UPGRADE_WIZARD_SIM_SPEED is read from (default process.env). */
+	processEnv?: NodeJS.ProcessEnv;
+};
+
+type FileState = {content: string; mtimeMs: number; mode: number; size?: number};
+
+/** What the state file holds: the host's changes over the scenario. */
+type SavedHost = {
+	format: typeof STATE_FORMAT;
+	version: typeof STATE_VERSION;
+	scenario: string;
+	title: string;
+	/** Simulated time of the first open: files without an mtime are a day older. */
+	startedMs: number;
+	clockMs: number;
+	bootId: string;
+	boots: number;
+	/** Files written (with content) or removed (null) since the scenario began. */
+	files: Record<string, FileState | null>;
+	services: Record<string, ServiceSpec>;
+	/** Free bytes per mount that changed. */
+	free: Record<string, number>;
+};
+
+type Answer = {stdout: string; stderr: string; exit: number; duration: number; effects: Effect[]; match: RegExpExecArray | null};
+
+const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
+
+/** Text split into the lines a process would stream: a final newline ends the last line. */
+function outputLines(text: string): string[] {
+	if (text === '') return [];
+	const lines = text.split('\n');
+	if (lines[lines.length - 1] === '') lines.pop();
+	return lines;
+}
+
+/** The last `limit` bytes of a text, not starting inside a UTF-8 character. */
+function tail(text: string, limit = TAIL_BYTES): string {
+	const bytes = Buffer.from(text, 'utf8');
+	if (bytes.length <= limit) return text;
+	let start = bytes.length - limit;
+	while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+	return bytes.subarray(start).toString('utf8');
+}
+
+const normalize = (file: string): string => {
+	if (!file.startsWith('/')) throw new Error(`simulated host: "${file}" is not an absolute path`);
+	return path.posix.normalize(file).replace(/(.)\/$/, '$1');
+};
+
+const ancestors = (file: string): string[] => {
+	const list: string[] = [];
+	for (let dir = path.posix.dirname(file); ; dir = path.posix.dirname(dir)) {
+		list.push(dir);
+		if (dir === '/') return list;
+	}
+};
+
+function readSpeed(option: number | undefined, env: NodeJS.ProcessEnv): number {
+	const raw = env[SPEED_VARIABLE];
+	if (raw !== undefined && raw.trim() !== '') {
+		const value = Number(raw);
+		if (!Number.isFinite(value) || value < 0) throw new Error(`${SPEED_VARIABLE}="${raw}": expected a number >= 0 (0 = no delays, 1 = real durations)`);
+		return value;
+	}
+	if (option !== undefined && (!Number.isFinite(option) || option < 0)) throw new Error(`speed ${option}: expected a number >= 0`);
+	return option ?? 1;
+}
+
+export class SimulatedHost implements Host {
+	readonly kind = 'simulated' as const;
+	readonly label: string;
+	/** Seconds of real time per simulated second of command output. */
+	readonly speed: number;
+	private saving: Promise<void> = Promise.resolve();
+
+	private constructor(
+		readonly scenario: Scenario,
+		private readonly state: SavedHost,
+		private readonly stateFile: string | null,
+		speed: number,
+	) {
+		this.label = `${scenario.host.hostname} (simulated)`;
+		this.speed = speed;
+	}
+
+	/** Load the scenario and, when there is one, the saved state of an earlier run. */
+	static async open(scenarioPath: string, options: SimulatedHostOptions = {}): Promise<SimulatedHost> {
+		const speed = readSpeed(options.speed, options.processEnv ?? process.env);
+		const scenario = await loadScenario(scenarioPath);
+		const stateFile = options.stateFile ? path.resolve(options.stateFile) : null;
+		let state: SavedHost | null = null;
+		if (stateFile) {
+			let text: string | null = null;
+			try {
+				text = await fs.readFile(stateFile, 'utf8');
+			} catch (error) {
+				if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+			}
+			if (text !== null) state = parseState(text, stateFile);
+		}
+		const fresh = state === null;
+		if (!state) {
+			const now = Date.now();
+			state = {
+				format: STATE_FORMAT,
+				version: STATE_VERSION,
+				scenario: path.resolve(scenarioPath),
+				title: scenario.title,
+				startedMs: now,
+				clockMs: now,
+				bootId: randomUUID(),
+				boots: 0,
+				files: {},
+				services: {},
+				free: {},
+			};
+		}
+		const host = new SimulatedHost(scenario, state, stateFile, speed);
+		if (stateFile && fresh) {
+			await fs.mkdir(path.dirname(stateFile), {recursive: true});
+			await host.persist();
+		}
+		return host;
+	}
+
+	// -- commands -------------------------------------------------------------
+
+	async run(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
+		const line = displayCommand(command);
+		const startedMs = this.state.clockMs;
+		const answer = this.answer(command, line);
+		const stdoutLines = outputLines(answer.stdout).map(text => ({stream: 'stdout' as const, text}));
+		const stderrLines = outputLines(answer.stderr).map(text => ({stream: 'stderr' as const, text}));
+		const chunks: OutputChunk[] = [...stdoutLines, ...stderrLines];
+		const totalMs = answer.duration * 1000 * this.speed;
+		if (chunks.length === 0 && totalMs > 0) await sleep(totalMs);
+		for (const chunk of chunks) {
+			if (totalMs > 0) await sleep(totalMs / chunks.length);
+			options.onOutput?.(chunk);
+		}
+		this.state.clockMs += Math.round(answer.duration * 1000);
+		for (const effect of answer.effects) this.apply(effect, answer.match);
+		await this.persist();
+		const keep = options.capture === 'tail' ? tail : (text: string) => text;
+		return {
+			exitCode: answer.exit,
+			stdout: keep(answer.stdout),
+			stderr: keep(answer.stderr),
+			startedAt: new Date(startedMs).toISOString(),
+			endedAt: new Date(this.state.clockMs).toISOString(),
+		};
+	}
+
+	/** The simulated host has no terminal to hand over: the same as run. */
+	async runInteractive(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
+		return this.run(command, options);
+	}
+
+	/** Which scenario entry answers a command line, or null; for tools and tests. */
+	matchingEntry(line: string): CommandEntry | null {
+		return this.findEntry(line)?.entry ?? null;
+	}
+
+	private findEntry(line: string): {entry: CommandEntry; match: RegExpExecArray} | null {
+		for (const entry of this.scenario.commands) {
+			const match = entry.match.exec(line);
+			if (match && entry.when.every(condition => this.holds(condition, match))) return {entry, match};
+		}
+		return null;
+	}
+
+	private answer(command: CommandSpec, line: string): Answer {
+		const found = this.findEntry(line);
+		if (found) {
+			const {entry, match} = found;
+			return {stdout: expandText(entry.stdout, match), stderr: expandText(entry.stderr, match), exit: entry.exit, duration: entry.duration, effects: entry.effects, match};
+		}
+		const builtIn = this.builtIn(command);
+		if (builtIn) return {...builtIn, duration: 0, effects: [], match: null};
+		const program = command.argv[0] ?? '';
+		return {
+			stdout: '',
+			stderr: `${program}: not simulated in scenario ${this.scenario.title} (no commands[] entry matches "${line}")\n`,
+			exit: 127,
+			duration: 0,
+			effects: [],
+			match: null,
+		};
+	}
+
+	private holds(condition: Condition, match: RegExpExecArray): boolean {
+		const file = this.file(normalize(expandGroups(condition.path, match)));
+		switch (condition.kind) {
+			case 'file_exists':
+				return file !== null;
+			case 'file_missing':
+				return file === null;
+			case 'file_contains':
+				return file !== null && file.content.includes(condition.text);
+			case 'not_file_contains':
+				return file === null || !file.content.includes(condition.text);
+		}
+	}
+
+	private apply(effect: Effect, match: RegExpExecArray | null): void {
+		const expand = (p: string) => normalize(match ? expandGroups(p, match) : p);
+		switch (effect.kind) {
+			case 'write': {
+				const file = expand(effect.path);
+				this.state.files[file] = {
+					content: expandText(effect.content, match),
+					mtimeMs: this.state.clockMs,
+					mode: effect.mode ?? this.file(file)?.mode ?? 0o644,
+					...(effect.size !== null ? {size: effect.size} : {}),
+				};
+				break;
+			}
+			case 'remove':
+				this.state.files[expand(effect.path)] = null;
+				break;
+			case 'move': {
+				const from = expand(effect.from);
+				const file = this.file(from);
+				if (file) {
+					this.state.files[expand(effect.to)] = {...file};
+					this.state.files[from] = null;
+				}
+				break;
+			}
+			case 'free': {
+				const fsys = this.scenario.filesystems.find(f => f.mount === effect.mount)!;
+				const current = this.state.free[fsys.mount] ?? fsys.freeBytes;
+				const next = effect.relative ? current + effect.bytes : effect.bytes;
+				this.state.free[fsys.mount] = Math.max(0, Math.min(fsys.sizeBytes, next));
+				break;
+			}
+			case 'service': {
+				const unit = this.service(effect.unit) ?? {active: false, enabled: false, masked: false};
+				this.state.services[effect.unit] = {
+					active: effect.active ?? unit.active,
+					enabled: effect.enabled ?? unit.enabled,
+					masked: effect.masked ?? unit.masked,
+				};
+				break;
+			}
+			case 'reboot':
+				this.reboot();
+				break;
+		}
+	}
+
+	/** A new boot: new boot id, the clock moves on, units start as their enablement says. */
+	private reboot(): void {
+		this.state.bootId = randomUUID();
+		this.state.boots += 1;
+		this.state.clockMs += REBOOT_SECONDS * 1000;
+		for (const unit of this.units()) {
+			const s = this.service(unit)!;
+			this.state.services[unit] = {...s, active: s.enabled && !s.masked};
+		}
+	}
+
+	// -- built-ins ------------------------------------------------------------
+
+	private builtIn(command: CommandSpec): {stdout: string; stderr: string; exit: number} | null {
+		const [program, ...args] = command.argv;
+		switch (program) {
+			case 'systemctl':
+				return this.systemctl(args);
+			case 'reboot':
+				if (args.length > 0) return null;
+				this.reboot();
+				return {stdout: '', stderr: '', exit: 0};
+			case 'cat':
+				return this.cat(args);
+			case 'ls':
+				return this.ls(args);
+			default:
+				return null;
+		}
+	}
+
+	private cat(args: string[]): {stdout: string; stderr: string; exit: number} | null {
+		if (args.length === 0 || args.some(a => a.startsWith('-'))) return null;
+		let stdout = '';
+		let stderr = '';
+		for (const arg of args) {
+			const file = arg.startsWith('/') ? normalize(arg) : null;
+			const found = file ? this.file(file) : null;
+			if (found) stdout += found.content;
+			else if (file && this.isDirectory(file)) stderr += `cat: ${arg}: Is a directory\n`;
+			else stderr += `cat: ${arg}: No such file or directory\n`;
+		}
+		return {stdout, stderr, exit: stderr ? 1 : 0};
+	}
+
+	private ls(args: string[]): {stdout: string; stderr: string; exit: number} | null {
+		if (args.length > 1 || args.some(a => a.startsWith('-') || !a.startsWith('/'))) return null;
+		const dir = normalize(args[0] ?? '/');
+		if (this.file(dir)) return {stdout: `${args[0]}\n`, stderr: '', exit: 0};
+		if (!this.isDirectory(dir)) return {stdout: '', stderr: `ls: cannot access '${args[0]}': No such file or directory\n`, exit: 2};
+		const names = this.children(dir);
+		return {stdout: names.map(n => `${n}\n`).join(''), stderr: '', exit: 0};
+	}
+
+	private systemctl(args: string[]): {stdout: string; stderr: string; exit: number} | null {
+		const quiet = args.some(a => a === '-q' || a === '--quiet');
+		const rest = args.filter(a => !['-q', '--quiet', '--no-pager', '--no-legend'].includes(a));
+		if (rest.some(a => a.startsWith('-'))) return null;
+		const [verb, ...names] = rest;
+		if (!verb || names.length === 0) return null;
+		const units = names.map(n => n.replace(/\.service$/, ''));
+		// systemd's full unit name: a bare name is a service.
+		const full = (u: string) => (/\.(socket|timer|target|mount|path|slice|scope|device|swap|automount)$/.test(u) ? u : `${u}.service`);
+		const out: string[] = [];
+		const err: string[] = [];
+		const say = (line: string) => {
+			if (!quiet) out.push(line);
+		};
+		let exit = 0;
+		const fail = (line: string, code: number) => {
+			err.push(line);
+			if (exit === 0) exit = code;
+		};
+		switch (verb) {
+			case 'stop':
+				for (const u of units) {
+					const s = this.service(u);
+					if (!s) fail(`Failed to stop ${full(u)}: Unit ${full(u)} not loaded.`, 5);
+					else this.state.services[u] = {...s, active: false};
+				}
+				break;
+			case 'start':
+			case 'restart':
+				for (const u of units) {
+					const s = this.service(u);
+					const word = verb === 'start' ? 'start' : 'restart';
+					if (!s) fail(`Failed to ${word} ${full(u)}: Unit ${full(u)} not found.`, 5);
+					else if (s.masked) fail(`Failed to ${word} ${full(u)}: Unit ${full(u)} is masked.`, 1);
+					else this.state.services[u] = {...s, active: true};
+				}
+				break;
+			case 'mask':
+				for (const u of units) {
+					const s = this.service(u) ?? {active: false, enabled: false, masked: false};
+					if (!s.masked) err.push(`Created symlink /etc/systemd/system/${full(u)} → /dev/null.`);
+					this.state.services[u] = {...s, masked: true};
+				}
+				break;
+			case 'unmask':
+				for (const u of units) {
+					const s = this.service(u);
+					if (!s?.masked) continue;
+					err.push(`Removed "/etc/systemd/system/${full(u)}".`);
+					this.state.services[u] = {...s, masked: false};
+				}
+				break;
+			case 'enable':
+			case 'disable':
+				for (const u of units) {
+					const s = this.service(u);
+					if (!s) fail(`Failed to ${verb} unit: Unit file ${full(u)} does not exist.`, 1);
+					else if (s.masked && verb === 'enable') fail(`Failed to enable unit: Unit file /etc/systemd/system/${full(u)} is masked.`, 1);
+					else {
+						const link = `/etc/systemd/system/multi-user.target.wants/${full(u)}`;
+						if (verb === 'enable' && !s.enabled) err.push(`Created symlink ${link} → /lib/systemd/system/${full(u)}.`);
+						if (verb === 'disable' && s.enabled) err.push(`Removed "${link}".`);
+						this.state.services[u] = {...s, enabled: verb === 'enable'};
+					}
+				}
+				break;
+			case 'is-active': {
+				// Exit 0 when at least one unit is active, as systemd does.
+				let any = false;
+				for (const u of units) {
+					const active = this.service(u)?.active ?? false;
+					any ||= active;
+					say(active ? 'active' : 'inactive');
+				}
+				exit = any ? 0 : 3;
+				break;
+			}
+			case 'is-enabled': {
+				// Exit 0 when at least one unit is enabled; stops at a unit without a unit file.
+				let any = false;
+				let missing = false;
+				for (const u of units) {
+					const s = this.service(u);
+					if (!s) {
+						err.push(`Failed to get unit file state for ${full(u)}: No such file or directory`);
+						missing = true;
+						break;
+					}
+					const word = s.masked ? 'masked' : s.enabled ? 'enabled' : 'disabled';
+					any ||= word === 'enabled';
+					say(word);
+				}
+				exit = any && !missing ? 0 : 1;
+				break;
+			}
+			case 'status':
+				for (const [k, u] of units.entries()) {
+					const s = this.service(u);
+					if (k > 0) say('');
+					if (!s) {
+						fail(`Unit ${full(u)} could not be found.`, 4);
+						continue;
+					}
+					const since = new Date(this.state.clockMs).toISOString().replace('T', ' ').slice(0, 19);
+					say(`${s.active ? '●' : '○'} ${full(u)}`);
+					say(
+						s.masked
+							? `     Loaded: masked (Reason: Unit ${full(u)} is masked.)`
+							: `     Loaded: loaded (/lib/systemd/system/${full(u)}; ${s.enabled ? 'enabled' : 'disabled'}; preset: enabled)`,
+					);
+					say(`     Active: ${s.active ? `active (running) since ${new Date(this.state.clockMs).toUTCString().slice(0, 3)} ${since} UTC` : 'inactive (dead)'}`);
+					if (!s.active && exit === 0) exit = 3;
+				}
+				break;
+			default:
+				return null;
+		}
+		return {stdout: out.map(l => `${l}\n`).join(''), stderr: err.map(l => `${l}\n`).join(''), exit};
+	}
+
+	// -- files ----------------------------------------------------------------
+
+	/** A file's current state, or null. */
+	private file(file: string): FileState | null {
+		if (file in this.state.files) return this.state.files[file] ?? null;
+		const given = this.scenario.files[file];
+		if (!given) return null;
+		return {
+			content: given.content,
+			mtimeMs: given.mtimeMs ?? this.state.startedMs - DAY_MS,
+			mode: given.mode,
+			...(given.size !== null ? {size: given.size} : {}),
+		};
+	}
+
+	/** Every path that ever held a file: its directories exist (also once emptied). */
+	private directories(): Set<string> {
+		const dirs = new Set<string>(['/']);
+		for (const file of [...Object.keys(this.scenario.files), ...Object.keys(this.state.files)]) for (const dir of ancestors(file)) dirs.add(dir);
+		for (const fsys of this.scenario.filesystems) {
+			dirs.add(fsys.mount);
+			for (const dir of ancestors(fsys.mount)) dirs.add(dir);
+		}
+		return dirs;
+	}
+
+	private isDirectory(file: string): boolean {
+		return this.file(file) === null && this.directories().has(file);
+	}
+
+	private children(dir: string): string[] {
+		const prefix = dir === '/' ? '/' : `${dir}/`;
+		const names = new Set<string>();
+		const candidates = [...Object.keys(this.scenario.files), ...Object.keys(this.state.files)].filter(f => this.file(f) !== null);
+		for (const entry of [...candidates, ...this.directories()]) {
+			if (entry === dir || !entry.startsWith(prefix)) continue;
+			names.add(entry.slice(prefix.length).split('/')[0]!);
+		}
+		return [...names].sort();
+	}
+
+	async readFile(file: string): Promise<string | null> {
+		const target = normalize(file);
+		const found = this.file(target);
+		if (found) return found.content;
+		if (this.isDirectory(target)) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), {code: 'EISDIR'});
+		return null;
+	}
+
+	async writeFile(file: string, content: string, mode?: number): Promise<void> {
+		const target = normalize(file);
+		if (this.isDirectory(target)) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${file}'`), {code: 'EISDIR'});
+		const parent = ancestors(target).find(dir => this.file(dir) !== null);
+		if (parent) throw Object.assign(new Error(`ENOTDIR: not a directory, open '${file}'`), {code: 'ENOTDIR'});
+		this.state.files[target] = {content, mtimeMs: this.state.clockMs, mode: mode ?? this.file(target)?.mode ?? 0o644};
+		await this.persist();
+	}
+
+	async removeFile(file: string): Promise<void> {
+		const target = normalize(file);
+		if (this.file(target) === null) return;
+		this.state.files[target] = null;
+		await this.persist();
+	}
+
+	async listDir(dir: string): Promise<string[]> {
+		const target = normalize(dir);
+		return this.isDirectory(target) ? this.children(target) : [];
+	}
+
+	async stat(file: string): Promise<FileInfo | null> {
+		const target = normalize(file);
+		const found = this.file(target);
+		if (found) return {size: found.size ?? Buffer.byteLength(found.content, 'utf8'), mtimeMs: found.mtimeMs, isFile: true, isDirectory: false};
+		if (this.isDirectory(target)) return {size: 4096, mtimeMs: this.state.startedMs - DAY_MS, isFile: false, isDirectory: true};
+		return null;
+	}
+
+	async diskSpace(file: string): Promise<DiskSpace> {
+		const target = normalize(file);
+		const fsys = this.scenario.filesystems
+			.filter(f => f.mount === '/' || target === f.mount || target.startsWith(`${f.mount}/`))
+			.sort((a, b) => b.mount.length - a.mount.length)[0];
+		if (!fsys) throw new Error(`simulated host: no file system of scenario ${this.scenario.title} holds ${file}; add one under filesystems: (e.g. { mount: /, size: 32G, free: 20G })`);
+		const free = this.state.free[fsys.mount] ?? fsys.freeBytes;
+		return {totalBytes: fsys.sizeBytes, availableBytes: free, freeBytes: free};
+	}
+
+	// -- identity, environment, time -------------------------------------------
+
+	env(): Record<string, string> {
+		return {...this.scenario.env};
+	}
+
+	async identity(): Promise<Identity> {
+		const {hostname, user, uid} = this.scenario.host;
+		return {uid, user, hostname};
+	}
+
+	async bootId(): Promise<string> {
+		return this.state.bootId;
+	}
+
+	/** The simulated clock: real time at the first open, then moved on by command durations and reboots. */
+	now(): number {
+		return this.state.clockMs;
+	}
+
+	// -- services and state ---------------------------------------------------
+
+	private units(): string[] {
+		return [...new Set([...Object.keys(this.scenario.services), ...Object.keys(this.state.services)])];
+	}
+
+	private service(unit: string): ServiceSpec | null {
+		return this.state.services[unit] ?? this.scenario.services[unit] ?? null;
+	}
+
+	/** Current state of a unit, for tests and tools; null when the host has no such unit. */
+	serviceState(unit: string): ServiceSpec | null {
+		const s = this.service(unit.replace(/\.service$/, ''));
+		return s ? {...s} : null;
+	}
+
+	/** Save the host's changes (atomically); changes are queued so the file always ends with the latest. */
+	private persist(): Promise<void> {
+		const file = this.stateFile;
+		if (!file) return Promise.resolve();
+		const next = this.saving.then(() => writeFileAtomic(file, `${JSON.stringify(this.state, null, '\t')}\n`));
+		this.saving = next.catch(() => undefined);
+		return next;
+	}
+}
+
+function parseState(text: string, file: string): SavedHost {
+	const unusable = (why: string) =>
+		new Error(`${file}: the simulated host's saved state cannot be used (${why}). Move it aside or delete it to start the scenario afresh (upgrade-wizard --reset does this).`);
+	let data: unknown;
+	try {
+		data = JSON.parse(text);
+	} catch (error) {
+		throw unusable(`not JSON: ${(error as Error).message}`);
+	}
+	const s = data as Partial<SavedHost> | null;
+	if (!s || typeof s !== 'object' || s.format !== STATE_FORMAT) throw unusable('not a simulated host state file');
+	if (s.version !== STATE_VERSION) throw unusable(`version ${String(s.version)}, expected ${STATE_VERSION}`);
+	const numbers = [s.startedMs, s.clockMs, s.boots];
+	if (numbers.some(n => typeof n !== 'number' || !Number.isFinite(n)) || typeof s.bootId !== 'string') throw unusable('clock or boot id missing');
+	if (!s.files || typeof s.files !== 'object' || !s.services || typeof s.services !== 'object' || !s.free || typeof s.free !== 'object') {
+		throw unusable('files, services or free space missing');
+	}
+	for (const [name, f] of Object.entries(s.files)) {
+		if (f !== null && (typeof f !== 'object' || typeof f.content !== 'string' || typeof f.mtimeMs !== 'number' || typeof f.mode !== 'number')) throw unusable(`file ${name} is malformed`);
+	}
+	return s as SavedHost;
+}
