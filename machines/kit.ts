@@ -1,0 +1,419 @@
+/**
+ * The vocabulary every upgrade machine shares: step content (meta), the
+ * operator's events, command descriptions, and builders for the usual shape
+ * of a step (review -> run -> check -> passed | blocked). No I/O here: the
+ * actors named below are supplied by the runtime with `.provide()`.
+ */
+import {assign} from 'xstate';
+import type {CommandSpec} from '../source/host/types.ts';
+
+export type Level = 'PASS' | 'INFO' | 'SKIP' | 'NOTICE' | 'WARN' | 'FAIL';
+
+/** One line of a check result, always with a word, never colour alone. */
+export type Finding = {level: Level; text: string};
+
+/** A command a step runs, shown in full before it runs. */
+export type StepCommand = CommandSpec & {
+	/** Runs on the real terminal (apt's and dpkg's questions). */
+	interactive?: boolean;
+	/** One line shown under the command, e.g. why the environment is cleaned. */
+	note?: string;
+	/** Bulk output (apt): only a tail is kept in memory. */
+	bulk?: boolean;
+};
+
+/** A file the wizard changes itself: shown as a diff, kept as `.bak`, written atomically. */
+export type FileChange = {
+	path: string;
+	/** Content the preview was made from; the change is refused if the file differs now. */
+	before: string | null;
+	/** New content, or null to remove the file. */
+	after: string | null;
+	diff: string;
+};
+
+/** Advice for a prompt the operator will meet while a command runs. */
+export type Advice = {prompt: string; answer: string; why: string};
+
+export type StepStatus = 'pending' | 'passed' | 'skipped' | 'failed';
+
+/** What the runtime reports after running a step's commands. */
+export type RunSummary = {
+	step: string;
+	commands: Array<{display: string; exitCode: number; durationMs: number; dryRun: boolean}>;
+	/** Index of the command that failed, or null when all succeeded. */
+	failedIndex: number | null;
+	/** Last lines of output of the failed command, for the failure screen. */
+	tail: string[];
+};
+
+/** A choice offered on a `choose` screen. */
+export type Option = {value: string; label: string; hint?: string};
+
+export type OperatorEvent =
+	| {type: 'operator.continue'}
+	| {type: 'operator.skip'; reason: string}
+	| {type: 'operator.retry'}
+	| {type: 'operator.recheck'}
+	| {type: 'operator.fix'}
+	| {type: 'operator.choose'; value: string}
+	| {type: 'operator.confirm'; text: string}
+	| {type: 'operator.override'; text: string}
+	| {type: 'host.booted'; bootId: string};
+
+/** State shared by every path; `F` is the product's facts. */
+export type WizardContext<F> = {
+	/** Host clock when this upgrade began (a backup must be newer). */
+	startedAt: number;
+	facts: F;
+	status: Record<string, {status: StepStatus; reason?: string}>;
+	lastRun: RunSummary | null;
+	/** The last error an actor raised, shown on the failure screen. */
+	error: string | null;
+	choices: Record<string, string>;
+	/** Typed confirmations and overrides, by key: written to the transcript. */
+	confirmations: Record<string, string>;
+};
+
+export type Phase = {id: string; title: string};
+
+/** How a screen of a step is drawn; the UI picks its layout from this. */
+export type View =
+	| 'review'
+	| 'running'
+	| 'interrupted'
+	| 'failed'
+	| 'done'
+	| 'checking'
+	| 'passed'
+	| 'blocked'
+	| 'choose'
+	| 'confirm'
+	| 'info'
+	| 'finished';
+
+/** Content of a step: on the step's top-level state node as `meta`. */
+export type StepMeta<C> = {
+	step: true;
+	title: string;
+	phase: string;
+	/** Why the step exists: shown under the title, in full with `?`. */
+	why: string;
+	/** Where it comes from in the vendor's procedure. */
+	source?: string;
+	/** What the operator does or sees, one paragraph. */
+	what?: string;
+	/** The commands the step runs, computed from what is known. */
+	commands?: (context: C) => StepCommand[];
+	advice?: Advice[];
+	/** Findings for the passed/blocked screens. */
+	findings?: (context: C) => Finding[];
+	/** What to do when the guard fails. */
+	remedy?: (context: C) => string[];
+	/** File changes the step makes instead of commands, each shown as a diff first. */
+	changes?: (context: C) => FileChange[];
+	/** Read-only commands the probe runs, named on the checking screen. */
+	probeShows?: string[];
+	/** Commands `f` runs on the blocked screen (shown first). */
+	fix?: (context: C) => StepCommand[];
+	/** `s` is offered on the review screen; a skip never passes a guard. */
+	skippable?: boolean;
+	/** `o` on the blocked screen asks for this typed confirmation. */
+	override?: {word: string; what: string};
+};
+
+/** Content of one screen inside a step (a substate). */
+export type ScreenMeta<C> = {
+	view: View;
+	/** For `choose`: the options, computed from context. */
+	options?: (context: C) => Option[];
+	/** For `confirm`: what to type, and what it confirms. */
+	confirm?: {word: string; prompt: (context: C) => string};
+	/** For `info`/`choose`: extra lines for this screen. */
+	lines?: (context: C) => string[];
+};
+
+export const phases = (...list: Array<[string, string]>): Phase[] =>
+	list.map(([id, title]) => ({id, title}));
+
+type AnyConfig = Record<string, unknown>;
+
+export type StepSpec<C> = Omit<StepMeta<C>, 'step'> & {
+	id: string;
+	/** Target of the step after it passed: a step id. */
+	next: string;
+	/** Probe actor input name; a step with a probe ends in a guard. */
+	probe?: string;
+	/** Guard (by name) that must hold to pass; required with `probe`. */
+	guard?: string;
+	/** Substates added to the standard ones (for choices, confirmations). */
+	extraStates?: Record<string, AnyConfig>;
+	/** First substate, when not review/checking. */
+	initial?: string;
+	/** Where `passed` leads, when not straight to `next` (e.g. a confirmation). */
+	afterPassed?: string;
+	/** Where successful commands lead, when not to checking/done. */
+	afterCommands?: string;
+};
+
+const recordStatus = (step: string, status: StepStatus, reasonFrom?: 'event') => ({
+	type: 'recordStatus',
+	params: {step, status, reasonFrom},
+});
+
+/**
+ * Build the state node of a standard step. Substates:
+ * review -> running -> (checking -> evaluate -> passed | blocked) | done,
+ * with failed and interrupted for commands that did not finish.
+ */
+export function step<C>(spec: StepSpec<C>): AnyConfig {
+	const {id, next, probe, guard, extraStates, initial, afterPassed, ...meta} = spec;
+	const hasCommands = Boolean(meta.commands ?? meta.changes);
+	const target = `#wizard.${next}`;
+	const afterCommands = spec.afterCommands ?? (probe ? 'checking' : 'done');
+	delete (meta as {afterCommands?: string}).afterCommands;
+	const states: Record<string, AnyConfig> = {};
+
+	if (hasCommands) {
+		states.review = {
+			meta: {view: 'review'},
+			on: {
+				'operator.continue': 'running',
+				...(meta.skippable
+					? {
+							'operator.skip': {
+								target: probe ? 'checking' : target,
+								actions: [recordStatus(id, 'skipped', 'event')],
+							},
+						}
+					: {}),
+			},
+		};
+		states.running = {
+			meta: {view: 'running'},
+			invoke: meta.changes
+				? {
+						id: `apply.${id}`,
+						src: 'applyChanges',
+						input: ({context}: {context: C}) => ({step: id, changes: meta.changes!(context)}),
+						onDone: [
+							{guard: 'commandsSucceeded', target: afterCommands, actions: 'recordRun'},
+							{target: 'failed', actions: ['recordRun', recordStatus(id, 'failed')]},
+						],
+						onError: {target: 'failed', actions: ['recordError', recordStatus(id, 'failed')]},
+					}
+				: {
+				id: `run.${id}`,
+				src: 'runCommands',
+				input: ({context}: {context: C}) => ({step: id, commands: meta.commands!(context)}),
+				onDone: [
+					{guard: 'commandsSucceeded', target: afterCommands, actions: 'recordRun'},
+					{target: 'failed', actions: ['recordRun', recordStatus(id, 'failed')]},
+				],
+				onError: {target: 'failed', actions: ['recordError', recordStatus(id, 'failed')]},
+					},
+		};
+		states.interrupted = {
+			meta: {view: 'interrupted'},
+			on: {
+				'operator.continue': 'running',
+				...(meta.skippable
+					? {'operator.skip': {target: probe ? 'checking' : target, actions: [recordStatus(id, 'skipped', 'event')]}}
+					: {}),
+			},
+		};
+		states.failed = {
+			meta: {view: 'failed'},
+			on: {
+				// A file change is previewed from what the probe read: look again first.
+				'operator.retry': meta.changes && probe ? 'checking' : 'review',
+				...(meta.skippable
+					? {'operator.skip': {target: probe ? 'checking' : target, actions: [recordStatus(id, 'skipped', 'event')]}}
+					: {}),
+			},
+		};
+		if (afterCommands === 'done') {
+			states.done = {
+				meta: {view: 'done'},
+				entry: [recordStatus(id, 'passed')],
+				on: {'operator.continue': target},
+			};
+		}
+	}
+
+	if (probe) {
+		if (!guard) throw new Error(`step ${id}: a probe needs a guard`);
+		states.checking = {
+			meta: {view: 'checking'},
+			invoke: {
+				id: `probe.${id}`,
+				src: 'probe',
+				input: ({context}: {context: C}) => ({probe, context}),
+				onDone: {target: 'evaluate', actions: 'assignFacts'},
+				onError: {target: 'probeFailed', actions: 'recordError'},
+			},
+		};
+		states.evaluate = {
+			always: [
+				{guard, target: 'passed', actions: [recordStatus(id, 'passed')]},
+				{target: 'blocked', actions: [recordStatus(id, 'failed')]},
+			],
+		};
+		states.passed = {
+			meta: {view: 'passed'},
+			on: {'operator.continue': afterPassed ?? target},
+		};
+		states.blocked = {
+			meta: {view: 'blocked'},
+			on: {
+				'operator.recheck': 'checking',
+				...(meta.fix ? {'operator.fix': 'fixing'} : {}),
+				...(meta.override
+					? {
+							'operator.override': {
+								guard: {type: 'typedWord', params: {word: meta.override.word}},
+								target: afterPassed ?? target,
+								actions: [{type: 'recordOverride', params: {step: id}}, recordStatus(id, 'passed')],
+							},
+						}
+					: {}),
+			},
+		};
+		states.probeFailed = {
+			meta: {view: 'failed'},
+			on: {'operator.retry': 'checking'},
+		};
+		if (meta.fix) {
+			states.fixing = {
+				meta: {view: 'running'},
+				invoke: {
+					id: `fix.${id}`,
+					src: 'runCommands',
+					input: ({context}: {context: C}) => ({step: id, commands: meta.fix!(context)}),
+					onDone: [
+						{guard: 'commandsSucceeded', target: 'checking', actions: 'recordRun'},
+						{target: 'fixFailed', actions: 'recordRun'},
+					],
+					onError: {target: 'fixFailed', actions: 'recordError'},
+				},
+			};
+			states.fixFailed = {meta: {view: 'failed'}, on: {'operator.retry': 'blocked'}};
+		}
+	}
+
+	Object.assign(states, extraStates ?? {});
+	return {
+		meta: {step: true, ...meta},
+		initial: initial ?? (hasCommands ? 'review' : 'checking'),
+		states,
+	};
+}
+
+/** A screen of text with Enter to continue (an explanation, a reminder). */
+export function infoStep<C>(spec: {
+	id: string;
+	next: string;
+	title: string;
+	phase: string;
+	why: string;
+	what?: string;
+	source?: string;
+	advice?: Advice[];
+	lines?: (context: C) => string[];
+}): AnyConfig {
+	const {id, next, lines, ...meta} = spec;
+	return {
+		meta: {step: true, ...meta},
+		initial: 'info',
+		states: {
+			info: {
+				meta: {view: 'info', lines},
+				on: {
+					'operator.continue': {
+						target: `#wizard.${next}`,
+						actions: [recordStatus(id, 'passed')],
+					},
+				},
+			},
+		},
+	};
+}
+
+/** A typed confirmation: the operator types `word` to say it was done. */
+export function confirmScreen<C>(spec: {
+	word: string;
+	prompt: (context: C) => string;
+	key: string;
+	target: string;
+	step: string;
+}): AnyConfig {
+	return {
+		meta: {view: 'confirm', confirm: {word: spec.word, prompt: spec.prompt}},
+		on: {
+			'operator.confirm': {
+				guard: {type: 'typedWord', params: {word: spec.word}},
+				target: spec.target,
+				actions: [
+					{type: 'recordConfirmation', params: {key: spec.key}},
+					recordStatus(spec.step, 'passed'),
+				],
+			},
+		},
+	};
+}
+
+type Ctx = WizardContext<Record<string, unknown>>;
+type Ev = OperatorEvent | {type: string; output?: unknown; error?: unknown; reason?: string; text?: string};
+
+const typed = (event: Ev): string =>
+	('text' in event && typeof event.text === 'string' ? event.text : '').trim().toLowerCase();
+
+/**
+ * Guards and actions every machine uses; each machine spreads these into its
+ * `setup()` next to its own, product-specific ones.
+ */
+export const common = {
+	guards: {
+		/** The runtime reported every command of the step exited 0. */
+		commandsSucceeded: ({event}: {event: Ev}) => {
+			const output = (event as {output?: RunSummary}).output;
+			return Boolean(output) && output!.failedIndex === null;
+		},
+		/** The operator typed exactly the word the screen asked for. */
+		typedWord: ({event}: {event: Ev}, params: {word: string}) => typed(event) === params.word.toLowerCase(),
+	},
+	actions: {
+		recordStatus: assign(
+			({context, event}: {context: Ctx; event: Ev}, params: {step: string; status: StepStatus; reasonFrom?: 'event'}) => {
+				const reason = params.reasonFrom === 'event' && 'reason' in event ? event.reason : undefined;
+				return {
+					status: {...context.status, [params.step]: reason ? {status: params.status, reason} : {status: params.status}},
+				};
+			},
+		),
+		recordRun: assign(({event}: {event: Ev}) => ({
+			lastRun: ((event as {output?: RunSummary}).output ?? null) as RunSummary | null,
+			error: null,
+		})),
+		recordError: assign(({event}: {event: Ev}) => {
+			const error = (event as {error?: unknown}).error;
+			return {error: error instanceof Error ? error.message : String(error)};
+		}),
+		assignFacts: assign(({context, event}: {context: Ctx; event: Ev}) => ({
+			facts: {...context.facts, ...((event as {output?: Record<string, unknown>}).output ?? {})},
+			error: null,
+		})),
+		recordConfirmation: assign(({context, event}: {context: Ctx; event: Ev}, params: {key: string}) => ({
+			confirmations: {...context.confirmations, [params.key]: typed(event)},
+		})),
+		recordOverride: assign(({context, event}: {context: Ctx; event: Ev}, params: {step: string}) => ({
+			confirmations: {...context.confirmations, [`override.${params.step}`]: typed(event)},
+		})),
+		recordChoice: assign(({context, event}: {context: Ctx; event: Ev}, params: {key: string}) => ({
+			choices: {
+				...context.choices,
+				[params.key]: 'value' in event && typeof event.value === 'string' ? event.value : '',
+			},
+		})),
+	},
+};
