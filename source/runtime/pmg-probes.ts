@@ -1,0 +1,166 @@
+/**
+ * The PMG machine's probes: read-only looks at the host, turned into facts by
+ * the pure parsers in source/probes. Each is safe to run twice.
+ */
+import type {Finding} from '../../machines/kit.ts';
+import {BACKUP_DIR, CLUSTER_DAEMONS, PMG9_REPOSITORIES, PMG_SERVICES, type PmgContext, type PmgFacts, type PmgProbe, type RepositoryChoice} from '../../machines/pmg-8-to-9.ts';
+import type {Host} from '../host/types.ts';
+import {checkBackupListing} from '../probes/pmg-backup.ts';
+import {parseDpkgQueryStatus} from '../probes/dpkg.ts';
+import {localeProblems, parseLocaleList} from '../probes/locale.ts';
+import {parsePgLsclusters} from '../probes/pg-lsclusters.ts';
+import {parseChecklist} from '../probes/pmg8to9.ts';
+import {parsePmgcmStatus} from '../probes/pmgcm.ts';
+import {parsePmgVersion} from '../probes/pmgversion.ts';
+import {parseIsActive, parseIsEnabled} from '../probes/systemctl.ts';
+import type {ProbeFn} from './runtime.ts';
+import {planSources, SOURCES_DIR, SOURCES_LIST} from './pmg-sources.ts';
+
+type Facts = Partial<PmgFacts>;
+
+const run = (host: Host, ...argv: string[]) => host.run({argv}, {capture: 'all'});
+
+/** Files apt reads: sources.list and the .list/.sources files of sources.list.d. */
+export async function readSources(host: Host): Promise<Array<{path: string; text: string}>> {
+	const files: Array<{path: string; text: string}> = [];
+	const main = await host.readFile(SOURCES_LIST);
+	if (main !== null) files.push({path: SOURCES_LIST, text: main});
+	for (const name of await host.listDir(SOURCES_DIR)) {
+		if (!/^[\w.-]+\.(list|sources)$/.test(name)) continue;
+		const path = `${SOURCES_DIR}/${name}`;
+		const text = await host.readFile(path);
+		if (text !== null) files.push({path, text});
+	}
+	return files;
+}
+
+const probes: Record<PmgProbe, (host: Host, context: PmgContext, processEnv: NodeJS.ProcessEnv) => Promise<Facts>> = {
+	async preconditions(host, _context, processEnv) {
+		const env = host.env();
+		return {
+			identity: await host.identity(),
+			session: {
+				ssh: Boolean(env.SSH_CONNECTION || env.SSH_CLIENT || env.SSH_TTY),
+				// Whether the wizard itself runs inside tmux/screen is a fact of
+				// this process, also when the host is simulated.
+				multiplexer: Boolean(processEnv.TMUX || processEnv.STY || env.TMUX || env.STY),
+			},
+		};
+	},
+
+	async pmgversion(host) {
+		const result = await run(host, 'pmgversion', '-v');
+		const facts = parsePmgVersion(result.exitCode === 0 ? result.stdout : '');
+		return {pmgApi: facts.pmgApi, runningKernel: facts.runningKernel};
+	},
+
+	async backupCandidates(host) {
+		const names = (await host.listDir(BACKUP_DIR)).filter(n => /^pmg-backup_.*\.tgz$/.test(n));
+		const files = [];
+		for (const name of names) {
+			const path = `${BACKUP_DIR}/${name}`;
+			const info = await host.stat(path);
+			if (info?.isFile) files.push({path, size: info.size, mtimeMs: info.mtimeMs});
+		}
+		files.sort((a, b) => b.mtimeMs - a.mtimeMs);
+		return {backupCandidates: files.slice(0, 6)};
+	},
+
+	async backup(host, context) {
+		let path: string | null = context.choices.backup ?? null;
+		if (path === 'create') {
+			const {backupCandidates} = await probes.backupCandidates(host, context, {});
+			path = backupCandidates?.[0]?.path ?? null;
+		}
+		const empty = {path, exists: false, size: 0, mtimeMs: 0, missing: [], recent: false};
+		if (!path) return {backup: {...empty, problem: `no backup file found in ${BACKUP_DIR}`}};
+		const info = await host.stat(path);
+		if (!info || !info.isFile) return {backup: empty};
+		const listing = await run(host, 'tar', '-tzf', path);
+		const checked = checkBackupListing(listing.exitCode === 0 ? listing.stdout : '');
+		return {
+			backup: {
+				path,
+				exists: true,
+				size: info.size,
+				mtimeMs: info.mtimeMs,
+				missing: checked.missing,
+				recent: info.mtimeMs >= context.startedAt,
+				...(listing.exitCode !== 0 ? {problem: `tar cannot read it (exit ${listing.exitCode}): ${listing.stderr.trim().split('\n')[0] ?? ''}`} : {}),
+			},
+		};
+	},
+
+	async disk(host) {
+		const space = await host.diskSpace('/');
+		return {disk: {availableBytes: space.availableBytes, totalBytes: space.totalBytes}};
+	},
+
+	async checklist(host) {
+		const result = await host.run({argv: ['pmg8to9']}, {capture: 'all'});
+		if (result.exitCode === 127) return {checklist: {present: false, findings: [], failures: 0, warnings: 0, summary: null}};
+		const parsed = parseChecklist(result.stdout);
+		const findings: Finding[] = parsed.findings.map(f => ({level: f.level, text: f.text}));
+		const failures = findings.filter(f => f.level === 'FAIL').length;
+		const warnings = findings.filter(f => f.level === 'WARN').length;
+		const passed = findings.filter(f => f.level === 'PASS').length;
+		return {
+			checklist: {
+				present: true,
+				findings,
+				failures,
+				warnings,
+				summary: `pmg8to9: ${passed} passed, ${warnings} warnings, ${failures} failures (exit status ${result.exitCode})`,
+			},
+		};
+	},
+
+	async cluster(host) {
+		const result = await run(host, 'pmgcm', 'status');
+		const parsed = parsePmgcmStatus(result.stdout, result.exitCode);
+		if (parsed.problems.length > 0 && !parsed.clustered && result.exitCode !== 0) throw new Error(`pmgcm status: ${parsed.problems.join('; ')}`);
+		return {cluster: {clustered: parsed.clustered, nodes: parsed.nodes.map(n => ({name: n.name, ip: n.ip, role: n.role, state: n.state}))}};
+	},
+
+	async sources(host, context) {
+		const choice = context.choices.repository as RepositoryChoice | undefined;
+		const current = choice ? await host.readFile(PMG9_REPOSITORIES[choice].path) : null;
+		return {sources: planSources(await readSources(host), context.choices, current)};
+	},
+
+	async packages(host) {
+		const result = await run(host, 'dpkg-query', '-W', '-f=${Package}\\t${db:Status-Status}\\n', 'linux-image-amd64', 'systemd-boot');
+		return {packages: parseDpkgQueryStatus(result.stdout, result.stderr)};
+	},
+
+	async services(host) {
+		const units = [...PMG_SERVICES, ...CLUSTER_DAEMONS];
+		const active = parseIsActive(units, (await run(host, 'systemctl', 'is-active', ...units)).stdout);
+		const enabled = parseIsEnabled(units, (await run(host, 'systemctl', 'is-enabled', ...units)).stdout);
+		return {services: Object.fromEntries(units.map(u => [u, {active: active[u] ?? 'unknown', enabled: enabled[u] ?? 'unknown'}]))};
+	},
+
+	async postgres(host, context) {
+		const locales = parseLocaleList((await run(host, 'locale', '-a')).stdout);
+		const {pgClusters} = await probes.pgClusters(host, context, {});
+		return {locale: {available: locales, problems: localeProblems(host.env(), locales)}, ...(pgClusters ? {pgClusters} : {})};
+	},
+
+	async pgClusters(host) {
+		const result = await run(host, 'pg_lsclusters');
+		return {pgClusters: parsePgLsclusters(result.stdout).map(c => ({version: c.version, cluster: c.cluster, status: c.status}))};
+	},
+
+	async bootId(host) {
+		return {bootIdBeforeReboot: await host.bootId()};
+	},
+
+	async templates(host) {
+		return {templates: await host.listDir('/etc/pmg/templates')};
+	},
+};
+
+/** The probes in the form the runtime binds. */
+export const pmgProbes: Record<string, ProbeFn> = Object.fromEntries(
+	Object.entries(probes).map(([name, fn]) => [name, (host: Host, context: unknown, env: {processEnv: NodeJS.ProcessEnv}) => fn(host, context as PmgContext, env.processEnv)]),
+);

@@ -1,0 +1,77 @@
+/**
+ * The repository switch of the PMG upgrade, as a plan of file changes:
+ * which entries move from bookworm to trixie, which belong to other vendors
+ * (the operator decides), and how the PMG 8 repository entry goes away.
+ * Pure: text in, changes out; the runtime reads and writes the files.
+ */
+import type {FileChange} from '../../machines/kit.ts';
+import {PMG9_REPOSITORIES, type PmgFacts, type RepositoryChoice} from '../../machines/pmg-8-to-9.ts';
+import {disableEntries, findSuiteEntries, lineDiff, parseSourcesFile, rewriteSuites, type SourceEntry, type SourcesFile} from '../probes/apt-sources.ts';
+
+export const SOURCES_LIST = '/etc/apt/sources.list';
+export const SOURCES_DIR = '/etc/apt/sources.list.d';
+
+export type EntryKind = 'pmg' | 'debian' | 'proxmox' | 'third-party';
+
+/** Who publishes an entry: decides whether the wizard switches it by itself. */
+export function entryKind(entry: SourceEntry): EntryKind {
+	const uris = entry.uris.map(u => u.toLowerCase());
+	if (uris.some(u => /proxmox\.com\/debian\/pmg\/?$/.test(u))) return 'pmg';
+	if (uris.some(u => /^[a-z+]+:\/\/([^/]*\.)?proxmox\.com\//.test(u))) return 'proxmox';
+	if (
+		uris.some(u => /^[a-z+]+:\/\/([^/]*\.)?debian\.org\//.test(u) || /^[a-z+]+:\/\/[^/]+\/(.*\/)?debian(-security)?\/?$/.test(u))
+	)
+		return 'debian';
+	return 'third-party';
+}
+
+const isBookworm = (suite: string) => suite === 'bookworm' || suite.startsWith('bookworm-') || suite.startsWith('bookworm/');
+
+export type SourcesInput = Array<{path: string; text: string}>;
+
+/** Everything the repository steps need to know, from the current files. */
+export function planSources(
+	input: SourcesInput,
+	choices: {thirdParty?: string; repository?: string},
+	pmgRepoCurrent: string | null,
+): NonNullable<PmgFacts['sources']> {
+	const files: SourcesFile[] = input.map(f => parseSourcesFile(f.path, f.text));
+	const errors = files.flatMap(f => f.errors.map(e => ({path: e.path, line: e.line, message: e.message})));
+	const bookworm = findSuiteEntries(files, 'bookworm');
+	const leftovers = bookworm.map(({entry, suites}) => ({path: entry.path, line: entry.line, uri: entry.uris[0] ?? '', suites}));
+	const thirdParty = bookworm
+		.filter(({entry}) => entryKind(entry) === 'third-party')
+		.map(({entry, suites}) => ({path: entry.path, line: entry.line, uri: entry.uris[0] ?? '', suites}));
+
+	const switchKinds = new Set<EntryKind>(['debian', 'proxmox', ...(choices.thirdParty === 'switch' ? (['third-party'] as const) : [])]);
+	const plan: FileChange[] = [];
+	const oldPmg: FileChange[] = [];
+	for (const [index, file] of files.entries()) {
+		const before = input[index]!.text;
+		let after = rewriteSuites(file.path, before, 'bookworm', 'trixie', e => switchKinds.has(entryKind(e))).text;
+		if (choices.thirdParty === 'disable') {
+			after = disableEntries(file.path, after, e => entryKind(e) === 'third-party' && e.suites.some(isBookworm)).text;
+		}
+		if (after !== before) plan.push({path: file.path, before, after, diff: lineDiff(before, after, file.path)});
+
+		const pmgEntries = file.entries.filter(e => e.enabled && entryKind(e) === 'pmg' && e.suites.some(isBookworm));
+		if (pmgEntries.length > 0) {
+			const others = file.entries.filter(e => e.enabled && !pmgEntries.includes(e));
+			const removeWhole = others.length === 0 && file.path !== SOURCES_LIST;
+			const result = removeWhole ? null : disableEntries(file.path, before, e => pmgEntries.some(p => p.line === e.line)).text;
+			oldPmg.push({
+				path: file.path,
+				before,
+				after: result,
+				diff: removeWhole ? lineDiff(before, '', file.path) : lineDiff(before, result ?? '', file.path),
+			});
+		}
+	}
+
+	const choice = choices.repository as RepositoryChoice | undefined;
+	const repo = choice ? PMG9_REPOSITORIES[choice] : undefined;
+	const pmgRepo: FileChange | null = repo
+		? {path: repo.path, before: pmgRepoCurrent, after: repo.content, diff: lineDiff(pmgRepoCurrent ?? '', repo.content, repo.path)}
+		: null;
+	return {plan, thirdParty, leftovers, errors, oldPmg, pmgRepo};
+}

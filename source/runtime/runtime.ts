@@ -1,0 +1,239 @@
+/**
+ * Binds a machine to a host: provides the actors that run commands, apply
+ * file changes and probe, saves the snapshot after every transition, and
+ * writes the transcript. The UI gets the actor and the live output from here
+ * and never touches the host.
+ */
+import {createActor, fromPromise, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
+import {displayCommand, type Host} from '../host/types.ts';
+import type {FileChange, OperatorEvent, RunSummary, StepCommand} from '../../machines/kit.ts';
+import {OutputBuffer} from './output.ts';
+import type {StateStore} from './store.ts';
+import type {Transcript} from './transcript.ts';
+
+/** Hands the real terminal to an interactive command and takes it back. */
+export type Terminal = {
+	suspend(): Promise<void>;
+	resume(): Promise<void>;
+};
+
+export type ProbeFn = (host: Host, context: any, env: {processEnv: NodeJS.ProcessEnv}) => Promise<Record<string, unknown>>;
+
+export type WizardOptions = {
+	machine: AnyStateMachine;
+	host: Host;
+	store: StateStore;
+	transcript: Transcript;
+	probes: Record<string, ProbeFn>;
+	/** Show everything, execute nothing that changes the host. */
+	dryRun?: boolean;
+	terminal?: Terminal;
+	/** The wizard process's own environment (is it inside tmux?). */
+	processEnv?: NodeJS.ProcessEnv;
+	/** A saved snapshot to resume from. */
+	snapshot?: unknown;
+};
+
+export type StepPosition = {step: string; screen: string | null};
+
+/** Where a snapshot stands: the top-level step and the screen inside it. */
+export function position(value: unknown): StepPosition {
+	if (typeof value === 'string') return {step: value, screen: null};
+	const [step, inner] = Object.entries(value as Record<string, unknown>)[0] ?? ['', null];
+	return {step, screen: typeof inner === 'string' ? inner : inner ? position(inner).step : null};
+}
+
+/**
+ * A snapshot saved while a command ran would start that command again on
+ * restore. Land on the step's `interrupted` screen instead: the operator sees
+ * that it was cut off and decides whether to run it again.
+ */
+export function interruptedSnapshot(machine: AnyStateMachine, saved: any): any {
+	const {step, screen} = position(saved?.value);
+	const node = machine.root.states[step];
+	const screenNode = screen ? node?.states[screen] : undefined;
+	const runs = screenNode?.invoke.some(i => i.src === 'runCommands' || i.src === 'applyChanges');
+	if (!node || !runs) return saved;
+	const target = node.states.interrupted ? 'interrupted' : node.states.blocked ? 'blocked' : 'review';
+	return {...saved, value: {[step]: target}, children: {}};
+}
+
+export class Wizard {
+	readonly output = new OutputBuffer();
+	readonly actor: Actor<AnyStateMachine>;
+	/** Set when the last transition was the reboot command finishing. */
+	rebooting = false;
+	/** Set by the CLI once the screen exists: interactive commands borrow it. */
+	terminal: Terminal | undefined;
+	private saving: Promise<void> = Promise.resolve();
+	private lastPosition = '';
+	private saveError: Error | null = null;
+	private readonly options: WizardOptions;
+
+	constructor(options: WizardOptions) {
+		this.options = options;
+		this.terminal = options.terminal;
+		const {machine, host} = options;
+		const provided = machine.provide({
+			actors: {
+				runCommands: fromPromise(async ({input}: {input: {step: string; commands: StepCommand[]}}) =>
+					this.runCommands(input.step, input.commands),
+				),
+				applyChanges: fromPromise(async ({input}: {input: {step: string; changes: FileChange[]}}) =>
+					this.applyChanges(input.step, input.changes),
+				),
+				probe: fromPromise(async ({input}: {input: {probe: string; context: unknown}}) => {
+					const probe = options.probes[input.probe];
+					if (!probe) throw new Error(`no probe named ${input.probe}`);
+					return probe(host, input.context, {processEnv: options.processEnv ?? process.env});
+				}),
+			},
+		});
+		const snapshot = options.snapshot ? interruptedSnapshot(machine, options.snapshot) : undefined;
+		this.actor = createActor(provided, {
+			input: {startedAt: host.now()},
+			...(snapshot ? {snapshot} : {}),
+		});
+		this.actor.subscribe({
+			next: state => this.onTransition(state),
+			error: error => void options.transcript.note(`machine error: ${String(error)}`),
+		});
+	}
+
+	get host() {
+		return this.options.host;
+	}
+
+	get dryRun() {
+		return Boolean(this.options.dryRun);
+	}
+
+	/** Start (or resume) and tell the machine what it can only learn at start. */
+	async start(): Promise<void> {
+		this.actor.start();
+		const {step, screen} = position(this.actor.getSnapshot().value);
+		await this.options.transcript.note(`wizard started at ${step}${screen ? `.${screen}` : ''} on ${this.options.host.label}${this.dryRun ? ' (dry run)' : ''}`);
+		if (step === 'reboot' && screen === 'waiting') {
+			this.send({type: 'host.booted', bootId: await this.options.host.bootId()});
+		}
+		const env = this.options.processEnv ?? process.env;
+		if (screen === 'relaunch' && (env.TMUX || env.STY)) this.send({type: 'host.session'} as never);
+	}
+
+	/** Send an operator event; decisions go to the transcript first. */
+	send(event: OperatorEvent | {type: string}) {
+		const e = event as Record<string, unknown>;
+		const detail = ['reason', 'text', 'value']
+			.filter(key => typeof e[key] === 'string')
+			.map(key => `${key}=${JSON.stringify(e[key])}`)
+			.join(' ');
+		if (event.type !== 'operator.continue') void this.options.transcript.note(`${event.type}${detail ? ` ${detail}` : ''}`);
+		this.actor.send(event as never);
+	}
+
+	/** Resolves when every snapshot so far is on disk; rejects if a write failed. */
+	async flushed(): Promise<void> {
+		await this.saving;
+		if (this.saveError) throw this.saveError;
+	}
+
+	private onTransition(state: SnapshotFrom<AnyStateMachine>) {
+		const {step, screen} = position(state.value);
+		const where = `${step}.${screen ?? ''}`;
+		if (where !== this.lastPosition) {
+			void this.options.transcript.note(`at ${where}`);
+			this.lastPosition = where;
+		}
+		const persisted = this.actor.getPersistedSnapshot();
+		this.saving = this.saving
+			.then(() => this.options.store.save(persisted))
+			.catch((error: Error) => {
+				this.saveError = error;
+			});
+	}
+
+	private async runCommands(step: string, commands: StepCommand[]): Promise<RunSummary> {
+		const {host, transcript} = this.options;
+		const terminal = this.terminal;
+		const summary: RunSummary = {step, commands: [], failedIndex: null, tail: []};
+		for (const [index, command] of commands.entries()) {
+			const display = displayCommand(command);
+			const started = Date.now();
+			this.output.start(display);
+			await transcript.note(`run${this.dryRun ? ' (dry run, not executed)' : ''}: ${display}`);
+			let exitCode = 0;
+			if (this.dryRun) {
+				this.output.push(`(dry run) not executed: ${display}`);
+			} else if (command.interactive && host.kind === 'local' && terminal) {
+				await terminal.suspend();
+				try {
+					process.stdout.write(`\n$ ${display}\n`);
+					exitCode = (await host.runInteractive(command)).exitCode;
+				} finally {
+					await terminal.resume();
+				}
+				this.output.push(`(ran on the terminal; exit status ${exitCode})`);
+			} else {
+				const result = await host.run(command, {
+					capture: command.bulk ? 'tail' : 'all',
+					onOutput: chunk => {
+						this.output.push(chunk.text);
+						void transcript.write(`${chunk.stream === 'stderr' ? '! ' : '| '}${chunk.text}`);
+					},
+				});
+				exitCode = result.exitCode;
+			}
+			this.output.stop();
+			await transcript.note(`exit status ${exitCode} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${display}`);
+			summary.commands.push({display, exitCode, durationMs: Date.now() - started, dryRun: this.dryRun});
+			if (exitCode !== 0) {
+				summary.failedIndex = index;
+				summary.tail = [...this.output.snapshot().lines.slice(-8)];
+				break;
+			}
+		}
+		if (step === 'reboot' && summary.failedIndex === null) this.rebooting = true;
+		return summary;
+	}
+
+	private async applyChanges(step: string, changes: FileChange[]): Promise<RunSummary> {
+		const {host, transcript} = this.options;
+		const summary: RunSummary = {step, commands: [], failedIndex: null, tail: []};
+		for (const [index, change] of changes.entries()) {
+			const display = change.after === null ? `remove ${change.path} (kept as .bak)` : `write ${change.path}${change.before === null ? '' : ' (old one kept as .bak)'}`;
+			const started = Date.now();
+			this.output.start(display);
+			await transcript.note(`${this.dryRun ? '(dry run, not executed) ' : ''}${display}`);
+			await transcript.write(...change.diff.split('\n').map(line => `| ${line}`));
+			if (!this.dryRun) {
+				const current = await host.readFile(change.path);
+				// Safe to run twice: a change already made (before a crash) is done.
+				if (current !== change.after) {
+					if (current !== change.before) {
+						summary.failedIndex = index;
+						summary.tail = [`${change.path} changed since the preview; nothing was written. Press r to look again.`];
+						summary.commands.push({display, exitCode: 1, durationMs: Date.now() - started, dryRun: false});
+						break;
+					}
+					if (change.before !== null) await host.writeFile(await this.backupName(change.path), change.before);
+					if (change.after === null) await host.removeFile(change.path);
+					else await host.writeFile(change.path, change.after);
+				}
+			}
+			this.output.push(`${this.dryRun ? '(dry run) ' : ''}${display}: done`);
+			this.output.stop();
+			summary.commands.push({display, exitCode: 0, durationMs: Date.now() - started, dryRun: this.dryRun});
+		}
+		return summary;
+	}
+
+	/**
+	 * `file.bak`, or `file.N.bak` when an earlier backup must not be
+	 * overwritten: apt silently ignores names ending in .bak in sources.list.d.
+	 */
+	private async backupName(file: string): Promise<string> {
+		const {host} = this.options;
+		if (!(await host.stat(`${file}.bak`))) return `${file}.bak`;
+		for (let n = 1; ; n++) if (!(await host.stat(`${file}.${n}.bak`))) return `${file}.${n}.bak`;
+	}
+}

@@ -1,0 +1,113 @@
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
+import {pmgProbes} from '../../source/runtime/pmg-probes.ts';
+import {position} from '../../source/runtime/runtime.ts';
+import {screenModel, freshUi} from '../../source/ui/screen.ts';
+import {lineText} from '../../source/ui/text.ts';
+import {drive, openRun, type Answers} from './drive.ts';
+
+/*
+ * The real runtime and probes on each bundled PMG scenario: a careful
+ * operator presses on, and each fault scenario must stop at the guard it is
+ * about, with the advice for it on screen.
+ */
+
+const scenario = (name: string) => path.resolve('scenarios/pmg', `${name}.yaml`);
+const machine = pmgUpgradeMachine as never;
+
+async function stopsAt(name: string, answers: Answers = {}) {
+	const run = await openRun(machine, pmgProbes, scenario(name));
+	const seen: string[] = [];
+	const where = await drive(run, (_w, view) => view === 'blocked', answers, seen);
+	const model = screenModel({
+		machine: pmgUpgradeMachine as never,
+		snapshot: run.wizard.actor.getSnapshot() as never,
+		ui: freshUi(where),
+		output: run.wizard.output.snapshot(),
+		hostLabel: '',
+	});
+	await run.transcript.close();
+	return {where, text: model.body.map(lineText).join('\n'), seen, run};
+}
+
+describe('pmg scenarios on the simulated host', () => {
+	it('clean: reaches the reboot without a stop, and after the reboot the end', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('clean'));
+		const seen: string[] = [];
+		const where = await drive(run, w => w === 'reboot.waiting', {}, seen);
+		expect(where).toBe('reboot.waiting');
+		expect(seen).not.toContainEqual(expect.stringMatching(/\.blocked$/));
+		await run.wizard.flushed();
+		await run.transcript.close();
+
+		// A new process: resumes from the saved place, learns the boot id changed.
+		const again = await openRun(machine, pmgProbes, scenario('clean'), run.dir);
+		const end = await drive(again, () => false, {}, seen);
+		expect(again.wizard.actor.getSnapshot().status).toBe('done');
+		expect(end).toBe('finished.');
+		expect(seen).toContain('verifyVersion.passed');
+		const sources = await again.host.readFile('/etc/apt/sources.list');
+		expect(sources).toContain('trixie');
+		expect(sources).not.toMatch(/^deb .* bookworm/m);
+		expect(await again.host.readFile('/etc/apt/sources.list.bak')).toContain('bookworm');
+		await again.transcript.close();
+		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
+		expect(transcript).toContain('run: pmgbackup backup');
+		expect(transcript).toContain('write /etc/apt/sources.list');
+	}, 60_000);
+
+	it('low-disk: stops at the free space check with 9.5 GiB', async () => {
+		const {where, text} = await stopsAt('low-disk');
+		expect(where).toBe('diskSpace.blocked');
+		expect(text).toContain('[FAIL]');
+		expect(text).toContain('9.5 GiB available on /');
+		expect(text).toContain('Free space on /');
+	});
+
+	it('old-version: stops at the version check, pmg-api older than 8.2.5', async () => {
+		const {where, text} = await stopsAt('old-version');
+		expect(where).toBe('updateCurrent.blocked');
+		expect(text).toContain('older than 8.2.5');
+		expect(text).toContain('valid PMG 8 (bookworm) package repositories');
+	});
+
+	it('bad-locale: warns about SSH without tmux, then stops before pg_upgradecluster and offers to clean the environment', async () => {
+		const {where, text, seen, run} = await stopsAt('bad-locale', {'preconditions.sessionWarning': 'continue'});
+		expect(seen).toContain('preconditions.sessionWarning');
+		expect(where).toBe('postgresCheck.blocked');
+		expect(text).toContain('LC_ALL=de_DE.UTF-8 is not installed');
+		expect(text).toContain('Press c to run pg_upgradecluster without the variables above');
+		// Choosing to clean: the command shown runs without LC_ALL and says so.
+		run.wizard.send({type: 'operator.choose', value: 'yes'});
+		const model = screenModel({machine: pmgUpgradeMachine as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
+		expect(position(run.wizard.actor.getSnapshot().value)).toEqual({step: 'postgresCheck', screen: 'passed'});
+		expect(model.body.map(lineText).join('\n')).toContain('removed for pg_upgradecluster');
+	});
+
+	it('bookworm-leftovers: finds the entries in a .list and a .sources, and blocks until they are dealt with', async () => {
+		const {where, text, seen} = await stopsAt('bookworm-leftovers');
+		expect(seen).toContain('debianRepos.thirdParty');
+		expect(where).toBe('aptPolicy.blocked');
+		expect(text).toMatch(/extra\.list:\d+: bookworm/);
+		expect(text).not.toContain('disabled');
+	});
+
+	it('kernel-meta: stops at linux-image-amd64 and offers apt remove', async () => {
+		const {where, text} = await stopsAt('kernel-meta');
+		expect(where).toBe('kernelPackages.blocked');
+		expect(text).toContain('linux-image-amd64 is installed');
+		expect(text).toContain('apt remove linux-image-amd64');
+	});
+
+	it('cluster-master: has the daemons stopped and asks for every node before going on', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('cluster-master'));
+		const seen: string[] = [];
+		await drive(run, w => w === 'cluster.allNodes', {}, seen);
+		const model = screenModel({machine: pmgUpgradeMachine as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
+		expect(seen).toContain('cluster.review');
+		expect(model.body.map(lineText).join('\n')).toContain('Type "all nodes"');
+		await run.transcript.close();
+	});
+});

@@ -1,0 +1,94 @@
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
+import {pmgProbes} from '../../source/runtime/pmg-probes.ts';
+import {interruptedSnapshot, position} from '../../source/runtime/runtime.ts';
+import {drive, openRun, settled} from './drive.ts';
+
+/*
+ * The runtime on the simulated host: what it does to files, what it refuses,
+ * and how it comes back after being cut off. Assertions are on the host's
+ * files and on the transcript.
+ */
+
+const clean = path.resolve('scenarios/pmg/clean.yaml');
+const machine = pmgUpgradeMachine as never;
+const where = (run: {wizard: {actor: {getSnapshot(): {value: unknown}}}}) => position(run.wizard.actor.getSnapshot().value);
+const SOURCES = '/etc/apt/sources.list';
+
+describe('the runtime', () => {
+	it('keeps the old file as .bak, and never overwrites an earlier .bak', async () => {
+		const run = await openRun(machine, pmgProbes, clean);
+		await drive(run, w => w === 'debianRepos.review');
+		const original = await run.host.readFile(SOURCES);
+		await run.host.writeFile(`${SOURCES}.bak`, 'an older backup\n');
+		run.wizard.send({type: 'operator.continue'});
+		await settled(run.wizard);
+		expect(where(run)).toEqual({step: 'debianRepos', screen: 'passed'});
+		expect(await run.host.readFile(`${SOURCES}.bak`)).toBe('an older backup\n');
+		expect(await run.host.readFile(`${SOURCES}.1.bak`)).toBe(original);
+		expect(await run.host.readFile(SOURCES)).toContain(' trixie ');
+		await run.transcript.close();
+	}, 30_000);
+
+	it('refuses to write a file that changed since its diff was shown, then shows the new diff', async () => {
+		const run = await openRun(machine, pmgProbes, clean);
+		await drive(run, w => w === 'debianRepos.review');
+		const edited = `${await run.host.readFile(SOURCES)}# added by hand meanwhile\n`;
+		await run.host.writeFile(SOURCES, edited);
+		run.wizard.send({type: 'operator.continue'});
+		await settled(run.wizard);
+		expect(where(run)).toEqual({step: 'debianRepos', screen: 'failed'});
+		expect(run.wizard.actor.getSnapshot().context.lastRun.tail.join('\n')).toContain('changed since the preview; nothing was written');
+		expect(await run.host.readFile(SOURCES)).toBe(edited);
+		expect(await run.host.stat(`${SOURCES}.bak`)).toBeNull();
+		// r reads the files again: the new preview keeps the operator's line.
+		run.wizard.send({type: 'operator.retry'});
+		await settled(run.wizard);
+		expect(where(run)).toEqual({step: 'debianRepos', screen: 'review'});
+		const change = run.wizard.actor.getSnapshot().context.facts.sources.plan[0];
+		expect(change.before).toBe(edited);
+		expect(change.after).toContain('# added by hand meanwhile');
+		await run.transcript.close();
+	}, 30_000);
+
+	it('after being cut off while a step ran, shows that step as interrupted and runs nothing by itself', async () => {
+		const run = await openRun(machine, pmgProbes, clean);
+		await drive(run, w => w === 'stopServices.review');
+		await run.wizard.flushed();
+		await run.transcript.close();
+		// The saved place as a crash during the command would leave it.
+		const saved = JSON.parse(readFileSync(path.join(run.dir, 'state.json'), 'utf8')) as {snapshot: {value: unknown}};
+		const cut = {...saved.snapshot, value: {stopServices: 'running'}};
+		expect(interruptedSnapshot(pmgUpgradeMachine, cut).value).toEqual({stopServices: 'interrupted'});
+		await run.store.save(cut);
+
+		const again = await openRun(machine, pmgProbes, clean, run.dir);
+		await settled(again.wizard);
+		expect(where(again)).toEqual({step: 'stopServices', screen: 'interrupted'});
+		await again.wizard.flushed();
+		await again.transcript.close();
+		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
+		const restarted = transcript.slice(transcript.lastIndexOf('wizard started at'));
+		expect(restarted).not.toContain('run: systemctl');
+		expect(again.host.serviceState('postfix')).toMatchObject({active: true, masked: false});
+	}, 30_000);
+
+	it('in a dry run shows every command and changes nothing', async () => {
+		const run = await openRun(machine, pmgProbes, clean, undefined, {dryRun: true});
+		const before = await run.host.readFile(SOURCES);
+		const backups = await run.host.listDir('/var/lib/pmg/backup');
+		const stop = await drive(run, (_w, view) => view === 'blocked');
+		await run.wizard.flushed();
+		await run.transcript.close();
+		// pmgbackup did not run, so no new backup exists and its check stops the walk.
+		expect(stop).toBe('backup.blocked');
+		expect(await run.host.listDir('/var/lib/pmg/backup')).toEqual(backups);
+		expect(await run.host.readFile(SOURCES)).toBe(before);
+		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
+		expect(transcript).toContain('run (dry run, not executed): apt update');
+		expect(transcript).toContain('run (dry run, not executed): pmgbackup backup');
+		expect(transcript).not.toMatch(/^.*\| .*Hit:1/m);
+	}, 30_000);
+});
