@@ -1,0 +1,163 @@
+/**
+ * The one place keys are bound. Input is split into single keys first, so a
+ * burst (a fast iKVM, `tmux send-keys Down Enter`, typed-ahead answers) counts
+ * key by key, each against the screen that is current at that moment.
+ */
+import type {OperatorEvent} from '../../machines/kit.ts';
+import {BODY_ROWS, freshUi, type ScreenModel, type UiState} from './screen.ts';
+
+export type Key =
+	| {name: 'enter' | 'up' | 'down' | 'pageup' | 'pagedown' | 'escape' | 'backspace' | 'ctrl-c' | 'tab'}
+	| {name: 'char'; char: string};
+
+type InkKey = {
+	upArrow: boolean;
+	downArrow: boolean;
+	pageUp: boolean;
+	pageDown: boolean;
+	return: boolean;
+	escape: boolean;
+	backspace: boolean;
+	delete: boolean;
+	ctrl: boolean;
+	tab: boolean;
+};
+
+/** Turn what Ink's useInput reports into single keys (a pasted or burst chunk becomes many). */
+export function splitKeys(input: string, key: InkKey): Key[] {
+	if (key.ctrl && input === 'c') return [{name: 'ctrl-c'}];
+	if (key.upArrow) return [{name: 'up'}];
+	if (key.downArrow) return [{name: 'down'}];
+	if (key.pageUp) return [{name: 'pageup'}];
+	if (key.pageDown) return [{name: 'pagedown'}];
+	if (key.escape) return [{name: 'escape'}];
+	if (key.tab) return [{name: 'tab'}];
+	if ((key.backspace || key.delete) && input.length <= 1) return [{name: 'backspace'}];
+	if (key.return && input.length <= 1) return [{name: 'enter'}];
+	const keys: Key[] = [];
+	for (const char of input) {
+		if (char === '\r' || char === '\n') keys.push({name: 'enter'});
+		else if (char === '\u007f' || char === '\b') keys.push({name: 'backspace'});
+		else if (char === '\u0003') keys.push({name: 'ctrl-c'});
+		else if (char >= ' ') keys.push({name: 'char', char});
+	}
+	return keys;
+}
+
+export type KeyEffects = {
+	send: (event: OperatorEvent) => void;
+	/** Leave the wizard; the place is kept. */
+	leave: () => void;
+};
+
+/**
+ * Apply one key to the current screen. Returns the screen's new state;
+ * events go to `effects.send`.
+ */
+export function handleKey(key: Key, model: ScreenModel, ui: UiState, effects: KeyEffects): UiState {
+	const next = {...ui, message: null};
+	const char = key.name === 'char' ? key.char : '';
+	const accepts = model.accepts;
+
+	// Typed text: skip reasons, overrides, confirmations.
+	const typing = ui.mode === 'skip' || ui.mode === 'override' || (model.view === 'confirm' && ui.mode === 'keys');
+	if (typing) {
+		const confirming = ui.mode === 'keys';
+		// No confirmation word starts with "?": on an empty line it shows why.
+		if (confirming && char === '?' && next.text === '') return {...next, mode: 'help', scroll: 0};
+		// Letters are text here, so skipping a confirmation is on Tab.
+		if (confirming && key.name === 'tab' && accepts.has('operator.skip')) return {...next, mode: 'skip', text: ''};
+		if (key.name === 'char') return {...next, text: next.text + char};
+		if (key.name === 'backspace') return {...next, text: next.text.slice(0, -1)};
+		if (key.name === 'escape') {
+			return ui.mode === 'keys' ? {...next, text: ''} : {...next, mode: 'keys', text: ''};
+		}
+		if (key.name === 'ctrl-c') {
+			effects.leave();
+			return next;
+		}
+		if (key.name !== 'enter') return next;
+		const text = next.text.trim();
+		if (ui.mode === 'skip') {
+			if (text === '') return {...next, message: 'A skip needs a reason: type why, then Enter (Esc cancels).'};
+			effects.send({type: 'operator.skip', reason: text});
+			return {...next, mode: 'keys', text: ''};
+		}
+		if (ui.mode === 'override') {
+			const word = model.meta.override?.word ?? '';
+			if (text.toLowerCase() !== word.toLowerCase()) return {...next, message: `Type exactly "${word}" to override, or Esc.`};
+			effects.send({type: 'operator.override', text});
+			return {...next, mode: 'keys', text: ''};
+		}
+		const word = model.screenMeta.confirm?.word ?? '';
+		if (text.toLowerCase() !== word.toLowerCase()) return {...next, text: '', message: `Type exactly "${word}" and press Enter.`};
+		effects.send({type: 'operator.confirm', text});
+		return {...next, text: ''};
+	}
+
+	if (ui.mode === 'help') {
+		if (key.name === 'escape' || char === '?' || char === 'q' || key.name === 'enter') return {...next, mode: 'keys', scroll: 0};
+		return scroll(key, next, model);
+	}
+
+	if (key.name === 'ctrl-c' || char === 'q') {
+		if (model.view === 'running') {
+			return {...next, message: 'A command is running: it is not interrupted. The wizard can be left when it ends.'};
+		}
+		effects.leave();
+		return next;
+	}
+	if (char === '?') return {...next, mode: 'help', scroll: 0};
+
+	if (model.view === 'choose') {
+		const count = model.options.length;
+		if (key.name === 'up' || char === 'k') return {...next, selected: (ui.selected - 1 + count) % Math.max(count, 1)};
+		if (key.name === 'down' || char === 'j') return {...next, selected: (ui.selected + 1) % Math.max(count, 1)};
+		if (/^[1-9]$/.test(char)) {
+			const index = Number(char) - 1;
+			if (index >= count) return {...next, message: `There is no choice ${char}.`};
+			effects.send({type: 'operator.choose', value: model.options[index]!.value});
+			return {...next, selected: index};
+		}
+		if (key.name === 'enter' && count > 0) {
+			effects.send({type: 'operator.choose', value: model.options[ui.selected]!.value});
+			return next;
+		}
+		return next;
+	}
+
+	if (key.name === 'enter' && accepts.has('operator.continue')) {
+		effects.send({type: 'operator.continue'});
+		return next;
+	}
+	if (char === 's' && accepts.has('operator.skip')) return {...next, mode: 'skip', text: ''};
+	if (char === 'r') {
+		if (accepts.has('operator.recheck')) effects.send({type: 'operator.recheck'});
+		else if (accepts.has('operator.retry')) effects.send({type: 'operator.retry'});
+		return next;
+	}
+	if (char === 'f' && accepts.has('operator.fix')) {
+		effects.send({type: 'operator.fix'});
+		return next;
+	}
+	if (char === 'o' && accepts.has('operator.override')) return {...next, mode: 'override', text: ''};
+	if (char === 'c' && model.view === 'blocked' && accepts.has('operator.choose')) {
+		effects.send({type: 'operator.choose', value: 'yes'});
+		return next;
+	}
+	return scroll(key, next, model);
+}
+
+function scroll(key: Key, ui: UiState, model: ScreenModel): UiState {
+	const max = Math.max(0, model.body.length - BODY_ROWS);
+	const char = key.name === 'char' ? key.char : '';
+	let offset = ui.scroll;
+	if (key.name === 'down' || char === 'j') offset += 1;
+	else if (key.name === 'up' || char === 'k') offset -= 1;
+	else if (key.name === 'pagedown' || char === ' ') offset += BODY_ROWS - 2;
+	else if (key.name === 'pageup') offset -= BODY_ROWS - 2;
+	else return ui;
+	return {...ui, scroll: Math.min(max, Math.max(0, offset))};
+}
+
+export {freshUi};

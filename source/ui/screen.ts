@@ -1,0 +1,344 @@
+/**
+ * What the operator sees, as data: the header, the body lines and the keys
+ * of the current screen, computed from the machine's snapshot, the live
+ * output and the screen's own small state (selection, typed text). Pure, so
+ * the same model drives the terminal, the tests and the screenshots.
+ */
+import type {AnyStateMachine} from 'xstate';
+import type {Advice, Finding, Option, RunSummary, ScreenMeta, StepCommand, StepMeta, View, FileChange, WizardContext} from '../../machines/kit.ts';
+import {displayCommand} from '../host/types.ts';
+import type {OutputView} from '../runtime/output.ts';
+import {position} from '../runtime/runtime.ts';
+import {blank, clock, fit, line, wrap, wrapExact, type Line} from './text.ts';
+import {levelTone} from './theme.ts';
+
+export const WIDTH = 80;
+/**
+ * Rows for the body: 24 rows less the header (2), two rules, the step's
+ * title, the footer, and one spare row (a frame as tall as the terminal
+ * makes Ink clear the whole screen on every update).
+ */
+export const BODY_ROWS = 17;
+
+export type Mode = 'keys' | 'skip' | 'override' | 'help';
+
+/** The screen's own state, reset whenever the machine moves to another screen. */
+export type UiState = {
+	at: string;
+	selected: number;
+	mode: Mode;
+	text: string;
+	scroll: number;
+	message: string | null;
+};
+
+export const freshUi = (at: string): UiState => ({at, selected: 0, mode: 'keys', text: '', scroll: 0, message: null});
+
+export type KeyHint = {key: string; label: string};
+
+export type ScreenModel = {
+	product: string;
+	hostLabel: string;
+	step: string;
+	screen: string | null;
+	stepNumber: number;
+	stepCount: number;
+	stepTitle: string;
+	phases: Array<{title: string; state: 'done' | 'current' | 'todo'}>;
+	view: View;
+	body: Line[];
+	/** Body lines that belong at the bottom and never scroll (live output). */
+	pinned: boolean;
+	keys: KeyHint[];
+	options: Option[];
+	/** Events the current screen accepts. */
+	accepts: Set<string>;
+	meta: StepMeta<WizardContext<any>>;
+	screenMeta: ScreenMeta<WizardContext<any>>;
+};
+
+type Snapshot = {value: unknown; context: WizardContext<any>; status: string};
+
+export type ScreenInput = {
+	machine: AnyStateMachine;
+	snapshot: Snapshot;
+	ui: UiState;
+	output: OutputView;
+	hostLabel: string;
+	transcriptPath?: string;
+	dryRun?: boolean;
+	now?: number;
+};
+
+const stepIds = (machine: AnyStateMachine) =>
+	Object.entries(machine.root.states)
+		.filter(([, node]) => (node.meta as {step?: boolean} | undefined)?.step)
+		.map(([id]) => id);
+
+/** Event types the screen (and its step) answers. */
+export function acceptedEvents(machine: AnyStateMachine, value: unknown): Set<string> {
+	const {step, screen} = position(value);
+	const stepNode = machine.root.states[step];
+	const node = screen ? stepNode?.states[screen] : stepNode;
+	return new Set([...Object.keys(node?.on ?? {}), ...Object.keys(stepNode?.on ?? {})]);
+}
+
+const findingLines = (findings: Finding[]): Line[] =>
+	findings.flatMap(f => {
+		const [first, ...rest] = wrap(f.text, WIDTH - 10);
+		return [
+			[{text: ` [${f.level}]`.padEnd(9), tone: levelTone(f.level)}, {text: ` ${first ?? ''}`}],
+			...rest.map(r => line(`          ${r}`)),
+		];
+	});
+
+/** Each command in full, never cut: the operator sees exactly what runs. */
+const commandLines = (commands: StepCommand[], mark?: (index: number) => string): Line[] =>
+	commands.flatMap((c, index) => {
+		const prefix = mark ? ` ${mark(index)} ` : '  $ ';
+		const [first, ...rest] = wrapExact(displayCommand(c), WIDTH - prefix.length - 1);
+		return [
+			[{text: prefix, tone: 'dim' as const}, {text: first ?? '', tone: 'bold' as const}],
+			...rest.map(r => [{text: ' '.repeat(prefix.length + 2)}, {text: r, tone: 'bold' as const}]),
+		...(c.note ? [line(`      (${c.note})`, 'dim')] : []),
+		...(c.interactive ? [line('      (runs on the terminal: answer its questions there)', 'dim')] : []),
+		];
+	});
+
+const changeLines = (changes: FileChange[]): Line[] =>
+	changes.flatMap(change => [
+		line(`  ${change.after === null ? 'remove' : change.before === null ? 'create' : 'change'} ${change.path}`, 'bold'),
+		...change.diff
+			.split('\n')
+			.filter(l => l !== '')
+			.map(l => line(`    ${fit(l, WIDTH - 4)}`, l.startsWith('+') ? 'ok' : l.startsWith('-') ? 'fail' : 'dim')),
+	]);
+
+const adviceLines = (advice: Advice[]): Line[] =>
+	advice.flatMap(a => [
+		[{text: '  * ', tone: 'dim' as const}, {text: fit(a.prompt, WIDTH - 4), tone: 'bold' as const}],
+		...wrap(`-> ${a.answer}: ${a.why}`, WIDTH - 6).map(l => line(`      ${l}`)),
+	]);
+
+const why = (meta: StepMeta<any>, rows = 4): Line[] => {
+	const lines = wrap(meta.why, WIDTH - 2).map(l => line(` ${l}`));
+	return lines.length > rows ? [...lines.slice(0, rows - 1), line(` ${fit(lines[rows - 1]![0]!.text.trim(), WIDTH - 14)} (? for more)`)] : lines;
+};
+
+const runLines = (run: RunSummary | null): Line[] =>
+	(run?.commands ?? []).map(c => [
+		{text: c.exitCode === 0 ? ' [done] ' : ` [exit ${c.exitCode}] `, tone: c.exitCode === 0 ? ('ok' as const) : ('fail' as const)},
+		{text: fit(`${c.display}${c.dryRun ? ' (dry run)' : ''}`, WIDTH - 24)},
+		{text: `  ${(c.durationMs / 1000).toFixed(1)} s`, tone: 'dim' as const},
+	]);
+
+/** Compute the whole screen. */
+export function screenModel(input: ScreenInput): ScreenModel {
+	const {machine, snapshot, ui, output} = input;
+	const context = snapshot.context;
+	const {step, screen} = position(snapshot.value);
+	const stepNode = machine.root.states[step];
+	const meta = (stepNode?.meta ?? {title: step, why: '', phase: ''}) as StepMeta<WizardContext<any>>;
+	const screenNode = screen ? stepNode?.states[screen] : undefined;
+	const screenMeta = (screenNode?.meta ?? stepNode?.meta ?? {view: 'info'}) as ScreenMeta<WizardContext<any>>;
+	const view: View = screenMeta.view ?? 'info';
+	const ids = stepIds(machine);
+	const rootMeta = machine.root.meta as {product: string; title: string; phases: Array<{id: string; title: string}>};
+	const currentPhase = meta.phase;
+	const phaseIndex = rootMeta.phases.findIndex(p => p.id === currentPhase);
+	const accepts = acceptedEvents(machine, snapshot.value);
+	const options = screenMeta.options?.(context) ?? [];
+	const commands = meta.commands?.(context) ?? [];
+	const changes = meta.changes?.(context) ?? [];
+	const body: Line[] = [];
+	const keys: KeyHint[] = [];
+	let pinned = false;
+
+	const skip = accepts.has('operator.skip') ? [{key: 's', label: 'skip'}] : [];
+	switch (view) {
+		case 'review': {
+			body.push(...why(meta), blank);
+			if (changes.length > 0) {
+				body.push(line(' The wizard will make these changes (a .bak of each file is kept):', 'bold'), ...changeLines(changes));
+				keys.push({key: 'Enter', label: 'apply'});
+			} else {
+				body.push(line(` ${commands.length === 1 ? 'Command' : 'Commands'} (Enter runs ${commands.length === 1 ? 'it' : 'them in order'}):`, 'bold'), ...commandLines(commands));
+				keys.push({key: 'Enter', label: 'run'});
+			}
+			if (meta.what) body.push(blank, ...wrap(meta.what, WIDTH - 2).map(l => line(` ${l}`, 'dim')));
+			if (meta.advice && meta.advice.length > 0) body.push(blank, line(' What it will ask (? shows all advice):', 'bold'), ...adviceLines(meta.advice));
+			keys.push(...skip);
+			break;
+		}
+		case 'running': {
+			pinned = true;
+			const list = snapshotCommands(screen, meta, context, commands);
+			const current = list.findIndex(c => displayCommand(c) === output.command);
+			body.push(
+				...(changes.length > 0 && screen !== 'fixing'
+					? changes.map(c => line(`  ${c.path}`))
+					: commandLines(list, index => (index < current ? '[done]' : index === current ? '[ >> ]' : '[    ]'))),
+			);
+			const elapsed = output.startedAt === null ? 0 : (input.now ?? Date.now()) - output.startedAt;
+			body.push(
+				blank,
+				[
+					{text: ` Output (last lines of ${output.total.toLocaleString('en-US')})`, tone: 'bold'},
+					{text: `   running ${clock(elapsed)}`, tone: 'dim'},
+				],
+			);
+			const room = Math.max(3, BODY_ROWS - body.length);
+			const tail = output.lines.slice(-room);
+			body.push(...tail.map(l => line(`  ${fit(l.replaceAll('\t', '  '), WIDTH - 2)}`, 'dim')));
+			break;
+		}
+		case 'interrupted':
+			body.push(
+				line(' [WARN] The wizard stopped while this step was running:', 'warn'),
+				...(changes.length > 0 ? changes.map(c => line(`  ${c.path}`)) : commandLines(commands)),
+				blank,
+				...wrap(
+					'It may have finished or been cut off half way. Look at the end of the transcript' +
+						(input.transcriptPath ? ` (${input.transcriptPath})` : '') +
+						' and at the host before you run it again.',
+					WIDTH - 2,
+				).map(l => line(` ${l}`)),
+			);
+			keys.push({key: 'Enter', label: 'run again'}, ...skip);
+			break;
+		case 'failed': {
+			const run = context.lastRun;
+			body.push(line(' [FAIL] This step did not finish.', 'fail'));
+			if (context.error) body.push(...wrap(context.error, WIDTH - 4).map(l => line(`  ${l}`, 'fail')));
+			body.push(...runLines(run));
+			if (run && run.tail.length > 0) body.push(blank, line(' Last lines of output:', 'bold'), ...run.tail.map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim')));
+			body.push(blank, ...wrap('Read the output, fix the cause, then press r. Do not guess: the full output is in the transcript.', WIDTH - 2).map(l => line(` ${l}`)));
+			keys.push({key: 'r', label: 'try again'}, ...skip);
+			break;
+		}
+		case 'done':
+			body.push(line(' [PASS] Done.', 'ok'), ...runLines(context.lastRun));
+			if (output.lines.length > 0) body.push(blank, line(' Last lines of output:', 'bold'), ...output.lines.slice(-8).map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim')));
+			keys.push({key: 'Enter', label: 'continue'});
+			break;
+		case 'checking':
+			body.push(...why(meta), blank, line(' Checking ...', 'bold'), ...(meta.probeShows ?? []).map(p => line(`  ${p}`, 'dim')));
+			break;
+		case 'passed':
+			body.push(...findingLines(meta.findings?.(context) ?? [{level: 'PASS', text: 'ok'}]));
+			keys.push({key: 'Enter', label: 'continue'});
+			break;
+		case 'blocked': {
+			body.push(...findingLines((meta.findings?.(context) ?? []).filter(f => f.level !== 'PASS' || true)));
+			const remedy = meta.remedy?.(context) ?? [];
+			if (remedy.length > 0) body.push(blank, line(' What to do:', 'bold'), ...remedy.map(r => line(`  ${r}`)));
+			if (accepts.has('operator.fix') && meta.fix) body.push(blank, line(' f runs:', 'bold'), ...commandLines(meta.fix(context)));
+			keys.push({key: 'r', label: 'check again'});
+			if (accepts.has('operator.fix')) keys.push({key: 'f', label: 'fix'});
+			if (accepts.has('operator.choose')) keys.push({key: 'c', label: 'clean the environment'});
+			if (accepts.has('operator.override')) keys.push({key: 'o', label: 'override (typed)'});
+			break;
+		}
+		case 'choose':
+			body.push(...why(meta, 3));
+			for (const l of screenMeta.lines?.(context) ?? []) body.push(line(` ${l}`));
+			body.push(blank);
+			options.forEach((option, index) => {
+				const selected = index === ui.selected;
+				body.push([
+					{text: selected ? ' > ' : '   ', tone: 'accent'},
+					{text: `${index + 1}. ${option.label}`, tone: selected ? 'bold' : 'plain'},
+				]);
+				if (option.hint) body.push(line(`      ${fit(option.hint, WIDTH - 6)}`, 'dim'));
+			});
+			keys.push({key: 'Up/Down', label: 'move'}, {key: '1-9', label: 'pick'}, {key: 'Enter', label: 'choose'});
+			break;
+		case 'confirm': {
+			const confirm = screenMeta.confirm;
+			body.push(...why(meta, 3), blank);
+			if (confirm) body.push(...wrap(confirm.prompt(context), WIDTH - 2).map(l => line(` ${l}`)));
+			body.push(blank, [{text: ' > ', tone: 'accent'}, {text: `${ui.text}_`, tone: 'bold'}]);
+			keys.push(
+				{key: 'type', label: `"${confirm?.word ?? ''}"`},
+				{key: 'Enter', label: 'confirm'},
+				...(accepts.has('operator.skip') ? [{key: 'Tab', label: 'skip'}] : []),
+			);
+			break;
+		}
+		case 'info':
+			body.push(...why(meta, 5));
+			for (const l of screenMeta.lines?.(context) ?? []) body.push(line(` ${l}`));
+			if (meta.advice && meta.advice.length > 0) body.push(blank, ...adviceLines(meta.advice));
+			if (accepts.has('operator.continue')) keys.push({key: 'Enter', label: 'continue'});
+			if (accepts.has('operator.recheck')) keys.push({key: 'r', label: 'check again'});
+			break;
+		case 'finished': {
+			body.push(line(` [PASS] ${meta.why}`, 'ok'), blank);
+			const skipped = Object.entries(context.status).filter(([, s]) => s.status === 'skipped');
+			if (skipped.length > 0) {
+				body.push(line(' Skipped:', 'bold'));
+				for (const [id, s] of skipped) body.push(line(`  ${titleOf(machine, id)}: ${s.reason ?? 'no reason given'}`));
+			}
+			if (input.transcriptPath) body.push(blank, line(` Transcript: ${input.transcriptPath}`, 'dim'));
+			break;
+		}
+	}
+	if (ui.message) body.unshift(line(` ${ui.message}`, 'warn'));
+
+	if (ui.mode === 'help') {
+		body.length = 0;
+		body.push(line(` ${meta.title}`, 'bold'), ...wrap(meta.why, WIDTH - 2).map(l => line(` ${l}`)));
+		if (meta.what) body.push(blank, ...wrap(meta.what, WIDTH - 2).map(l => line(` ${l}`)));
+		if (meta.source) body.push(blank, line(` From the vendor's procedure: ${meta.source}`, 'dim'));
+		if (commands.length > 0) body.push(blank, line(' Commands:', 'bold'), ...commandLines(commands));
+		if (meta.advice && meta.advice.length > 0) body.push(blank, line(' Advice:', 'bold'), ...adviceLines(meta.advice));
+		keys.length = 0;
+		keys.push({key: 'Esc/?', label: 'back'});
+		pinned = false;
+	} else if (ui.mode === 'skip' || ui.mode === 'override') {
+		const prompt =
+			ui.mode === 'skip'
+				? ' Why do you skip this step? (goes to the transcript)'
+				: ` To ${meta.override?.what ?? 'override the check'}, type "${meta.override?.word ?? ''}":`;
+		body.push(blank, line(prompt, 'bold'), [{text: ' > ', tone: 'accent'}, {text: `${ui.text}_`, tone: 'bold'}]);
+		keys.length = 0;
+		keys.push({key: 'Enter', label: 'confirm'}, {key: 'Esc', label: 'cancel'});
+	} else if (view !== 'running') {
+		keys.push({key: '?', label: 'why'});
+	}
+	if (body.length > BODY_ROWS && !pinned) keys.push({key: 'PgDn/PgUp', label: 'scroll'});
+	if (ui.mode === 'keys' && view === 'confirm') keys.push({key: 'Ctrl-C', label: 'leave'});
+	else if (ui.mode === 'keys' && view !== 'running') keys.push({key: 'q', label: 'leave (progress kept)'});
+	if (view === 'running' && ui.mode === 'keys') keys.unshift({key: '?', label: 'why'});
+
+	const phaseList = rootMeta.phases.map((p, index) => ({
+		title: p.title,
+		state: (snapshot.status === 'done' || index < phaseIndex ? 'done' : index === phaseIndex ? 'current' : 'todo') as 'done' | 'current' | 'todo',
+	}));
+	return {
+		product: rootMeta.title,
+		hostLabel: input.hostLabel + (input.dryRun ? ' (dry run)' : ''),
+		step,
+		screen,
+		stepNumber: ids.indexOf(step) + 1,
+		stepCount: ids.length,
+		stepTitle: meta.title,
+		phases: phaseList,
+		view,
+		body,
+		pinned,
+		keys,
+		options,
+		accepts,
+		meta,
+		screenMeta,
+	};
+}
+
+function snapshotCommands(screen: string | null, meta: StepMeta<any>, context: WizardContext<any>, commands: StepCommand[]) {
+	return screen === 'fixing' && meta.fix ? meta.fix(context) : commands;
+}
+
+function titleOf(machine: AnyStateMachine, id: string): string {
+	return ((machine.root.states[id]?.meta as {title?: string} | undefined)?.title ?? id) as string;
+}

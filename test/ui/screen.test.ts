@@ -1,0 +1,80 @@
+import {describe, expect, it} from 'vitest';
+import {CLUSTER_DAEMONS, PMG_SERVICES, pmgUpgradeMachine, type PmgContext} from '../../machines/pmg-8-to-9.ts';
+import {OutputBuffer} from '../../source/runtime/output.ts';
+import {freshUi, screenModel, WIDTH} from '../../source/ui/screen.ts';
+import {lineText, wrapExact} from '../../source/ui/text.ts';
+
+const context: PmgContext = {startedAt: 0, facts: {}, status: {}, lastRun: null, error: null, choices: {}, confirmations: {}};
+
+const screenAt = (value: Record<string, string>, ctx: PmgContext = context) => {
+	const snapshot = pmgUpgradeMachine.resolveState({value, context: ctx});
+	return screenModel({
+		machine: pmgUpgradeMachine as never,
+		snapshot: snapshot as never,
+		ui: freshUi(''),
+		output: new OutputBuffer().snapshot(),
+		hostLabel: 'pmg1',
+	});
+};
+
+describe('wrapExact', () => {
+	it('breaks at single spaces so the lines joined by a space give the text back', () => {
+		const text = `systemctl stop ${[...PMG_SERVICES, ...CLUSTER_DAEMONS].join(' ')}`;
+		const lines = wrapExact(text, 40);
+		expect(lines.length).toBeGreaterThan(1);
+		for (const l of lines) expect(l.length).toBeLessThanOrEqual(40);
+		expect(lines.join(' ')).toBe(text);
+	});
+
+	it('keeps runs of spaces inside the text, and cuts a word longer than the line', () => {
+		const text = "echo 'two  spaces' and more words";
+		expect(wrapExact(text, 12).join(' ')).toBe(text);
+		const long = `cat /${'x'.repeat(30)}`;
+		const lines = wrapExact(long, 12);
+		for (const l of lines) expect(l.length).toBeLessThanOrEqual(12);
+		expect(lines.slice(1).join('')).toBe(long.slice(4));
+	});
+});
+
+describe('screens', () => {
+	it('shows a command longer than a line in full before it runs', () => {
+		const model = screenAt({stopServices: 'review'});
+		const all = model.body.map(lineText);
+		const text = all.slice(all.findIndex(l => l.includes('Commands (Enter runs them in order)'))).join('\n');
+		for (const unit of [...PMG_SERVICES, ...CLUSTER_DAEMONS]) expect(text.match(new RegExp(`\\b${unit}\\b`, 'g'))?.length, unit).toBe(2);
+		expect(text).not.toContain('~');
+		for (const l of model.body) expect(lineText(l).length).toBeLessThanOrEqual(WIDTH);
+	});
+
+	it('after the Debian switch, names the PMG 8 entry as handled later, not as a failure', () => {
+		const model = screenAt(
+			{debianRepos: 'passed'},
+			{
+				...context,
+				facts: {
+					sources: {
+						plan: [],
+						thirdParty: [],
+						errors: [],
+						oldPmg: [],
+						pmgRepo: null,
+						leftovers: [{path: '/etc/apt/sources.list.d/pmg-enterprise.list', line: 1, uri: 'https://enterprise.proxmox.com/debian/pmg', suites: ['bookworm']}],
+					},
+				},
+			},
+		);
+		const text = model.body.map(lineText).join('\n');
+		expect(text).toContain('[PASS]   every Debian and Proxmox entry uses trixie');
+		expect(text).toContain('[INFO]   /etc/apt/sources.list.d/pmg-enterprise.list:1');
+		expect(text).not.toContain('[FAIL]');
+	});
+
+	it('on a confirmation, letters are text: the footer offers Tab to skip and Ctrl-C to leave, not s and q', () => {
+		const model = screenAt({purgePostgres: 'confirm'});
+		const keys = model.keys.map(k => `${k.key} ${k.label}`);
+		expect(keys).toContain('type "works"');
+		expect(keys).toContain('Tab skip');
+		expect(keys).toContain('Ctrl-C leave');
+		expect(keys.some(k => k.startsWith('s ') || k.startsWith('q '))).toBe(false);
+	});
+});
