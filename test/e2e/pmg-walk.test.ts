@@ -1,0 +1,99 @@
+import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {footer, TmuxSession} from './tmux.ts';
+
+/*
+ * The built CLI in tmux at 80x24 on the default simulated host: walk to the
+ * reboot, start it again, walk to the end. What is asserted is what the
+ * operator sees on the captured screens, and what happened to the
+ * (simulated) host.
+ */
+
+const cli = path.resolve('dist/cli.js');
+let stateDir = '';
+let session: TmuxSession;
+
+const env = () => ({UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', LANG: 'C.UTF-8', HOME: stateDir});
+const start = () => {
+	session = new TmuxSession();
+	session.start([process.execPath, cli, 'pmg', '--simulate', 'clean', '--state-dir', stateDir], env());
+};
+
+/** Answer each screen as a careful operator of the clean scenario would. */
+async function walk(until: (screen: string) => boolean, seen: string[]): Promise<string> {
+	let screen = await session.settle();
+	for (let i = 0; i < 200; i++) {
+		seen.push(screen);
+		if (until(screen)) return screen;
+		const keys = footer(screen);
+		if (screen.includes('[exit ')) throw new Error(`the wizard exited:\n${screen}`);
+		if (/r check again/.test(keys) && !/Enter continue/.test(keys)) throw new Error(`blocked:\n${screen}`);
+		const word = /type "([^"]+)"/.exec(keys);
+		if (word) {
+			session.type(word[1]!);
+			session.send('Enter');
+		} else if (/Enter (run|apply|continue|choose)/.test(keys)) {
+			session.send('Enter');
+		} else {
+			// Checking or running: wait for the next screen.
+		}
+		const before = screen;
+		await session.waitFor(s => s !== before, 20_000);
+		screen = await session.settle();
+	}
+	throw new Error(`no end after 200 screens:\n${screen}`);
+}
+
+beforeAll(() => {
+	if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first (npm run build)');
+	stateDir = mkdtempSync(path.join(os.tmpdir(), 'muw-e2e-'));
+});
+
+afterAll(() => {
+	session?.kill();
+	rmSync(stateDir, {recursive: true, force: true});
+});
+
+describe('pmg upgrade in a real terminal (tmux 80x24)', () => {
+	it('walks the clean host to the reboot, resumes after it, and finishes', async () => {
+		const seen: string[] = [];
+		start();
+		const first = await session.waitFor(s => s.includes('not a Proxmox Mail Gateway host') || s.includes('PMG 8 -> 9'));
+		expect(first).toContain('PMG 8 -> 9');
+
+		const rebooting = await walk(s => s.includes('The host is rebooting'), seen);
+		expect(rebooting).toContain('continue with the steps after the reboot');
+		await session.waitFor(s => s.includes('[exit 0]'));
+		session.kill();
+
+		// Every screen fitted 80x24: a taller frame, or a line wider than 80
+		// that the terminal wraps, would push the header off the top row.
+		for (const screen of seen.filter(s => !s.includes('[exit '))) {
+			expect(screen.split('\n')[0], screen).toMatch(/^ PMG 8 -> 9 /);
+			expect(footer(screen), screen).toMatch(/q leave|Enter/);
+		}
+		const all = seen.join('\n');
+		expect(all).toContain('$ pmgbackup backup');
+		expect(all).toContain('$ apt dist-upgrade');
+		expect(all).toContain('$ pg_upgradecluster -v 17 15 main');
+		expect(all).toContain('/etc/apt/sources.list');
+		expect(all).toMatch(/\[PASS\] .*GiB available on \//);
+
+		// Started again after the (simulated) reboot: it continues after it.
+		start();
+		const after = await session.waitFor(s => s.includes('After the reboot') || s.includes('PMG 9'));
+		expect(after).toContain('After reboot');
+		const end = await walk(s => s.includes('Upgrade finished'), seen);
+		expect(end).toContain('[PASS] Proxmox Mail Gateway 9 runs on Debian trixie');
+
+		// What happened to the simulated host.
+		const host = JSON.parse(readFileSync(path.join(stateDir, 'host.json'), 'utf8')) as unknown;
+		expect(JSON.stringify(host)).toContain('trixie');
+		const transcript = readFileSync(path.join(stateDir, 'transcript.log'), 'utf8');
+		expect(transcript).toContain('run: pg_upgradecluster -v 17 15 main');
+		expect(transcript).toMatch(/exit status 0 after [\d.]+ s: apt dist-upgrade/);
+		expect(statSync(path.join(stateDir, 'transcript.log')).mode & 0o777).toBe(0o600);
+	}, 240_000);
+});

@@ -1,0 +1,84 @@
+/**
+ * Drive the built CLI in a real terminal: tmux at 80x24, keys through
+ * send-keys, the screen through capture-pane. Each session runs on its own
+ * tmux server so tests never touch a user's sessions.
+ */
+import {execFileSync} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
+
+export class TmuxSession {
+	readonly socket = `muw-test-${process.pid}-${randomBytes(3).toString('hex')}`;
+	readonly name = 'wizard';
+
+	private tmux(...args: string[]): string {
+		return execFileSync('tmux', ['-L', this.socket, ...args], {encoding: 'utf8'});
+	}
+
+	/** Start `command` (argv) in a fresh 80x24 pane; the pane stays after it exits. */
+	start(argv: string[], env: Record<string, string> = {}, size = {columns: 80, rows: 24}) {
+		const quoted = argv.map(a => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
+		const envs = Object.entries(env).map(([k, v]) => `${k}='${v.replaceAll("'", `'\\''`)}'`).join(' ');
+		// After the wizard exits, print its status and keep the pane readable.
+		const shell = `env ${envs} ${quoted}; echo "[exit $?]"; sleep 3600`;
+		this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', this.name, '-x', String(size.columns), '-y', String(size.rows), 'sh', '-c', shell);
+	}
+
+	capture(): string {
+		// One line per row; tmux ends the last one with a newline too.
+		return this.tmux('capture-pane', '-p', '-t', this.name).replace(/\n$/, '');
+	}
+
+	/** tmux key names: Enter, Down, Escape, C-c; or literal text with `literal`. */
+	send(...keys: string[]) {
+		this.tmux('send-keys', '-t', this.name, ...keys);
+	}
+
+	type(text: string) {
+		this.tmux('send-keys', '-t', this.name, '-l', text);
+	}
+
+	resize(columns: number, rows: number) {
+		this.tmux('resize-window', '-t', this.name, '-x', String(columns), '-y', String(rows));
+	}
+
+	async waitFor(predicate: (screen: string) => boolean, timeoutMs = 15_000): Promise<string> {
+		const deadline = Date.now() + timeoutMs;
+		let screen = '';
+		while (Date.now() < deadline) {
+			screen = this.capture();
+			if (predicate(screen)) return screen;
+			await new Promise(resolve => setTimeout(resolve, 50));
+		}
+		throw new Error(`timed out after ${timeoutMs} ms; the screen was:\n${screen}`);
+	}
+
+	/** Wait until the screen has not changed for `quietMs` (a frame is complete). */
+	async settle(quietMs = 250, timeoutMs = 15_000): Promise<string> {
+		const deadline = Date.now() + timeoutMs;
+		let last = this.capture();
+		let since = Date.now();
+		while (Date.now() < deadline) {
+			await new Promise(resolve => setTimeout(resolve, 50));
+			const now = this.capture();
+			if (now !== last) {
+				last = now;
+				since = Date.now();
+			} else if (Date.now() - since >= quietMs) return now;
+		}
+		return last;
+	}
+
+	kill() {
+		try {
+			this.tmux('kill-server');
+		} catch {
+			// Already gone.
+		}
+	}
+}
+
+/** The footer: the last non-empty line of the wizard's frame. */
+export function footer(screen: string): string {
+	const lines = screen.split('\n').filter(l => l.trim() !== '');
+	return lines.at(-1) ?? '';
+}
