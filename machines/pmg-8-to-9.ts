@@ -47,7 +47,8 @@ export type RepositoryChoice = keyof typeof PMG9_REPOSITORIES;
 /** What the probes have found on the host so far. */
 export type PmgFacts = {
 	identity?: {uid: number; user: string; hostname: string};
-	session?: {ssh: boolean; multiplexer: boolean};
+	/** `relaunch`: the exact command that starts the wizard again inside tmux. */
+	session?: {ssh: boolean; multiplexer: boolean; relaunch?: string};
 	pmgApi?: string | null;
 	runningKernel?: string | null;
 	backupCandidates?: Array<{path: string; size: number; mtimeMs: number}>;
@@ -360,8 +361,12 @@ export const pmgUpgradeMachine = setup({
 							'You are connected over SSH and not inside tmux or screen. If the connection',
 							'drops during apt dist-upgrade, the upgrade is killed half way.',
 						],
-						options: () => [
-							{value: 'tmux', label: 'Relaunch the wizard inside tmux (it resumes here)', hint: 'tmux new-session -A -s upgrade-wizard -- upgrade-wizard pmg'},
+						options: (c: PmgContext) => [
+							{
+								value: 'tmux',
+								label: 'Relaunch the wizard inside tmux (it resumes here)',
+								hint: c.facts.session?.relaunch ?? 'tmux new-session -A -s upgrade-wizard -- upgrade-wizard pmg',
+							},
 							{value: 'continue', label: 'Go on without tmux (I accept the risk)'},
 						],
 					},

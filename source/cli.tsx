@@ -177,7 +177,15 @@ async function main(argv: string[]): Promise<number> {
 			'Enter starts the upgrade from the first step; q leaves.',
 		);
 	}
+	// Inside tmux the same wizard starts again and resumes from the saved place.
+	// A simulation names its state directory, so a tmux server started with another
+	// environment (HOME, XDG_STATE_HOME) still finds the same saved place.
+	const relaunch = [
+		'tmux', 'new-session', '-A', '-s', 'upgrade-wizard', '--',
+		process.execPath, ...process.argv.slice(1), ...(scenario && !args.stateDir ? ['--state-dir', where.state] : []),
+	];
 	const wizard = new Wizard({
+		relaunch,
 		machine: product.machine,
 		host,
 		store,
@@ -230,14 +238,15 @@ async function main(argv: string[]): Promise<number> {
 		if (step === 'reboot' && screen === 'waiting' && wizard.rebooting) setTimeout(() => leave(EXIT.rebooting), 300);
 		// The operator chose to continue inside tmux: hand over to a wizard
 		// started there, which resumes from the saved place.
+		// Already inside tmux or screen (the simulated host said otherwise): nothing to relaunch.
+		if (screen === 'relaunch' && (process.env.TMUX || process.env.STY)) setTimeout(() => wizard.send({type: 'host.session'}), 0);
 		if (screen === 'relaunch' && !process.env.TMUX && !process.env.STY && !relaunched) {
 			relaunched = (async () => {
 				await wizard.flushed();
 				await wizard.terminal!.suspend();
-				const argv = ['new-session', '-A', '-s', 'upgrade-wizard', '--', process.execPath, ...process.argv.slice(1)];
-				process.stdout.write(`\n$ tmux ${argv.join(' ')}\n`);
+				process.stdout.write(`\n$ ${relaunch.map(shellQuote).join(' ')}\n`);
 				const {spawnSync} = await import('node:child_process');
-				const result = spawnSync('tmux', argv, {stdio: 'inherit'});
+				const result = spawnSync(relaunch[0]!, relaunch.slice(1), {stdio: 'inherit'});
 				if (result.error) {
 					process.stderr.write(`upgrade-wizard: tmux could not be started (${result.error.message}). Install it (apt install tmux) or choose to go on without it.\n`);
 				}

@@ -4,7 +4,7 @@
  */
 import type {Finding} from '../../machines/kit.ts';
 import {BACKUP_DIR, CLUSTER_DAEMONS, PMG9_REPOSITORIES, PMG_SERVICES, type PmgContext, type PmgFacts, type PmgProbe, type RepositoryChoice} from '../../machines/pmg-8-to-9.ts';
-import type {Host} from '../host/types.ts';
+import {shellQuote, type Host} from '../host/types.ts';
 import {checkBackupListing} from '../probes/pmg-backup.ts';
 import {parseDpkgQueryStatus} from '../probes/dpkg.ts';
 import {localeProblems, parseLocaleList} from '../probes/locale.ts';
@@ -13,7 +13,7 @@ import {parseChecklist} from '../probes/pmg8to9.ts';
 import {parsePmgcmStatus} from '../probes/pmgcm.ts';
 import {parsePmgVersion} from '../probes/pmgversion.ts';
 import {parseIsActive, parseIsEnabled} from '../probes/systemctl.ts';
-import type {ProbeFn} from './runtime.ts';
+import type {ProbeEnv, ProbeFn} from './runtime.ts';
 import {planSources, SOURCES_DIR, SOURCES_LIST} from './pmg-sources.ts';
 
 type Facts = Partial<PmgFacts>;
@@ -34,8 +34,8 @@ export async function readSources(host: Host): Promise<Array<{path: string; text
 	return files;
 }
 
-const probes: Record<PmgProbe, (host: Host, context: PmgContext, processEnv: NodeJS.ProcessEnv) => Promise<Facts>> = {
-	async preconditions(host, _context, processEnv) {
+const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) => Promise<Facts>> = {
+	async preconditions(host, _context, {processEnv, relaunch}) {
 		const env = host.env();
 		return {
 			identity: await host.identity(),
@@ -44,6 +44,7 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, processEnv: Nod
 				// Whether the wizard itself runs inside tmux/screen is a fact of
 				// this process, also when the host is simulated.
 				multiplexer: Boolean(processEnv.TMUX || processEnv.STY || env.TMUX || env.STY),
+				...(relaunch ? {relaunch: relaunch.map(shellQuote).join(' ')} : {}),
 			},
 		};
 	},
@@ -66,10 +67,10 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, processEnv: Nod
 		return {backupCandidates: files.slice(0, 6)};
 	},
 
-	async backup(host, context) {
+	async backup(host, context, env) {
 		let path: string | null = context.choices.backup ?? null;
 		if (path === 'create') {
-			const {backupCandidates} = await probes.backupCandidates(host, context, {});
+			const {backupCandidates} = await probes.backupCandidates(host, context, env);
 			path = backupCandidates?.[0]?.path ?? null;
 		}
 		const empty = {path, exists: false, size: 0, mtimeMs: 0, missing: [], recent: false};
@@ -140,9 +141,9 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, processEnv: Nod
 		return {services: Object.fromEntries(units.map(u => [u, {active: active[u] ?? 'unknown', enabled: enabled[u] ?? 'unknown'}]))};
 	},
 
-	async postgres(host, context) {
+	async postgres(host, context, env) {
 		const locales = parseLocaleList((await run(host, 'locale', '-a')).stdout);
-		const {pgClusters} = await probes.pgClusters(host, context, {});
+		const {pgClusters} = await probes.pgClusters(host, context, env);
 		return {locale: {available: locales, problems: localeProblems(host.env(), locales)}, ...(pgClusters ? {pgClusters} : {})};
 	},
 
@@ -162,5 +163,5 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, processEnv: Nod
 
 /** The probes in the form the runtime binds. */
 export const pmgProbes: Record<string, ProbeFn> = Object.fromEntries(
-	Object.entries(probes).map(([name, fn]) => [name, (host: Host, context: unknown, env: {processEnv: NodeJS.ProcessEnv}) => fn(host, context as PmgContext, env.processEnv)]),
+	Object.entries(probes).map(([name, fn]) => [name, (host: Host, context: unknown, env: ProbeEnv) => fn(host, context as PmgContext, env)]),
 );

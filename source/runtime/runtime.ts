@@ -17,7 +17,14 @@ export type Terminal = {
 	resume(): Promise<void>;
 };
 
-export type ProbeFn = (host: Host, context: any, env: {processEnv: NodeJS.ProcessEnv}) => Promise<Record<string, unknown>>;
+export type ProbeEnv = {
+	/** The wizard process's own environment (is it inside tmux?). */
+	processEnv: NodeJS.ProcessEnv;
+	/** The command that starts this wizard again inside tmux, as argv. */
+	relaunch?: string[];
+};
+
+export type ProbeFn = (host: Host, context: any, env: ProbeEnv) => Promise<Record<string, unknown>>;
 
 export type WizardOptions = {
 	machine: AnyStateMachine;
@@ -32,6 +39,8 @@ export type WizardOptions = {
 	processEnv?: NodeJS.ProcessEnv;
 	/** A saved snapshot to resume from. */
 	snapshot?: unknown;
+	/** The command that starts this wizard again inside tmux, as argv. */
+	relaunch?: string[];
 };
 
 export type StepPosition = {step: string; screen: string | null};
@@ -85,7 +94,10 @@ export class Wizard {
 				probe: fromPromise(async ({input}: {input: {probe: string; context: unknown}}) => {
 					const probe = options.probes[input.probe];
 					if (!probe) throw new Error(`no probe named ${input.probe}`);
-					return probe(host, input.context, {processEnv: options.processEnv ?? process.env});
+					return probe(host, input.context, {
+						processEnv: options.processEnv ?? process.env,
+						...(options.relaunch ? {relaunch: options.relaunch} : {}),
+					});
 				}),
 			},
 		});

@@ -10,7 +10,7 @@ import type {OperatorEvent} from '../../machines/kit.ts';
 import type {OutputBuffer} from '../runtime/output.ts';
 import {position} from '../runtime/runtime.ts';
 import {handleKey, splitKeys, type Key} from './keys.ts';
-import {BODY_ROWS, freshUi, screenModel, WIDTH, type ScreenModel, type UiState} from './screen.ts';
+import {bodyRowsFor, freshUi, screenModel, WIDTH, type ScreenModel, type UiState} from './screen.ts';
 import {lineText, type Line} from './text.ts';
 import {makeTheme, type Theme} from './theme.ts';
 
@@ -31,7 +31,8 @@ export type AppProps = {
 };
 
 const MIN_COLUMNS = 80;
-const MIN_ROWS = 24;
+/** 80x24 is the target; 23 rows is accepted for tmux's status line on an 80x24 console. */
+const MIN_ROWS = 23;
 
 export function App(props: AppProps) {
 	const {actor, output, machine} = props;
@@ -74,6 +75,7 @@ export function App(props: AppProps) {
 			...(props.transcriptPath ? {transcriptPath: props.transcriptPath} : {}),
 			...(props.dryRun ? {dryRun: true} : {}),
 			now: props.now?.() ?? Date.now(),
+			bodyRows: bodyRowsFor(stdout.rows),
 		});
 
 	useInput((input, inkKey) => {
@@ -109,7 +111,7 @@ export function App(props: AppProps) {
 	if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
 		return (
 			<Box flexDirection="column">
-				<Text>{`This terminal is ${columns}x${rows}; the wizard needs at least 80x24.`}</Text>
+				<Text>{`This terminal is ${columns}x${rows}; the wizard needs at least 80x24 (80x23 inside tmux).`}</Text>
 				<Text>{'Enlarge the window (or set the console mode); the screen redraws by itself.'}</Text>
 				<Text>{'q leaves; your progress is kept.'}</Text>
 			</Box>
@@ -123,10 +125,11 @@ export function App(props: AppProps) {
 			<Frame theme={theme} model={{...model, keys: [{key: 'Enter', label: 'continue'}, {key: 'q', label: 'leave'}]}} body={notice.current.map(t => [{text: ` ${t}`}])} />
 		);
 	}
-	const start = model.pinned ? 0 : Math.min(ui.current.scroll, Math.max(0, model.body.length - BODY_ROWS));
-	const body = model.pinned ? model.body.slice(-BODY_ROWS) : model.body.slice(start, start + BODY_ROWS);
+	const rowsForBody = model.bodyRows;
+	const start = model.pinned ? 0 : Math.min(ui.current.scroll, Math.max(0, model.body.length - rowsForBody));
+	const body = model.pinned ? model.body.slice(-rowsForBody) : model.body.slice(start, start + rowsForBody);
 	void live;
-	return <Frame theme={theme} model={model} body={body} more={!model.pinned && start + BODY_ROWS < model.body.length} />;
+	return <Frame theme={theme} model={model} body={body} more={!model.pinned && start + rowsForBody < model.body.length} />;
 }
 
 function key(value: unknown): string {
@@ -140,7 +143,7 @@ function screenOf(machine: AnyStateMachine, snapshot: {value: unknown}): string 
 	return (node?.meta as {view?: string} | undefined)?.view;
 }
 
-/** Header, phases, body and footer; exactly BODY_ROWS body rows so nothing jumps. */
+/** Header, phases, body and footer; always model.bodyRows body rows so nothing jumps. */
 export function Frame({theme, model, body, more}: {theme: Theme; model: ScreenModel; body: Line[]; more?: boolean}) {
 	const rule = theme.rule.repeat(WIDTH);
 	const left = ` ${model.product}  |  ${model.hostLabel}`;
@@ -149,7 +152,7 @@ export function Frame({theme, model, body, more}: {theme: Theme; model: ScreenMo
 	const header = `${left.length > room ? `${left.slice(0, room - 1)}~` : left.padEnd(room)}  ${right}`;
 	const padded = [...body];
 	// A Text with no characters takes no row in Ink: pad with a space so the footer never jumps.
-	while (padded.length < BODY_ROWS) padded.push([{text: ' '}]);
+	while (padded.length < model.bodyRows) padded.push([{text: ' '}]);
 	return (
 		<Box flexDirection="column" width={WIDTH}>
 			<Text bold wrap="truncate">
@@ -174,7 +177,7 @@ export function Frame({theme, model, body, more}: {theme: Theme; model: ScreenMo
 							{segment.text}
 						</Text>
 					))}
-					{more && index === BODY_ROWS - 1 ? <Text color={theme.colorOf('dim')}>{'  (more below)'}</Text> : null}
+					{more && index === model.bodyRows - 1 ? <Text color={theme.colorOf('dim')}>{'  (more below)'}</Text> : null}
 				</Text>
 			))}
 			<Text color={theme.colorOf('dim')}>{rule}</Text>

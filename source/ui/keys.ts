@@ -4,7 +4,7 @@
  * key by key, each against the screen that is current at that moment.
  */
 import type {OperatorEvent} from '../../machines/kit.ts';
-import {BODY_ROWS, freshUi, type ScreenModel, type UiState} from './screen.ts';
+import {freshUi, type ScreenModel, type UiState} from './screen.ts';
 
 export type Key =
 	| {name: 'enter' | 'up' | 'down' | 'pageup' | 'pagedown' | 'escape' | 'backspace' | 'ctrl-c' | 'tab'}
@@ -149,13 +149,13 @@ export function handleKey(key: Key, model: ScreenModel, ui: UiState, effects: Ke
 }
 
 function scroll(key: Key, ui: UiState, model: ScreenModel): UiState {
-	const max = Math.max(0, model.body.length - BODY_ROWS);
+	const max = Math.max(0, model.body.length - model.bodyRows);
 	const char = key.name === 'char' ? key.char : '';
 	let offset = ui.scroll;
 	if (key.name === 'down' || char === 'j') offset += 1;
 	else if (key.name === 'up' || char === 'k') offset -= 1;
-	else if (key.name === 'pagedown' || char === ' ') offset += BODY_ROWS - 2;
-	else if (key.name === 'pageup') offset -= BODY_ROWS - 2;
+	else if (key.name === 'pagedown' || char === ' ') offset += model.bodyRows - 2;
+	else if (key.name === 'pageup') offset -= model.bodyRows - 2;
 	else return ui;
 	return {...ui, scroll: Math.min(max, Math.max(0, offset))};
 }

@@ -20,6 +20,12 @@ export const WIDTH = 80;
  */
 export const BODY_ROWS = 17;
 
+/**
+ * Body rows for a terminal of `rows` rows: 17 at 24 rows, 16 at 23 (tmux's
+ * status line takes one row of an 80x24 console), more on a taller terminal.
+ */
+export const bodyRowsFor = (rows: number | undefined) => Math.max(BODY_ROWS - 1, (rows ?? 24) - 7);
+
 export type Mode = 'keys' | 'skip' | 'override' | 'help';
 
 /** The screen's own state, reset whenever the machine moves to another screen. */
@@ -49,6 +55,8 @@ export type ScreenModel = {
 	body: Line[];
 	/** Body lines that belong at the bottom and never scroll (live output). */
 	pinned: boolean;
+	/** Rows the body has on this terminal. */
+	bodyRows: number;
 	keys: KeyHint[];
 	options: Option[];
 	/** Events the current screen accepts. */
@@ -68,6 +76,8 @@ export type ScreenInput = {
 	transcriptPath?: string;
 	dryRun?: boolean;
 	now?: number;
+	/** Rows for the body (bodyRowsFor the terminal); BODY_ROWS when not given. */
+	bodyRows?: number;
 };
 
 const stepIds = (machine: AnyStateMachine) =>
@@ -135,6 +145,7 @@ const runLines = (run: RunSummary | null): Line[] =>
 /** Compute the whole screen. */
 export function screenModel(input: ScreenInput): ScreenModel {
 	const {machine, snapshot, ui, output} = input;
+	const rows = input.bodyRows ?? BODY_ROWS;
 	const context = snapshot.context;
 	const {step, screen} = position(snapshot.value);
 	const stepNode = machine.root.states[step];
@@ -187,7 +198,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 					{text: `   running ${clock(elapsed)}`, tone: 'dim'},
 				],
 			);
-			const room = Math.max(3, BODY_ROWS - body.length);
+			const room = Math.max(3, rows - body.length);
 			const tail = output.lines.slice(-room);
 			body.push(...tail.map(l => line(`  ${fit(l.replaceAll('\t', '  '), WIDTH - 2)}`, 'dim')));
 			break;
@@ -249,7 +260,8 @@ export function screenModel(input: ScreenInput): ScreenModel {
 					{text: selected ? ' > ' : '   ', tone: 'accent'},
 					{text: `${index + 1}. ${option.label}`, tone: selected ? 'bold' : 'plain'},
 				]);
-				if (option.hint) body.push(line(`      ${fit(option.hint, WIDTH - 6)}`, 'dim'));
+				// A hint may be a command: shown whole, never cut.
+				if (option.hint) body.push(...wrapExact(option.hint, WIDTH - 8).map((h, i) => line(`${i === 0 ? '      ' : '        '}${h}`, 'dim')));
 			});
 			keys.push({key: 'Up/Down', label: 'move'}, {key: '1-9', label: 'pick'}, {key: 'Enter', label: 'choose'});
 			break;
@@ -306,7 +318,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	} else if (view !== 'running') {
 		keys.push({key: '?', label: 'why'});
 	}
-	if (body.length > BODY_ROWS && !pinned) keys.push({key: 'PgDn/PgUp', label: 'scroll'});
+	if (body.length > rows && !pinned) keys.push({key: 'PgDn/PgUp', label: 'scroll'});
 	if (ui.mode === 'keys' && view === 'confirm') keys.push({key: 'Ctrl-C', label: 'leave'});
 	else if (ui.mode === 'keys' && view !== 'running') keys.push({key: 'q', label: 'leave (progress kept)'});
 	if (view === 'running' && ui.mode === 'keys') keys.unshift({key: '?', label: 'why'});
@@ -327,6 +339,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		view,
 		body,
 		pinned,
+		bodyRows: rows,
 		keys,
 		options,
 		accepts,

@@ -15,11 +15,12 @@ export class TmuxSession {
 	}
 
 	/** Start `command` (argv) in a fresh 80x24 pane; the pane stays after it exits. */
-	start(argv: string[], env: Record<string, string> = {}, size = {columns: 80, rows: 24}) {
+	start(argv: string[], env: Record<string, string> = {}, size = {columns: 80, rows: 24}, unset: string[] = []) {
 		const quoted = argv.map(a => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
 		const envs = Object.entries(env).map(([k, v]) => `${k}='${v.replaceAll("'", `'\\''`)}'`).join(' ');
+		const unsets = unset.map(name => `-u ${name}`).join(' ');
 		// After the wizard exits, print its status and keep the pane readable.
-		const shell = `env ${envs} ${quoted}; echo "[exit $?]"; sleep 3600`;
+		const shell = `env ${unsets} ${envs} ${quoted}; echo "[exit $?]"; sleep 3600`;
 		this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', this.name, '-x', String(size.columns), '-y', String(size.rows), 'sh', '-c', shell);
 	}
 
