@@ -110,4 +110,30 @@ describe('pmg scenarios on the simulated host', () => {
 		expect(model.body.map(lineText).join('\n')).toContain('Type "all nodes"');
 		await run.transcript.close();
 	});
+
+	it('clean: an existing backup made before this upgrade passes only with the typed words, which go to the transcript', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('clean'));
+		const candidates = async () => {
+			await drive(run, w => w === 'backup.choose');
+			return run.wizard.actor.getSnapshot().context.facts.backupCandidates as Array<{path: string}>;
+		};
+		const [old] = await candidates();
+		expect(old).toBeDefined();
+		run.wizard.send({type: 'operator.choose', value: old!.path});
+		const where = await drive(run, (_w, view) => view === 'blocked' || view === 'confirm');
+		expect(where).toBe('backup.blocked');
+		const model = screenModel({machine: pmgUpgradeMachine as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
+		const text = model.body.map(lineText).join('\n');
+		expect(text).toContain('before this upgrade began');
+		expect(text).toContain('type "old backup"');
+		// A wrong word does nothing; the right one passes, and says so.
+		run.wizard.send({type: 'operator.override', text: 'yes'});
+		expect(position(run.wizard.actor.getSnapshot().value)).toEqual({step: 'backup', screen: 'blocked'});
+		run.wizard.send({type: 'operator.override', text: 'old backup'});
+		expect(position(run.wizard.actor.getSnapshot().value)).toEqual({step: 'backup', screen: 'passed'});
+		await run.wizard.flushed();
+		await run.transcript.close();
+		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
+		expect(transcript).toContain('operator.override text="old backup"');
+	});
 });
