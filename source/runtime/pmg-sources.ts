@@ -18,10 +18,11 @@ export function entryKind(entry: SourceEntry): EntryKind {
 	const uris = entry.uris.map(u => u.toLowerCase());
 	if (uris.some(u => /proxmox\.com\/debian\/pmg\/?$/.test(u))) return 'pmg';
 	if (uris.some(u => /^[a-z+]+:\/\/([^/]*\.)?proxmox\.com\//.test(u))) return 'proxmox';
-	if (
-		uris.some(u => /^[a-z+]+:\/\/([^/]*\.)?debian\.org\//.test(u) || /^[a-z+]+:\/\/[^/]+\/(.*\/)?debian(-security)?\/?$/.test(u))
-	)
-		return 'debian';
+	// Only Debian's own hosts: many vendors publish under a path ending in
+	// /debian (download.docker.com/linux/debian) without a trixie release.
+	// A local mirror is listed with the other vendors' entries, where the
+	// operator can choose to switch it.
+	if (uris.some(u => /^[a-z+]+:\/\/([^/]*\.)?debian\.org(:\d+)?\//.test(u))) return 'debian';
 	return 'third-party';
 }
 

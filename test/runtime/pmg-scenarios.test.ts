@@ -87,11 +87,17 @@ describe('pmg scenarios on the simulated host', () => {
 	});
 
 	it('bookworm-leftovers: finds the entries in a .list and a .sources, and blocks until they are dealt with', async () => {
-		const {where, text, seen} = await stopsAt('bookworm-leftovers');
+		const {where, text, seen, run} = await stopsAt('bookworm-leftovers');
 		expect(seen).toContain('debianRepos.thirdParty');
 		expect(where).toBe('aptPolicy.blocked');
 		expect(text).toMatch(/extra\.list:\d+: bookworm/);
+		expect(text).toMatch(/example-tools\.sources:\d+: bookworm/);
 		expect(text).not.toContain('disabled');
+		// The Debian stanza of the .sources file moved to trixie; the disabled one was left alone.
+		const deb822 = (await run.host.readFile('/etc/apt/sources.list.d/debian-backports.sources'))!;
+		expect(deb822).toContain('Suites: trixie-backports');
+		expect(deb822).toContain('Suites: bookworm-proposed-updates');
+		expect(deb822).not.toContain('Suites: bookworm-backports');
 	});
 
 	it('kernel-meta: stops at linux-image-amd64 and offers apt remove', async () => {
