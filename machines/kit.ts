@@ -108,6 +108,8 @@ export type StepMeta<C> = {
 	advice?: Advice[];
 	/** Findings for the passed/blocked screens. */
 	findings?: (context: C) => Finding[];
+	/** Show the findings above the commands too (the probe decided the commands are needed). */
+	reviewFindings?: boolean;
 	/** What to do when the guard fails. */
 	remedy?: (context: C) => string[];
 	/** File changes the step makes instead of commands, each shown as a diff first. */

@@ -134,6 +134,7 @@ const BACKUP_WORD = 'old backup';
 const CLUSTER_WORD = 'all nodes';
 const OFFHOST_WORD = 'stored';
 const CHECKLIST_WORD = 'proceed';
+const ALL_UPGRADED_WORD = 'all upgraded';
 
 export const pmgGuards = {
 	runningAsRoot: ({context}: {context: PmgContext}) => context.facts.identity?.uid === 0,
@@ -154,6 +155,7 @@ export const pmgGuards = {
 	},
 	notClustered: ({context}: {context: PmgContext}) => context.facts.cluster?.clustered === false,
 	clusterKnown: ({context}: {context: PmgContext}) => context.facts.cluster !== undefined,
+	clustered: ({context}: {context: PmgContext}) => context.facts.cluster?.clustered === true,
 	sourcesReadable: ({context}: {context: PmgContext}) => (context.facts.sources?.errors.length ?? 1) === 0,
 	thirdPartyUndecided: ({context}: {context: PmgContext}) =>
 		(context.facts.sources?.thirdParty.length ?? 0) > 0 && !context.choices.thirdParty,
@@ -228,6 +230,12 @@ const sourcesFindings = (context: PmgContext): Finding[] => {
 		...s.leftovers.map(l => ({level: 'FAIL' as const, text: `${l.path}:${l.line}: ${l.suites.join(' ')} still enabled (${l.uri})`})),
 		...(s.errors.length + s.leftovers.length === 0 ? [{level: 'PASS' as const, text: 'no enabled bookworm entry in sources.list, *.list or *.sources'}] : []),
 	];
+};
+
+/** Cluster nodes other than this one (pmgcm names nodes by short hostname). */
+const otherNodes = (context: PmgContext): string[] => {
+	const self = (context.facts.identity?.hostname ?? '').split('.')[0]!.toLowerCase();
+	return (context.facts.cluster?.nodes ?? []).map(n => n.name).filter(name => name.toLowerCase() !== self);
 };
 
 const isPmgUri = (uri: string) => /proxmox\.com\/debian\/pmg\/?$/i.test(uri);
@@ -554,6 +562,7 @@ export const pmgUpgradeMachine = setup({
 			probeShows: ['pmgcm status'],
 			guard: 'notClustered',
 			commands: () => [cmd('systemctl', 'stop', ...CLUSTER_DAEMONS), cmd('systemctl', 'mask', ...CLUSTER_DAEMONS)],
+			reviewFindings: true,
 			afterCommands: 'allNodes',
 			findings: c => {
 				const cl = c.facts.cluster;
@@ -578,7 +587,7 @@ export const pmgUpgradeMachine = setup({
 					step: 'cluster',
 					target: '#wizard.archiveKeyring',
 					prompt: c =>
-						`Run the same two commands on every other node: ${(c.facts.cluster?.nodes ?? []).map(n => n.name).join(', ')}. Upgrade the nodes one after another, this one first. Type "${CLUSTER_WORD}" when the daemons are stopped and masked on all nodes.`,
+						`Run the same two commands on every other node: ${otherNodes(c).join(', ') || 'each of them'}. Upgrade the nodes one after another, this one first. Type "${CLUSTER_WORD}" when the daemons are stopped and masked on all nodes.`,
 				}),
 			},
 			remedy: () => ['pmgcm status did not answer. Check that pmgcm works, then press r.'],
@@ -1103,6 +1112,28 @@ export const pmgUpgradeMachine = setup({
 			source: 'Unmasking & Starting Cluster Services',
 			why: 'This applies to single nodes and clusters alike. In a cluster, do it on all nodes once all are upgraded.',
 			commands: () => [cmd('systemctl', 'unmask', ...CLUSTER_DAEMONS), cmd('systemctl', 'start', ...CLUSTER_DAEMONS)],
+			initial: 'decide',
+			extraStates: {
+				decide: {always: [{guard: 'clustered', target: 'allUpgraded'}, {target: 'review'}]},
+				// The daemons sync the nodes: only once every node runs PMG 9.
+				allUpgraded: {
+					meta: {
+						view: 'confirm',
+						confirm: {
+							word: ALL_UPGRADED_WORD,
+							prompt: (c: PmgContext) =>
+								`Upgrade ${otherNodes(c).join(', ') || 'the other nodes'} the same way first, one after another: the cluster daemons must stay masked until every node runs PMG 9. Type "${ALL_UPGRADED_WORD}" when all nodes are upgraded; then run these commands on each of them.`,
+						},
+					},
+					on: {
+						'operator.confirm': {
+							guard: {type: 'typedWord', params: {word: ALL_UPGRADED_WORD}},
+							target: 'review',
+							actions: [{type: 'recordConfirmation', params: {key: 'cluster.allUpgraded'}}],
+						},
+					},
+				},
+			},
 		}),
 
 		purgePostgres: step<PmgContext>({

@@ -169,6 +169,10 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	switch (view) {
 		case 'review': {
 			body.push(...why(meta), blank);
+			if (meta.reviewFindings) {
+				const found = meta.findings?.(context) ?? [];
+				if (found.length > 0) body.push(...findingLines(found), blank);
+			}
 			if (changes.length > 0) {
 				body.push(line(' The wizard will make these changes (a .bak of each file is kept):', 'bold'), ...changeLines(changes));
 				keys.push({key: 'Enter', label: 'apply'});
@@ -299,7 +303,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 
 	if (ui.mode === 'help') {
 		body.length = 0;
-		body.push(line(` ${meta.title}`, 'bold'), ...wrap(meta.why, WIDTH - 2).map(l => line(` ${l}`)));
+		body.push(...wrap(meta.why, WIDTH - 2).map(l => line(` ${l}`)));
 		if (meta.what) body.push(blank, ...wrap(meta.what, WIDTH - 2).map(l => line(` ${l}`)));
 		if (meta.source) body.push(blank, line(` From the vendor's procedure: ${meta.source}`, 'dim'));
 		if (commands.length > 0) body.push(blank, line(' Commands:', 'bold'), ...commandLines(commands));

@@ -127,6 +127,7 @@ const serializeState = (snapshot: Snap) => {
 		snapshot.value,
 		verdicts,
 		Boolean(context.facts.backup?.recent),
+		Boolean(context.facts.cluster?.clustered),
 		Object.keys(context.confirmations).sort(),
 		context.facts.bootIdBeforeReboot ?? null,
 	]);
@@ -183,6 +184,14 @@ describe('pmg upgrade machine, over every path', () => {
 			const reboot = path.steps.find(s => s.event.type === 'host.booted') as {event: {bootId: string}} | undefined;
 			expect(reboot?.event.bootId).toBe('boot-2');
 		}
+	});
+
+	it('in a cluster, starts the cluster daemons again only after the operator typed that every node is upgraded', () => {
+		const starting = reached((step, screen) => step === 'clusterServices' && screen === 'running');
+		const clustered = starting.filter(p => (p.state.context as PmgContext).facts.cluster?.clustered);
+		expect(clustered.length).toBeGreaterThan(0);
+		expect(starting.length).toBeGreaterThan(clustered.length);
+		for (const path of clustered) expect((path.state.context as PmgContext).confirmations['cluster.allUpgraded']).toBe('all upgraded');
 	});
 
 	it('passes a backup made before the upgrade only with the typed confirmation', () => {

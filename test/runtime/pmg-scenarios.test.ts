@@ -113,8 +113,21 @@ describe('pmg scenarios on the simulated host', () => {
 		await drive(run, w => w === 'cluster.allNodes', {}, seen);
 		const model = screenModel({machine: pmgUpgradeMachine as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
 		expect(seen).toContain('cluster.review');
-		expect(model.body.map(lineText).join('\n')).toContain('Type "all nodes"');
+		const text = model.body.map(lineText).join('\n');
+		expect(text).toContain('Type "all nodes"');
+		expect(text).toContain('on every other node: pmg2.');
+		// After this node's upgrade and reboot: the daemons wait for every node.
+		await drive(run, w => w === 'reboot.waiting');
+		await run.wizard.flushed();
 		await run.transcript.close();
+		const again = await openRun(machine, pmgProbes, scenario('cluster-master'), run.dir);
+		const at = await drive(again, w => w === 'clusterServices.allUpgraded' || w === 'clusterServices.review', {});
+		expect(at).toBe('clusterServices.allUpgraded');
+		const later = screenModel({machine: pmgUpgradeMachine as never, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''});
+		expect(later.body.map(lineText).join('\n')).toContain('Upgrade pmg2 the same way first');
+		again.wizard.send({type: 'operator.confirm', text: 'all upgraded'});
+		expect(position(again.wizard.actor.getSnapshot().value)).toEqual({step: 'clusterServices', screen: 'review'});
+		await again.transcript.close();
 	});
 
 	it('clean: an existing backup made before this upgrade passes only with the typed words, which go to the transcript', async () => {
