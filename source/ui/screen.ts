@@ -289,13 +289,13 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			if (accepts.has('operator.recheck')) keys.push({key: 'r', label: 'check again'});
 			break;
 		case 'finished': {
-			body.push(line(` [PASS] ${meta.why}`, 'ok'), blank);
+			body.push(line(` [PASS] ${meta.why}`, 'ok'));
 			const skipped = Object.entries(context.status).filter(([, s]) => s.status === 'skipped');
 			if (skipped.length > 0) {
-				body.push(line(' Skipped:', 'bold'));
+				body.push(blank, line(' Skipped:', 'bold'));
 				for (const [id, s] of skipped) body.push(line(`  ${titleOf(machine, id)}: ${s.reason ?? 'no reason given'}`));
 			}
-			if (input.transcriptPath) body.push(blank, line(` Transcript: ${input.transcriptPath}`, 'dim'));
+			if (input.transcriptPath) body.push(blank, line(' Transcript:', 'dim'), ...wrapExact(input.transcriptPath, WIDTH - 4).map(l => line(`  ${l}`, 'dim')));
 			break;
 		}
 	}

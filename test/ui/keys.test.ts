@@ -1,0 +1,63 @@
+import {describe, expect, it} from 'vitest';
+import type {OperatorEvent} from '../../machines/kit.ts';
+import {pmgUpgradeMachine, type PmgContext} from '../../machines/pmg-8-to-9.ts';
+import {OutputBuffer} from '../../source/runtime/output.ts';
+import {handleKey, splitKeys, type Key} from '../../source/ui/keys.ts';
+import {freshUi, screenModel, type UiState} from '../../source/ui/screen.ts';
+
+const context: PmgContext = {startedAt: 0, facts: {}, status: {}, lastRun: null, error: null, choices: {}, confirmations: {}};
+const model = (value: Record<string, string>) =>
+	screenModel({
+		machine: pmgUpgradeMachine as never,
+		snapshot: pmgUpgradeMachine.resolveState({value, context}) as never,
+		ui: freshUi(''),
+		output: new OutputBuffer().snapshot(),
+		hostLabel: '',
+	});
+
+const noKey = {upArrow: false, downArrow: false, pageUp: false, pageDown: false, return: false, escape: false, backspace: false, delete: false, ctrl: false, tab: false};
+
+function press(keys: Key[], value: Record<string, string>) {
+	const sent: OperatorEvent[] = [];
+	let left = false;
+	let ui: UiState = freshUi('');
+	const m = model(value);
+	for (const key of keys) ui = handleKey(key, m, ui, {send: e => sent.push(e), leave: () => (left = true)});
+	return {sent, ui, left: () => left};
+}
+
+const chars = (text: string): Key[] => [...text].map(char => ({name: 'char', char}));
+
+describe('keys', () => {
+	it('splits a burst into single keys, Enter and typed letters included', () => {
+		expect(splitKeys('stored\r', noKey)).toEqual([...chars('stored'), {name: 'enter'}]);
+		expect(splitKeys('2\r', noKey)).toEqual([{name: 'char', char: '2'}, {name: 'enter'}]);
+	});
+
+	it('on a confirmation, letters are typed (s and q too), Tab skips with a reason, ? on an empty line explains', () => {
+		const typed = press([...chars('sq'), {name: 'enter'}], {purgePostgres: 'confirm'});
+		expect(typed.left()).toBe(false);
+		expect(typed.sent).toEqual([]);
+		expect(typed.ui.message).toBe('Type exactly "works" and press Enter.');
+
+		const skipped = press([{name: 'tab'}, ...chars('purge next week'), {name: 'enter'}], {purgePostgres: 'confirm'});
+		expect(skipped.sent).toEqual([{type: 'operator.skip', reason: 'purge next week'}]);
+
+		expect(press(chars('?'), {purgePostgres: 'confirm'}).ui.mode).toBe('help');
+		expect(press([...chars('works'), {name: 'enter'}], {purgePostgres: 'confirm'}).sent).toEqual([{type: 'operator.confirm', text: 'works'}]);
+	});
+
+	it('does not leave while a command runs, and says why', () => {
+		const running = press(chars('q'), {updateCurrent: 'running'});
+		expect(running.left()).toBe(false);
+		expect(running.ui.message).toContain('not interrupted');
+		expect(press(chars('q'), {updateCurrent: 'review'}).left()).toBe(true);
+	});
+
+	it('digits pick an option, and a digit with no option says so', () => {
+		expect(press(chars('2'), {systemdBoot: 'decide'}).sent).toEqual([{type: 'operator.choose', value: 'keep'}]);
+		const none = press(chars('7'), {systemdBoot: 'decide'});
+		expect(none.sent).toEqual([]);
+		expect(none.ui.message).toBe('There is no choice 7.');
+	});
+});
