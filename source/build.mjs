@@ -20,9 +20,12 @@ const noDevtools = {
 	},
 };
 
+// `node source/build.mjs [ENTRY OUTFILE]`: the CLI by default; tests bundle their harnesses the same way.
+const [entry = 'source/cli.tsx', outfile = 'dist/cli.js'] = process.argv.slice(2);
+
 await build({
-	entryPoints: ['source/cli.tsx'],
-	outfile: 'dist/cli.js',
+	entryPoints: [entry],
+	outfile,
 	bundle: true,
 	platform: 'node',
 	format: 'esm',

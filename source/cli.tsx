@@ -5,8 +5,6 @@ import {existsSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {render, type Instance} from 'ink';
-import React from 'react';
 import {pmgUpgradeMachine} from '../machines/pmg-8-to-9.ts';
 import {LocalHost} from './host/local-host.ts';
 import {SimulatedHost} from './host/simulated-host.ts';
@@ -16,7 +14,7 @@ import {pmgProbes} from './runtime/pmg-probes.ts';
 import {position, Wizard} from './runtime/runtime.ts';
 import {StateStore} from './runtime/store.ts';
 import {Transcript} from './runtime/transcript.ts';
-import {App} from './ui/App.tsx';
+import {attachTerminal} from './ui/session.tsx';
 
 /** Exit statuses, documented in the README. */
 export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, rebooting: 0} as const;
@@ -196,38 +194,20 @@ async function main(argv: string[]): Promise<number> {
 		...(loaded.kind === 'ok' ? {snapshot: loaded.saved.snapshot} : {}),
 	});
 
-	let instance = null as Instance | null;
 	let leave: (code: number) => void = () => undefined;
 	const left = new Promise<number>(resolve => {
 		leave = resolve;
 	});
-	const mount = () => {
-		instance = render(
-			<App
-				machine={product.machine}
-				actor={wizard.actor}
-				output={wizard.output}
-				hostLabel={host.label}
-				send={event => wizard.send(event)}
-				onLeave={() => leave(EXIT.ok)}
-				transcriptPath={where.transcript}
-				dryRun={args.dryRun}
-				notice={notice.length > 0 ? notice : undefined}
-			/>,
-			{exitOnCtrlC: false, patchConsole: false, maxFps: 20},
-		);
-	};
-	wizard.terminal = {
-		async suspend() {
-			instance?.unmount();
-			instance = null;
-			if (process.stdin.isTTY) process.stdin.setRawMode(false);
-		},
-		async resume() {
-			process.stdout.write('\n');
-			mount();
-		},
-	};
+	const open = () =>
+		attachTerminal({
+			machine: product.machine,
+			wizard,
+			hostLabel: host.label,
+			transcriptPath: where.transcript,
+			dryRun: args.dryRun,
+			notice,
+			onLeave: () => leave(EXIT.ok),
+		});
 
 	for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
 		process.on(signal, () => leave(128 + (os.constants.signals[signal] ?? 0)));
@@ -256,10 +236,10 @@ async function main(argv: string[]): Promise<number> {
 		}
 	});
 
-	mount();
+	const session = open();
 	await wizard.start();
 	const code = await left;
-	instance?.unmount();
+	session.close();
 	try {
 		await wizard.flushed();
 	} catch (error) {

@@ -14,7 +14,8 @@ import type {Transcript} from './transcript.ts';
 /** Hands the real terminal to an interactive command and takes it back. */
 export type Terminal = {
 	suspend(): Promise<void>;
-	resume(): Promise<void>;
+	/** Take the terminal back; `finished` says which command ended and how. */
+	resume(finished?: {display: string; exitCode: number}): Promise<void>;
 };
 
 export type ProbeEnv = {
@@ -182,7 +183,7 @@ export class Wizard {
 					process.stdout.write(`\n$ ${display}\n`);
 					exitCode = (await host.runInteractive(command)).exitCode;
 				} finally {
-					await terminal.resume();
+					await terminal.resume({display, exitCode});
 				}
 				this.output.push(`(ran on the terminal; exit status ${exitCode})`);
 			} else {
