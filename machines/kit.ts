@@ -191,6 +191,14 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 					: {}),
 			},
 		};
+		// Commands, or file changes the wizard makes itself: the same outcomes either way.
+		const outcome = {
+			onDone: [
+				{guard: 'commandsSucceeded', target: afterCommands, actions: 'recordRun'},
+				{target: 'failed', actions: ['recordRun', recordStatus(id, 'failed')]},
+			],
+			onError: {target: 'failed', actions: ['recordError', recordStatus(id, 'failed')]},
+		};
 		states.running = {
 			meta: {view: 'running'},
 			invoke: meta.changes
@@ -198,21 +206,13 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 						id: `apply.${id}`,
 						src: 'applyChanges',
 						input: ({context}: {context: C}) => ({step: id, changes: meta.changes!(context)}),
-						onDone: [
-							{guard: 'commandsSucceeded', target: afterCommands, actions: 'recordRun'},
-							{target: 'failed', actions: ['recordRun', recordStatus(id, 'failed')]},
-						],
-						onError: {target: 'failed', actions: ['recordError', recordStatus(id, 'failed')]},
+						...outcome,
 					}
 				: {
-				id: `run.${id}`,
-				src: 'runCommands',
-				input: ({context}: {context: C}) => ({step: id, commands: meta.commands!(context)}),
-				onDone: [
-					{guard: 'commandsSucceeded', target: afterCommands, actions: 'recordRun'},
-					{target: 'failed', actions: ['recordRun', recordStatus(id, 'failed')]},
-				],
-				onError: {target: 'failed', actions: ['recordError', recordStatus(id, 'failed')]},
+						id: `run.${id}`,
+						src: 'runCommands',
+						input: ({context}: {context: C}) => ({step: id, commands: meta.commands!(context)}),
+						...outcome,
 					},
 		};
 		states.interrupted = {

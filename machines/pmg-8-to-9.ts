@@ -204,6 +204,16 @@ export const pmgGuards = {
 		Boolean(context.facts.session?.ssh) && !context.facts.session?.multiplexer && context.choices.ssh !== 'continue',
 };
 
+/** What must hold at the door of the dist-upgrade, each with its words for the screen. */
+const DIST_UPGRADE_CHECKS = [
+	['backupVerified', 'a verified backup'],
+	['diskAtLeast10GB', '10 GiB free on /'],
+	['versionAtLeast825', 'pmg-api 8.2.5 or newer'],
+	['noBookwormRepos', 'no enabled bookworm repository'],
+	['noLinuxImageMeta', 'linux-image-amd64 not installed'],
+	['servicesStopped', 'mail services stopped and masked'],
+] as const satisfies ReadonlyArray<readonly [keyof typeof pmgGuards, string]>;
+
 const phaseList = phases(
 	['prepare', 'Preparation'],
 	['repos', 'Repositories'],
@@ -293,14 +303,7 @@ export const pmgUpgradeMachine = setup({
 	guards: {
 		...common.guards,
 		...pmgGuards,
-		readyForDistUpgrade: and([
-			'backupVerified',
-			'diskAtLeast10GB',
-			'versionAtLeast825',
-			'noBookwormRepos',
-			'noLinuxImageMeta',
-			'servicesStopped',
-		]),
+		readyForDistUpgrade: and(DIST_UPGRADE_CHECKS.map(([name]) => name)),
 		readyForPgUpgrade: and(['localeClean', 'postgresReady']),
 	} as never,
 	actions: {
@@ -878,9 +881,10 @@ export const pmgUpgradeMachine = setup({
 				notReady: {
 					meta: {
 						view: 'info',
-						lines: () => [
-							'FAIL: a safety check no longer holds (backup, free space, version,',
-							'repositories, kernel package or stopped services). Go back with r.',
+						lines: (c: PmgContext) => [
+							'A safety check no longer holds; r goes back to the backup step and',
+							'checks everything again from there:',
+							...DIST_UPGRADE_CHECKS.map(([name, what]) => `  [${pmgGuards[name]({context: c}) ? 'PASS' : 'FAIL'}] ${what}`),
 						],
 					},
 					on: {'operator.recheck': '#wizard.backup'},

@@ -77,4 +77,12 @@ describe('screens', () => {
 		expect(keys).toContain('Ctrl-C leave');
 		expect(keys.some(k => k.startsWith('s ') || k.startsWith('q '))).toBe(false);
 	});
+
+	it('at the door of the dist-upgrade, names which safety check no longer holds', () => {
+		const model = screenAt({distUpgradeAdvice: 'notReady'}, {...context, facts: {disk: {availableBytes: 9 * 1024 ** 3, totalBytes: 32 * 1024 ** 3}, pmgApi: '8.2.7'}});
+		const text = model.body.map(lineText).join('\n');
+		expect(text).toContain('[FAIL] 10 GiB free on /');
+		expect(text).toContain('[PASS] pmg-api 8.2.5 or newer');
+		expect(model.keys.map(k => k.key)).toContain('r');
+	});
 });
