@@ -64,6 +64,12 @@ const mergedEnv = (base: NodeJS.ProcessEnv, changes: CommandSpec['env']): NodeJS
 	return env;
 };
 
+/** The exit status as a shell reports it: 128 + the signal's number for a command a signal ended (130 for Ctrl-C). */
+function statusOf(output: {exitCode: number | null; signal: NodeJS.Signals | null}): number {
+	if (output.exitCode !== null) return output.exitCode;
+	return output.signal ? 128 + (os.constants.signals[output.signal] ?? 0) : 1;
+}
+
 export class LocalHost implements Host {
 	readonly kind = 'local' as const;
 	readonly label: string;
@@ -101,7 +107,7 @@ export class LocalHost implements Host {
 		out.end();
 		err.end();
 		return {
-			exitCode: output.exitCode ?? (output.signal ? 128 + (os.constants.signals[output.signal] ?? 0) : 1),
+			exitCode: statusOf(output),
 			stdout: output.stdout,
 			stderr: output.stderr,
 			startedAt,
@@ -119,7 +125,7 @@ export class LocalHost implements Host {
 			env: mergedEnv(this.baseEnv, command.env),
 			...(command.cwd ? {cwd: command.cwd} : {}),
 		})`${command.argv}`;
-		return {exitCode: output.exitCode ?? 1, stdout: '', stderr: '', startedAt, endedAt: new Date().toISOString()};
+		return {exitCode: statusOf(output), stdout: '', stderr: '', startedAt, endedAt: new Date().toISOString()};
 	}
 
 	async readFile(file: string): Promise<string | null> {

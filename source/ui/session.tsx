@@ -60,6 +60,9 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 			await new Promise(resolve => setTimeout(resolve, 20));
 			if (process.stdin.isTTY) process.stdin.setRawMode(false);
 			stopReading(process.stdin);
+			// Ctrl-C now reaches the command and this process alike: the command
+			// decides what it means; the wizard must not die under it.
+			process.on('SIGINT', ignoreInterrupt);
 		},
 		async resume(finished) {
 			// Keys typed for the command that this process read anyway must not
@@ -76,6 +79,7 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 			}
 			// A clean screen: the frame is drawn from the top, whatever the command left.
 			if (process.stdout.isTTY) process.stdout.write('\u001B[2J\u001B[H');
+			process.off('SIGINT', ignoreInterrupt);
 			startReading(process.stdin);
 			mount();
 		},
@@ -88,6 +92,10 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 		},
 	};
 }
+
+const ignoreInterrupt = () => {
+	// The wizard waits for the command; see suspend().
+};
 
 type TtyHandle = {reading?: boolean; readStop?: () => number; readStart?: () => number};
 const handleOf = (stdin: NodeJS.ReadStream) => (stdin as unknown as {_handle?: TtyHandle})._handle;

@@ -58,4 +58,23 @@ describe('handing the terminal to an interactive command', () => {
 		const transcript = readFileSync(path.join(dir, 'state', 'transcript.log'), 'utf8');
 		expect(transcript).toMatch(/exit status 0 after [\d.]+ s: sh -c/);
 	}, 60_000);
+
+	it('survives Ctrl-C while the command has the terminal: the command gets it, the wizard shows the failure', async () => {
+		const other = new TmuxSession();
+		try {
+			other.start([process.execPath, harness, path.join(dir, 'state-2'), `${answer}.2`], {TERM: 'linux', NO_COLOR: '1'});
+			await other.waitFor(s => footer(s).includes('Enter run'));
+			other.send('Enter');
+			await other.waitFor(s => /^\*\*\* issue .*\?\s*$/m.test(s));
+			other.send('C-c');
+			const after = await other.waitFor(s => s.includes('Press Enter to return to the wizard.'));
+			expect(after).toMatch(/^\[exit 130\] sh -c/m);
+			other.send('Enter');
+			const failed = await other.waitFor(s => footer(s).includes('r try again'));
+			expect(failed).toContain('[FAIL] This step did not finish.');
+			expect(failed).not.toContain('[exit 0]');
+		} finally {
+			other.kill();
+		}
+	}, 60_000);
 });
