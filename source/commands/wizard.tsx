@@ -1,0 +1,225 @@
+/**
+ * `upgrade-wizard <product>`: the interactive wizard on this host or a
+ * simulated one.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import {LocalHost} from '../host/local-host.ts';
+import {SimulatedHost} from '../host/simulated-host.ts';
+import {ScenarioError} from '../host/scenario.ts';
+import {shellQuote, type Host} from '../host/types.ts';
+import {EXIT, PLANNED, PRODUCTS, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
+import {position, Wizard} from '../runtime/runtime.ts';
+import {StateStore} from '../runtime/store.ts';
+import {Transcript} from '../runtime/transcript.ts';
+import {attachTerminal} from '../ui/session.tsx';
+
+export const HELP = `upgrade-wizard: walks you through a major-version upgrade of a mail system.
+
+Usage:
+  upgrade-wizard pmg [--simulate SCENARIO] [--dry-run] [--state-dir DIR] [--reset]
+
+Products:
+  pmg            Proxmox Mail Gateway 8 -> 9 (in place)
+
+Options:
+  --simulate S   run on a simulated host: a scenario name (e.g. clean, low-disk)
+                 or a scenario file; the default when this is not a PMG host
+  --dry-run      show every step and command, execute nothing
+  --state-dir D  keep the saved place and the transcript in D
+  --reset        forget the saved place (it is kept aside, not deleted)
+  --help         this text
+
+Keys: Enter continue/run, arrows or j/k move, digits pick, s skip (asks why),
+r check again, f fix, o override (typed), ? why, q leave (progress is kept).`;
+
+type Args = {product: Product; simulate: string | null; dryRun: boolean; stateDir: string | null; reset: boolean};
+
+export function parseArgs(argv: string[]): Args | 'help' {
+	const args: Partial<Args> & {dryRun: boolean; reset: boolean} = {dryRun: false, reset: false};
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i]!;
+		const value = () => {
+			const v = argv[++i];
+			if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value. See upgrade-wizard --help.`);
+			return v;
+		};
+		if (arg === '--help' || arg === '-h') return 'help';
+		else if (arg === '--dry-run') args.dryRun = true;
+		else if (arg === '--reset') args.reset = true;
+		else if (arg === '--simulate') args.simulate = value();
+		else if (arg.startsWith('--simulate=')) args.simulate = arg.slice('--simulate='.length);
+		else if (arg === '--state-dir') args.stateDir = value();
+		else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}. See upgrade-wizard --help.`);
+		else if (args.product) throw new UsageError(`one product at a time: got ${args.product} and ${arg}.`);
+		else if (arg in PRODUCTS) args.product = arg as Product;
+		else if (PLANNED.includes(arg)) throw new UsageError(`the ${arg} upgrade path is not built yet; available: ${Object.keys(PRODUCTS).join(', ')}.`);
+		else throw new UsageError(`unknown product "${arg}". Available: ${Object.keys(PRODUCTS).join(', ')}. See upgrade-wizard --help.`);
+	}
+	if (!args.product) throw new UsageError('name the product to upgrade, e.g. upgrade-wizard pmg. See upgrade-wizard --help.');
+	return {product: args.product, simulate: args.simulate ?? null, dryRun: args.dryRun, stateDir: args.stateDir ?? null, reset: args.reset};
+}
+
+export async function runWizard(argv: string[]): Promise<number> {
+	let args: Args;
+	let scenario: string | null = null;
+	const notice: string[] = [];
+	try {
+		const parsed = parseArgs(argv);
+		if (parsed === 'help') {
+			process.stdout.write(`${HELP}\n`);
+			return EXIT.ok;
+		}
+		args = parsed;
+		// Named scenarios are checked before anything else, terminal or not.
+		if (args.simulate) scenario = resolveScenario(args.product, args.simulate);
+		else if (!PRODUCTS[args.product].isProductHost()) {
+			scenario = resolveScenario(args.product, PRODUCTS[args.product].defaultScenario);
+			notice.push(
+				'This machine is not a Proxmox Mail Gateway host: the wizard runs on the',
+				`bundled simulated host (scenario "${PRODUCTS[args.product].defaultScenario}"). Nothing here is changed.`,
+				'Other scenarios: --simulate low-disk, old-version, bad-locale, ...',
+			);
+		}
+	} catch (error) {
+		if (error instanceof UsageError) {
+			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
+			return EXIT.usage;
+		}
+		throw error;
+	}
+	if (!process.stdin.isTTY || !process.stdout.isTTY) {
+		process.stderr.write(
+			'upgrade-wizard: the wizard needs a terminal (stdin and stdout). Run it from a console, iKVM or an SSH session inside tmux.\n',
+		);
+		return EXIT.notTerminal;
+	}
+	const product = PRODUCTS[args.product];
+
+	const where = stateLocation(args.product, scenario, args.stateDir);
+	const store = new StateStore(where.state, args.product, (product.machine.root.meta as {version: number}).version);
+	let transcript: Transcript;
+	let host: Host;
+	try {
+		await store.prepare();
+		transcript = await Transcript.open(where.transcript);
+		if (args.reset) {
+			const loaded = await store.load();
+			if (loaded.kind === 'ok') await store.clear();
+			notice.push('--reset: the saved place was forgotten; starting at the first step.');
+			if (scenario) {
+				await import('node:fs/promises').then(fs => fs.rm(path.join(where.state, 'host.json'), {force: true}));
+			}
+		}
+		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json')}) : new LocalHost();
+	} catch (error: unknown) {
+		if (error instanceof ScenarioError) {
+			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
+			return EXIT.usage;
+		}
+		process.stderr.write(
+			`upgrade-wizard: cannot use ${where.state} for the saved place and transcript: ${(error as Error).message}\n` +
+				'Check that the directory is writable and the disk is not full, or choose another with --state-dir.\n',
+		);
+		return EXIT.state;
+	}
+
+	const loaded = await store.load();
+	if (loaded.kind === 'unusable') {
+		notice.push(
+			`The saved place could not be used: ${loaded.reason}.`,
+			`It was kept as ${loaded.keptAs}.`,
+			'Enter starts the upgrade from the first step; q leaves.',
+		);
+	}
+	// Inside tmux the same wizard starts again and resumes from the saved place.
+	// A simulation names its state directory, so a tmux server started with another
+	// environment (HOME, XDG_STATE_HOME) still finds the same saved place.
+	const relaunch = [
+		'tmux', 'new-session', '-A', '-s', 'upgrade-wizard', '--',
+		process.execPath, ...process.argv.slice(1), ...(scenario && !args.stateDir ? ['--state-dir', where.state] : []),
+	];
+	const wizard = new Wizard({
+		relaunch,
+		machine: product.machine,
+		host,
+		store,
+		transcript,
+		probes: product.probes,
+		dryRun: args.dryRun,
+		processEnv: process.env,
+		...(loaded.kind === 'ok' ? {snapshot: loaded.saved.snapshot} : {}),
+	});
+
+	let leave: (code: number) => void = () => undefined;
+	const left = new Promise<number>(resolve => {
+		leave = resolve;
+	});
+	const open = () =>
+		attachTerminal({
+			machine: product.machine,
+			wizard,
+			hostLabel: host.label,
+			transcriptPath: where.transcript,
+			dryRun: args.dryRun,
+			notice,
+			onLeave: () => leave(EXIT.ok),
+		});
+
+	for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+		process.on(signal, () => leave(128 + (os.constants.signals[signal] ?? 0)));
+	}
+	let relaunched: Promise<number> | null = null;
+	wizard.actor.subscribe(state => {
+		const {step, screen} = position(state.value);
+		if (step === 'reboot' && screen === 'waiting' && wizard.rebooting) setTimeout(() => leave(EXIT.rebooting), 300);
+		// The operator chose to continue inside tmux: hand over to a wizard
+		// started there, which resumes from the saved place.
+		// Already inside tmux or screen (the simulated host said otherwise): nothing to relaunch.
+		if (screen === 'relaunch' && (process.env.TMUX || process.env.STY)) setTimeout(() => wizard.send({type: 'host.session'}), 0);
+		if (screen === 'relaunch' && !process.env.TMUX && !process.env.STY && !relaunched) {
+			relaunched = (async () => {
+				await wizard.flushed();
+				await wizard.terminal!.suspend();
+				process.stdout.write(`\n$ ${relaunch.map(shellQuote).join(' ')}\n`);
+				const {spawnSync} = await import('node:child_process');
+				const result = spawnSync(relaunch[0]!, relaunch.slice(1), {stdio: 'inherit'});
+				if (result.error) {
+					process.stderr.write(`upgrade-wizard: tmux could not be started (${result.error.message}). Install it (apt install tmux) or choose to go on without it.\n`);
+				}
+				leave(result.status ?? EXIT.failure);
+				return result.status ?? EXIT.failure;
+			})();
+		}
+	});
+
+	const session = open();
+	await wizard.start();
+	const code = await left;
+	session.close();
+	try {
+		await wizard.flushed();
+	} catch (error) {
+		process.stderr.write(`upgrade-wizard: the saved place could not be written: ${(error as Error).message}\n`);
+		await transcript.close();
+		return EXIT.state;
+	}
+	const {step} = position(wizard.actor.getSnapshot().value);
+	const command = againCommand(args);
+	if (wizard.rebooting) process.stdout.write(`\nThe host is rebooting. After it is back, run:\n  ${command}\nto continue with the steps after the reboot.\n`);
+	else if (wizard.actor.getSnapshot().status === 'done') process.stdout.write(`\nThe upgrade is finished. Transcript: ${where.transcript}\n`);
+	else process.stdout.write(`\nProgress kept at step "${step}". To continue, run:\n  ${command}\n`);
+	await transcript.note(`wizard left at ${step}`);
+	await transcript.close();
+	return code;
+}
+
+/** The command that starts this wizard again where it left off, as the operator started it. */
+function againCommand(args: Args): string {
+	const options = [...(args.simulate ? ['--simulate', args.simulate] : []), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])];
+	if (process.env.npm_lifecycle_event === 'start') return ['npm', 'start', ...(options.length > 0 ? ['--', ...options] : [])].map(shellQuote).join(' ');
+	const script = process.argv[1] ?? 'upgrade-wizard';
+	const program = path.basename(script) === 'upgrade-wizard' ? ['upgrade-wizard'] : ['node', path.relative(process.cwd(), script) || script];
+	return [...program, args.product, ...options].map(shellQuote).join(' ');
+}
+

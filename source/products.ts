@@ -1,0 +1,56 @@
+/**
+ * The upgrade paths this tool has, and what every command shares: exit
+ * statuses, scenario files, where state and transcripts go.
+ */
+import {existsSync, readdirSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {pmgUpgradeMachine} from '../machines/pmg-8-to-9.ts';
+import {pmgProbes} from './runtime/pmg-probes.ts';
+
+/** Exit statuses, documented in the README. */
+export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, rebooting: 0} as const;
+
+export const PRODUCTS = {
+	pmg: {machine: pmgUpgradeMachine, probes: pmgProbes, defaultScenario: 'clean', isProductHost: () => existsSync('/usr/bin/pmgversion')},
+} as const;
+export type Product = keyof typeof PRODUCTS;
+export const PLANNED = ['vmm', 'puremessage'];
+
+export class UsageError extends Error {}
+
+/** Where the bundled scenario files are, next to the built CLI or the sources. */
+export function scenarioDir(): string {
+	const here = path.dirname(fileURLToPath(import.meta.url));
+	for (const candidate of [path.resolve(here, '../scenarios'), path.resolve(here, '../../scenarios')]) {
+		if (existsSync(candidate)) return candidate;
+	}
+	return path.resolve(here, '../scenarios');
+}
+
+export function resolveScenario(product: string, name: string): string {
+	if (name.includes('/') || name.endsWith('.yaml') || name.endsWith('.yml')) {
+		if (!existsSync(name)) throw new UsageError(`scenario file ${name} does not exist.`);
+		return path.resolve(name);
+	}
+	const file = path.join(scenarioDir(), product, `${name}.yaml`);
+	if (!existsSync(file)) {
+		const dir = path.join(scenarioDir(), product);
+		const known = existsSync(dir) ? readdirSync(dir).filter(f => f.endsWith('.yaml')).map(f => f.slice(0, -5)).sort() : [];
+		throw new UsageError(`no bundled scenario "${name}" for ${product}. Bundled: ${known.join(', ') || 'none'}; or give a scenario file's path.`);
+	}
+	return file;
+}
+
+/** Debian locations on a real host, a per-user place for simulations. */
+export function stateLocation(product: string, simulated: string | null, stateDir: string | null) {
+	if (stateDir) return {state: stateDir, transcript: path.join(stateDir, 'transcript.log')};
+	if (simulated) {
+		const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+		const dir = path.join(base, 'upgrade-wizard', 'simulated', `${product}-${path.basename(simulated).replace(/\.ya?ml$/, '')}`);
+		return {state: dir, transcript: path.join(dir, 'transcript.log')};
+	}
+	return {state: path.join('/var/lib/upgrade-wizard', product), transcript: path.join('/var/log/upgrade-wizard', `${product}.log`)};
+}
+

@@ -1,0 +1,58 @@
+import {spawnSync} from 'node:child_process';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+
+/*
+ * Bad input to the built CLI: each gives one line that says what is wrong
+ * and what to do, and the documented exit status. No terminal here (stdin
+ * is not a TTY), which is itself one of the cases.
+ */
+
+const cli = path.resolve('dist/cli.js');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-args-'));
+afterAll(() => rmSync(dir, {recursive: true, force: true}));
+
+const run = (...args: string[]) => {
+	const result = spawnSync(process.execPath, [cli, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, HOME: dir}});
+	return {status: result.status, stdout: result.stdout, stderr: result.stderr};
+};
+
+describe('the command line', () => {
+	it.each([
+		[[], /name the product to upgrade, e\.g\. upgrade-wizard pmg/],
+		[['postfix'], /unknown product "postfix"\. Available: pmg/],
+		[['vmm'], /the vmm upgrade path is not built yet; available: pmg/],
+		[['pmg', '--bogus'], /unknown option --bogus\. See upgrade-wizard --help/],
+		[['pmg', '--simulate'], /--simulate needs a value/],
+		[['pmg', '--simulate', 'nosuch'], /no bundled scenario "nosuch" for pmg\. Bundled: .*clean.*low-disk/],
+		[['pmg', '--simulate', path.join('missing', 'file.yaml')], /scenario file missing\/file\.yaml does not exist/],
+	])('%j: exit 2 and says what is wrong', (args, message) => {
+		const {status, stderr, stdout} = run(...(args as string[]));
+		expect(status).toBe(2);
+		expect(stderr).toMatch(message);
+		expect(stderr.trim().split('\n')).toHaveLength(1);
+		expect(stdout).toBe('');
+	});
+
+	it('without a terminal: exit 3, and says where to run it', () => {
+		const {status, stderr} = run('pmg');
+		expect(status).toBe(3);
+		expect(stderr).toContain('the wizard needs a terminal');
+	});
+
+	it('--help: the usage, the products and the keys, exit 0', () => {
+		const {status, stdout} = run('--help');
+		expect(status).toBe(0);
+		expect(stdout).toContain('upgrade-wizard pmg [--simulate SCENARIO]');
+		expect(stdout).toContain('q leave');
+	});
+
+	it('a bundled scenario name that is a path is read as a file, spaces and all', () => {
+		const file = path.join(dir, 'my scenario; $(rm -rf x).yaml');
+		writeFileSync(file, 'product: pmg\n');
+		// Found (no "does not exist"), then stopped for want of a terminal: the name was taken literally.
+		expect(run('pmg', '--simulate', file).status).toBe(3);
+	});
+});
