@@ -9,6 +9,7 @@ import {SimulatedHost} from '../host/simulated-host.ts';
 import {ScenarioError} from '../host/scenario.ts';
 import {shellQuote, type Host} from '../host/types.ts';
 import {EXIT, PLANNED, PRODUCTS, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
+import {acquireLock, LockedError, type Lock} from '../runtime/lock.ts';
 import {position, Wizard} from '../runtime/runtime.ts';
 import {StateStore} from '../runtime/store.ts';
 import {Transcript} from '../runtime/transcript.ts';
@@ -100,8 +101,11 @@ export async function runWizard(argv: string[]): Promise<number> {
 	const store = new StateStore(where.state, args.product, (product.machine.root.meta as {version: number}).version);
 	let transcript: Transcript;
 	let host: Host;
+	let lock: Lock;
 	try {
 		await store.prepare();
+		// Before anything is read or reset: a second wizard on the same saved place would run steps twice.
+		lock = await acquireLock(where.state);
 		transcript = await Transcript.open(where.transcript);
 		if (args.reset) {
 			const loaded = await store.load();
@@ -113,6 +117,10 @@ export async function runWizard(argv: string[]): Promise<number> {
 		}
 		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json')}) : new LocalHost();
 	} catch (error: unknown) {
+		if (error instanceof LockedError) {
+			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
+			return EXIT.locked;
+		}
 		if (error instanceof ScenarioError) {
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
 			return EXIT.usage;
@@ -124,6 +132,11 @@ export async function runWizard(argv: string[]): Promise<number> {
 		return EXIT.state;
 	}
 
+	process.on('exit', () => lock.releaseSync());
+	if (lock.tookOverFrom !== null) {
+		notice.push(`A lock left by a wizard that is no longer running (pid ${lock.tookOverFrom}) was taken over.`);
+		await transcript.note(`took over the lock of pid ${lock.tookOverFrom}, which no longer runs`);
+	}
 	const loaded = await store.load();
 	if (loaded.kind === 'unusable') {
 		notice.push(
@@ -182,6 +195,8 @@ export async function runWizard(argv: string[]): Promise<number> {
 				await wizard.flushed();
 				await wizard.terminal!.suspend();
 				process.stdout.write(`\n$ ${relaunch.map(shellQuote).join(' ')}\n`);
+				// The wizard inside tmux takes the lock over from this one.
+				await lock.release();
 				const {spawnSync} = await import('node:child_process');
 				const result = spawnSync(relaunch[0]!, relaunch.slice(1), {stdio: 'inherit'});
 				if (result.error) {
@@ -211,6 +226,7 @@ export async function runWizard(argv: string[]): Promise<number> {
 	else process.stdout.write(`\nProgress kept at step "${step}". To continue, run:\n  ${command}\n`);
 	await transcript.note(`wizard left at ${step}`);
 	await transcript.close();
+	await lock.release();
 	return code;
 }
 
