@@ -115,7 +115,7 @@ export async function runWizard(argv: string[]): Promise<number> {
 				await import('node:fs/promises').then(fs => fs.rm(path.join(where.state, 'host.json'), {force: true}));
 			}
 		}
-		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json')}) : new LocalHost();
+		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json')}) : new LocalHost(process.env, {runDir: path.join(where.state, 'runs')});
 	} catch (error: unknown) {
 		if (error instanceof LockedError) {
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);

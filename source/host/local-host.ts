@@ -6,6 +6,7 @@
 import {randomBytes} from 'node:crypto';
 import {constants as fsConstants, promises as fs} from 'node:fs';
 import os from 'node:os';
+import {StringDecoder} from 'node:string_decoder';
 import path from 'node:path';
 import {$, type ProcessPromise} from 'zx';
 import type {CommandResult, CommandSpec, DiskSpace, FileInfo, Host, Identity, OutputChunk, RunOptions} from './types.ts';
@@ -70,15 +71,120 @@ function statusOf(output: {exitCode: number | null; signal: NodeJS.Signals | nul
 	return output.signal ? 128 + (os.constants.signals[output.signal] ?? 0) : 1;
 }
 
+/**
+ * Follow a file another process writes: read what was added since the last
+ * poll, hand on whole lines, and keep the last `keep` characters (or all).
+ */
+function follow(file: string, emit: (line: string) => void, keep: number) {
+	const decoder = new StringDecoder('utf8');
+	const lines = lineSplitter(emit);
+	let offset = 0;
+	let kept = '';
+	const take = (text: string) => {
+		lines.write(text);
+		kept += text;
+		if (kept.length > keep) kept = kept.slice(kept.length - keep);
+	};
+	return {
+		async poll() {
+			let handle: fs.FileHandle;
+			try {
+				handle = await fs.open(file, 'r');
+			} catch {
+				return; // Not created yet.
+			}
+			try {
+				const buffer = Buffer.alloc(256 * 1024);
+				for (;;) {
+					const {bytesRead} = await handle.read(buffer, 0, buffer.length, offset);
+					if (bytesRead === 0) break;
+					offset += bytesRead;
+					take(decoder.write(buffer.subarray(0, bytesRead)));
+				}
+			} finally {
+				await handle.close();
+			}
+		},
+		end() {
+			take(decoder.end());
+			lines.end();
+		},
+		kept: () => kept,
+	};
+}
+
 export class LocalHost implements Host {
 	readonly kind = 'local' as const;
 	readonly label: string;
 
-	constructor(private readonly baseEnv: NodeJS.ProcessEnv = process.env) {
+	/** Where commands write their output while they run (the state directory's runs/). */
+	private readonly runDir: string;
+
+	constructor(
+		private readonly baseEnv: NodeJS.ProcessEnv = process.env,
+		options: {runDir?: string} = {},
+	) {
 		this.label = os.hostname();
+		this.runDir = options.runDir ?? path.join(os.tmpdir(), `upgrade-wizard-runs-${process.getuid?.() ?? 'user'}`);
 	}
 
+	/**
+	 * Run a command so that it outlives the wizard: in its own process group
+	 * (the terminal's Ctrl-C does not reach it), its output written to files
+	 * that the wizard follows, not to pipes (a pipe whose reader died kills
+	 * the writer with SIGPIPE: pg_upgradecluster half done). A small shell
+	 * records the exit status next to the output. The files stay where the
+	 * wizard died; after a clean end they are removed (the transcript has it all).
+	 */
 	async run(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
+		if (options.input !== undefined) return this.runPiped(command, options);
+		const startedAt = new Date().toISOString();
+		const dir = path.join(this.runDir, `${Date.now()}-${randomBytes(3).toString('hex')}`);
+		await fs.mkdir(dir, {recursive: true, mode: 0o700});
+		const files = {stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr'), status: path.join(dir, 'status')};
+		await fs.writeFile(path.join(dir, 'command'), `${JSON.stringify(command.argv)}\n`, {mode: 0o600});
+		// The command's arguments reach it as "$@": no shell ever reads them.
+		const script = 'o=$1; e=$2; s=$3; shift 3; "$@" >"$o" 2>"$e" </dev/null; echo $? >"$s.tmp"; mv "$s.tmp" "$s"';
+		const child: ProcessPromise = $({
+			quiet: true,
+			nothrow: true,
+			verbose: false,
+			env: mergedEnv(this.baseEnv, command.env),
+			...(command.cwd ? {cwd: command.cwd} : {}),
+			stdio: 'ignore',
+			detached: true,
+		})`sh -c ${script} sh ${files.stdout} ${files.stderr} ${files.status} ${command.argv}`;
+		const keep = options.capture === 'tail' ? TAIL_BYTES : Number.POSITIVE_INFINITY;
+		const out = follow(files.stdout, text => options.onOutput?.({stream: 'stdout', text}), keep);
+		const err = follow(files.stderr, text => options.onOutput?.({stream: 'stderr', text}), keep);
+		let finished = false;
+		const polling = (async () => {
+			while (!finished) {
+				await out.poll();
+				await err.poll();
+				await new Promise(resolve => setTimeout(resolve, 50));
+			}
+		})();
+		const output = await child;
+		finished = true;
+		await polling;
+		await out.poll();
+		await err.poll();
+		out.end();
+		err.end();
+		const recorded = Number.parseInt(await fs.readFile(files.status, 'utf8').catch(() => ''), 10);
+		await fs.rm(dir, {recursive: true, force: true});
+		return {
+			exitCode: Number.isInteger(recorded) ? recorded : statusOf(output),
+			stdout: out.kept(),
+			stderr: err.kept(),
+			startedAt,
+			endedAt: new Date().toISOString(),
+		};
+	}
+
+	/** With text for its standard input: a pipe it must be. */
+	private async runPiped(command: CommandSpec, options: RunOptions): Promise<CommandResult> {
 		const startedAt = new Date().toISOString();
 		const store =
 			options.capture === 'tail'

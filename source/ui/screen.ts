@@ -213,9 +213,9 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				...(changes.length > 0 ? changes.map(c => line(`  ${c.path}`)) : commandLines(commands)),
 				blank,
 				...wrap(
-					'It may have finished or been cut off half way. Look at the end of the transcript' +
+					'It may still be running, have finished, or been cut off half way: a command keeps running when the wizard stops, its output kept in runs/ next to the saved place. Look there, at the end of the transcript' +
 						(input.transcriptPath ? ` (${input.transcriptPath})` : '') +
-						' and at the host before you run it again.',
+						' and at the host (ps) before you run it again.',
 					WIDTH - 2,
 				).map(l => line(` ${l}`)),
 			);

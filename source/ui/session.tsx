@@ -50,6 +50,10 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 	};
 	wizard.terminal = {
 		async suspend() {
+			// Ctrl-C soon reaches the command and this process alike (once raw
+			// mode is off): the command decides what it means; the wizard must
+			// not die under it.
+			process.on('SIGINT', ignoreInterrupt);
 			const closing = instance;
 			instance = null;
 			closing?.unmount();
@@ -60,9 +64,6 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 			await new Promise(resolve => setTimeout(resolve, 20));
 			if (process.stdin.isTTY) process.stdin.setRawMode(false);
 			stopReading(process.stdin);
-			// Ctrl-C now reaches the command and this process alike: the command
-			// decides what it means; the wizard must not die under it.
-			process.on('SIGINT', ignoreInterrupt);
 		},
 		async resume(finished) {
 			// Keys typed for the command that this process read anyway must not

@@ -65,7 +65,7 @@ describe('handing the terminal to an interactive command', () => {
 			other.start([process.execPath, harness, path.join(dir, 'state-2'), `${answer}.2`], {TERM: 'linux', NO_COLOR: '1'});
 			await other.waitFor(s => footer(s).includes('Enter run'));
 			other.send('Enter');
-			await other.waitFor(s => /^\*\*\* issue .*\?\s*$/m.test(s));
+			await other.waitFor(s => /^\*\*\* issue \(Y\/I\/N\/O\/D\/Z\) \[default=N\] \?\s*$/m.test(s));
 			other.send('C-c');
 			const after = await other.waitFor(s => s.includes('Press Enter to return to the wizard.'));
 			expect(after).toMatch(/^\[exit 130\] sh -c/m);
