@@ -100,10 +100,14 @@ export function handleKey(key: Key, model: ScreenModel, ui: UiState, effects: Ke
 		return scroll(key, next, model);
 	}
 
+	if (ui.mode === 'leave') {
+		// Only a plain y leaves; anything else (Enter too) lets the command finish here.
+		if (char === 'y' || char === 'Y') effects.leave();
+		return {...next, mode: 'keys'};
+	}
+
 	if (key.name === 'ctrl-c' || char === 'q') {
-		if (model.view === 'running') {
-			return {...next, message: 'A command is running: it is not interrupted. The wizard can be left when it ends.'};
-		}
+		if (model.view === 'running') return {...next, mode: 'leave'};
 		effects.leave();
 		return next;
 	}

@@ -26,7 +26,7 @@ export const BODY_ROWS = 17;
  */
 export const bodyRowsFor = (rows: number | undefined) => Math.max(BODY_ROWS - 1, (rows ?? 24) - 7);
 
-export type Mode = 'keys' | 'skip' | 'override' | 'help';
+export type Mode = 'keys' | 'skip' | 'override' | 'help' | 'leave';
 
 /** The screen's own state, reset whenever the machine moves to another screen. */
 export type UiState = {
@@ -311,6 +311,16 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		keys.length = 0;
 		keys.push({key: 'Esc/?', label: 'back'});
 		pinned = false;
+	} else if (ui.mode === 'leave') {
+		// Asked over the live output, which keeps scrolling meanwhile.
+		body.push(
+			blank,
+			line(' A command is running. It is not stopped if you leave: it runs on, its', 'warn'),
+			line(' output kept in runs/ next to the saved place; start the wizard again to', 'warn'),
+			line(' see how it ended. Leave now? y leaves, any other key stays (the default).', 'warn'),
+		);
+		keys.length = 0;
+		keys.push({key: 'y', label: 'leave, the command runs on'}, {key: 'other key', label: 'stay'});
 	} else if (ui.mode === 'skip' || ui.mode === 'override') {
 		const prompt =
 			ui.mode === 'skip'
@@ -324,7 +334,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	}
 	if (body.length > rows && !pinned) keys.push({key: 'PgDn/PgUp', label: 'scroll'});
 	if (ui.mode === 'keys' && view === 'confirm') keys.push({key: 'Ctrl-C', label: 'leave'});
-	else if (ui.mode === 'keys' && view !== 'running') keys.push({key: 'q', label: 'leave (progress kept)'});
+	else if (ui.mode === 'keys') keys.push({key: 'q', label: view === 'running' ? 'leave (asks first)' : 'leave (progress kept)'});
 	if (view === 'running' && ui.mode === 'keys') keys.unshift({key: '?', label: 'why'});
 
 	const phaseList = rootMeta.phases.map((p, index) => ({

@@ -47,11 +47,24 @@ describe('keys', () => {
 		expect(press([...chars('works'), {name: 'enter'}], {purgePostgres: 'confirm'}).sent).toEqual([{type: 'operator.confirm', text: 'works'}]);
 	});
 
-	it('does not leave while a command runs, and says why', () => {
-		const running = press(chars('q'), {updateCurrent: 'running'});
-		expect(running.left()).toBe(false);
-		expect(running.ui.message).toContain('not interrupted');
+	it('while a command runs, q or Ctrl-C asks first; only y leaves, and the default is to stay', () => {
+		const asked = press(chars('q'), {updateCurrent: 'running'});
+		expect(asked.left()).toBe(false);
+		expect(asked.ui.mode).toBe('leave');
+		expect(press([{name: 'ctrl-c'}, {name: 'enter'}], {updateCurrent: 'running'}).left()).toBe(false);
+		expect(press([...chars('q'), ...chars('n')], {updateCurrent: 'running'}).ui.mode).toBe('keys');
+		expect(press([...chars('q'), ...chars('y')], {updateCurrent: 'running'}).left()).toBe(true);
 		expect(press(chars('q'), {updateCurrent: 'review'}).left()).toBe(true);
+		// The question is on screen, under the command's output.
+		const m = screenModel({
+			machine: pmgUpgradeMachine as never,
+			snapshot: pmgUpgradeMachine.resolveState({value: {updateCurrent: 'running'}, context}) as never,
+			ui: asked.ui,
+			output: new OutputBuffer().snapshot(),
+			hostLabel: '',
+		});
+		expect(m.body.map(l => l.map(x => x.text).join('')).join('\n')).toContain('It is not stopped if you leave');
+		expect(m.keys.map(k => k.key)).toEqual(['y', 'other key']);
 	});
 
 	it('digits pick an option, and a digit with no option says so', () => {
