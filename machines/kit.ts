@@ -180,7 +180,9 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 		states.review = {
 			meta: {view: 'review'},
 			on: {
-				'operator.continue': 'running',
+				// Over SSH without tmux, by the operator's choice: one more warning
+				// before the first command that changes the host.
+				'operator.continue': [{guard: 'sshReminderDue', target: 'sshReminder'}, {target: 'running'}],
 				...(meta.skippable
 					? {
 							'operator.skip': {
@@ -189,6 +191,12 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 							},
 						}
 					: {}),
+			},
+		};
+		states.sshReminder = {
+			meta: {view: 'info', lines: () => SSH_REMINDER},
+			on: {
+				'operator.continue': {target: 'running', actions: [{type: 'recordConfirmation', params: {key: 'ssh.reminded', value: 'Enter'}}]},
 			},
 		};
 		// Commands, or file changes the wizard makes itself: the same outcomes either way.
@@ -269,7 +277,7 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 			meta: {view: 'blocked'},
 			on: {
 				'operator.recheck': 'checking',
-				...(meta.fix ? {'operator.fix': 'fixing'} : {}),
+				...(meta.fix ? {'operator.fix': [{guard: 'sshReminderDue', target: 'sshReminderFix'}, {target: 'fixing'}]} : {}),
 				...(meta.override
 					? {
 							'operator.override': {
@@ -300,6 +308,12 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 				},
 			};
 			states.fixFailed = {meta: {view: 'failed'}, on: {'operator.retry': 'blocked'}};
+			states.sshReminderFix = {
+				meta: {view: 'info', lines: () => SSH_REMINDER},
+				on: {
+					'operator.continue': {target: 'fixing', actions: [{type: 'recordConfirmation', params: {key: 'ssh.reminded', value: 'Enter'}}]},
+				},
+			};
 		}
 	}
 
@@ -364,6 +378,16 @@ export function confirmScreen<C>(spec: {
 	};
 }
 
+/** Said once, before the first command that changes the host, to an operator who declined tmux. */
+export const SSH_REMINDER = [
+	'WARN: this is the first command that changes the host, and you are over',
+	'SSH without tmux or screen. If the connection drops from here on, a',
+	'running command goes on, but an interactive one (apt dist-upgrade) dies',
+	'with your session. Leave (q) and start the wizard inside tmux to be safe:',
+	'  tmux new-session -A -s upgrade-wizard',
+	'Enter runs the command anyway; this is the last reminder.',
+];
+
 type Ctx = WizardContext<Record<string, unknown>>;
 type Ev = OperatorEvent | {type: string; output?: unknown; error?: unknown; reason?: string; text?: string};
 
@@ -381,6 +405,8 @@ export const common = {
 			const output = (event as {output?: RunSummary}).output;
 			return Boolean(output) && output!.failedIndex === null;
 		},
+		/** The operator chose to go on over SSH without tmux and has not been reminded yet. */
+		sshReminderDue: ({context}: {context: Ctx}) => context.choices.ssh === 'continue' && context.confirmations['ssh.reminded'] === undefined,
 		/** The operator typed exactly the word the screen asked for. */
 		typedWord: ({event}: {event: Ev}, params: {word: string}) => typed(event) === params.word.toLowerCase(),
 	},
@@ -405,8 +431,9 @@ export const common = {
 			facts: {...context.facts, ...((event as {output?: Record<string, unknown>}).output ?? {})},
 			error: null,
 		})),
-		recordConfirmation: assign(({context, event}: {context: Ctx; event: Ev}, params: {key: string}) => ({
-			confirmations: {...context.confirmations, [params.key]: typed(event)},
+		/** What the operator typed, or `value` for a confirmation given by a key press. */
+		recordConfirmation: assign(({context, event}: {context: Ctx; event: Ev}, params: {key: string; value?: string}) => ({
+			confirmations: {...context.confirmations, [params.key]: params.value ?? typed(event)},
 		})),
 		recordOverride: assign(({context, event}: {context: Ctx; event: Ev}, params: {step: string}) => ({
 			confirmations: {...context.confirmations, [`override.${params.step}`]: typed(event)},

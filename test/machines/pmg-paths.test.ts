@@ -128,6 +128,7 @@ const serializeState = (snapshot: Snap) => {
 		verdicts,
 		Boolean(context.facts.backup?.recent),
 		Boolean(context.facts.cluster?.clustered),
+		context.choices.ssh ?? null,
 		Object.keys(context.confirmations).sort(),
 		context.facts.bootIdBeforeReboot ?? null,
 	]);
@@ -209,6 +210,23 @@ describe('pmg upgrade machine, over every path', () => {
 			expect(Object.keys(node.on), position(path.state.value).step).toContain('operator.recheck');
 			const remedy = (stepNode.meta as {remedy?: (c: PmgContext) => string[]}).remedy?.(path.state.context as PmgContext) ?? [];
 			expect(remedy.length, position(path.state.value).step).toBeGreaterThan(0);
+		}
+	});
+
+	it('over SSH without tmux by choice, reminds once before the first command that changes the host, and only once', () => {
+		const declined = paths.filter(p => (p.state.context as PmgContext).choices.ssh === 'continue');
+		const changing = new Set(['running', 'fixing']);
+		const reminders = new Set(['sshReminder', 'sshReminderFix']);
+		const running = declined.filter(p => changing.has(position(p.state.value).screen ?? ''));
+		expect(running.length).toBeGreaterThan(0);
+		for (const path of running) {
+			const screens = path.steps.map(s => position(s.state.value).screen ?? '');
+			const firstRun = screens.findIndex(s => changing.has(s));
+			expect(screens.slice(0, firstRun).some(s => reminders.has(s)), JSON.stringify(path.state.value)).toBe(true);
+			expect(screens.filter(s => reminders.has(s))).toHaveLength(1);
+		}
+		for (const path of paths.filter(p => (p.state.context as PmgContext).choices.ssh === undefined)) {
+			expect(path.steps.some(s => (position(s.state.value).screen ?? '').startsWith('sshReminder'))).toBe(false);
 		}
 	});
 });

@@ -76,6 +76,8 @@ describe('pmg scenarios on the simulated host', () => {
 	it('bad-locale: warns about SSH without tmux, then stops before pg_upgradecluster and offers to clean the environment', async () => {
 		const {where, text, seen, run} = await stopsAt('bad-locale', {'preconditions.sessionWarning': 'continue'});
 		expect(seen).toContain('preconditions.sessionWarning');
+		// Declined tmux: one more warning before the first command that changes the host, and only one.
+		expect(seen.filter(w => w.endsWith('.sshReminder'))).toEqual(['updateCurrent.sshReminder']);
 		expect(where).toBe('postgresCheck.blocked');
 		expect(text).toContain('LC_ALL=de_DE.UTF-8 is not installed');
 		expect(text).toContain('Press c to run pg_upgradecluster without the variables above');
