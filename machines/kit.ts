@@ -73,6 +73,8 @@ export type WizardContext<F> = {
 	choices: Record<string, string>;
 	/** Typed confirmations and overrides, by key: written to the transcript. */
 	confirmations: Record<string, string>;
+	/** How many times commands were started (see runOf); absent in older saved states. */
+	runs?: number;
 };
 
 export type Phase = {id: string; title: string};
@@ -158,6 +160,13 @@ export type StepSpec<C> = Omit<StepMeta<C>, 'step'> & {
 	afterCommands?: string;
 };
 
+/**
+ * Which run of its commands a step is on: counted up each time the operator
+ * starts them, not when the wizard comes back to a run that was cut off, so
+ * a run that outlived the wizard is followed, not started a second time.
+ */
+const runOf = (context: unknown) => (context as {runs?: number}).runs ?? 0;
+
 const recordStatus = (step: string, status: StepStatus, reasonFrom?: 'event') => ({
 	type: 'recordStatus',
 	params: {step, status, reasonFrom},
@@ -182,7 +191,7 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 			on: {
 				// Over SSH without tmux, by the operator's choice: one more warning
 				// before the first command that changes the host.
-				'operator.continue': [{guard: 'sshReminderDue', target: 'sshReminder'}, {target: 'running'}],
+				'operator.continue': [{guard: 'sshReminderDue', target: 'sshReminder'}, {target: 'running', actions: 'nextRun'}],
 				...(meta.skippable
 					? {
 							'operator.skip': {
@@ -196,7 +205,7 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 		states.sshReminder = {
 			meta: {view: 'info', lines: () => SSH_REMINDER},
 			on: {
-				'operator.continue': {target: 'running', actions: [{type: 'recordConfirmation', params: {key: 'ssh.reminded', value: 'Enter'}}]},
+				'operator.continue': {target: 'running', actions: [{type: 'recordConfirmation', params: {key: 'ssh.reminded', value: 'Enter'}}, 'nextRun']},
 			},
 		};
 		// Commands, or file changes the wizard makes itself: the same outcomes either way.
@@ -219,7 +228,7 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 				: {
 						id: `run.${id}`,
 						src: 'runCommands',
-						input: ({context}: {context: C}) => ({step: id, commands: meta.commands!(context)}),
+						input: ({context}: {context: C}) => ({step: id, commands: meta.commands!(context), run: runOf(context)}),
 						...outcome,
 					},
 		};
@@ -277,7 +286,7 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 			meta: {view: 'blocked'},
 			on: {
 				'operator.recheck': 'checking',
-				...(meta.fix ? {'operator.fix': [{guard: 'sshReminderDue', target: 'sshReminderFix'}, {target: 'fixing'}]} : {}),
+				...(meta.fix ? {'operator.fix': [{guard: 'sshReminderDue', target: 'sshReminderFix'}, {target: 'fixing', actions: 'nextRun'}]} : {}),
 				...(meta.override
 					? {
 							'operator.override': {
@@ -299,7 +308,7 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 				invoke: {
 					id: `fix.${id}`,
 					src: 'runCommands',
-					input: ({context}: {context: C}) => ({step: id, commands: meta.fix!(context)}),
+					input: ({context}: {context: C}) => ({step: id, commands: meta.fix!(context), run: runOf(context)}),
 					onDone: [
 						{guard: 'commandsSucceeded', target: 'checking', actions: 'recordRun'},
 						{target: 'fixFailed', actions: 'recordRun'},
@@ -311,7 +320,7 @@ export function step<C>(spec: StepSpec<C>): AnyConfig {
 			states.sshReminderFix = {
 				meta: {view: 'info', lines: () => SSH_REMINDER},
 				on: {
-					'operator.continue': {target: 'fixing', actions: [{type: 'recordConfirmation', params: {key: 'ssh.reminded', value: 'Enter'}}]},
+					'operator.continue': {target: 'fixing', actions: [{type: 'recordConfirmation', params: {key: 'ssh.reminded', value: 'Enter'}}, 'nextRun']},
 				},
 			};
 		}
@@ -419,6 +428,7 @@ export const common = {
 				};
 			},
 		),
+		nextRun: assign(({context}: {context: Ctx}) => ({runs: (context.runs ?? 0) + 1})),
 		recordRun: assign(({event}: {event: Ev}) => ({
 			lastRun: ((event as {output?: RunSummary}).output ?? null) as RunSummary | null,
 			error: null,

@@ -168,8 +168,10 @@ export async function runWizard(argv: string[]): Promise<number> {
 	const left = new Promise<number>(resolve => {
 		leave = resolve;
 	});
+	const runs = await wizard.interruptedRuns();
 	const open = () =>
 		attachTerminal({
+			runs,
 			machine: product.machine,
 			wizard,
 			hostLabel: host.label,

@@ -9,7 +9,7 @@ import os from 'node:os';
 import {StringDecoder} from 'node:string_decoder';
 import path from 'node:path';
 import {$, type ProcessPromise} from 'zx';
-import type {CommandResult, CommandSpec, DiskSpace, FileInfo, Host, Identity, OutputChunk, RunOptions} from './types.ts';
+import type {CommandResult, CommandSpec, DiskSpace, FileInfo, Host, Identity, OutputChunk, RunOptions, RunRecord} from './types.ts';
 
 /** How much of a bulk command's output is kept in memory (the transcript has it all). */
 export const TAIL_BYTES = 64 * 1024;
@@ -113,6 +113,37 @@ function follow(file: string, emit: (line: string) => void, keep: number) {
 	};
 }
 
+/** A key as a directory name: letters, digits, dot, dash; anything else encoded. */
+const runDirName = (key: string) => `run-${key.replace(/[^A-Za-z0-9.-]/g, c => `_${c.charCodeAt(0).toString(16)}`)}`;
+
+const sameArgv = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+const processAlive = (pid: number) => {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+};
+
+/** What a run directory says: finished (status written), running (its shell alive), or lost. */
+async function readRecord(dir: string, key: string | null): Promise<RunRecord | null> {
+	let meta: {key: string | null; argv: string[]};
+	try {
+		meta = JSON.parse(await fs.readFile(path.join(dir, 'command'), 'utf8')) as typeof meta;
+	} catch {
+		return null;
+	}
+	if (!meta.key || (key !== null && meta.key !== key)) return null;
+	const status = Number.parseInt(await fs.readFile(path.join(dir, 'status'), 'utf8').catch(() => ''), 10);
+	const pid = Number.parseInt(await fs.readFile(path.join(dir, 'status.pid'), 'utf8').catch(() => ''), 10);
+	const output = await fs.readFile(path.join(dir, 'stdout'), 'utf8').catch(() => '');
+	const tail = output.split('\n').filter(l => l !== '').slice(-5);
+	const state = Number.isInteger(status) ? 'finished' : Number.isInteger(pid) && processAlive(pid) ? 'running' : 'lost';
+	return {key: meta.key, argv: meta.argv, state, exitCode: Number.isInteger(status) ? status : null, tail};
+}
+
 export class LocalHost implements Host {
 	readonly kind = 'local' as const;
 	readonly label: string;
@@ -139,12 +170,18 @@ export class LocalHost implements Host {
 	async run(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
 		if (options.input !== undefined) return this.runPiped(command, options);
 		const startedAt = new Date().toISOString();
-		const dir = path.join(this.runDir, `${Date.now()}-${randomBytes(3).toString('hex')}`);
+		const dir = path.join(this.runDir, options.key ? runDirName(options.key) : `${Date.now()}-${randomBytes(3).toString('hex')}`);
+		const files = {stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr'), status: path.join(dir, 'status'), pid: path.join(dir, 'pid')};
+		if (options.key) {
+			const record = await readRecord(dir, options.key);
+			// The same command under the same key: never started twice.
+			if (record && sameArgv(record.argv, command.argv) && record.state !== 'lost') return this.follow(dir, files, record, options, startedAt);
+			if (record) await fs.rename(dir, `${dir}.old-${Date.now()}`);
+		}
 		await fs.mkdir(dir, {recursive: true, mode: 0o700});
-		const files = {stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr'), status: path.join(dir, 'status')};
-		await fs.writeFile(path.join(dir, 'command'), `${JSON.stringify(command.argv)}\n`, {mode: 0o600});
+		await fs.writeFile(path.join(dir, 'command'), `${JSON.stringify({key: options.key ?? null, argv: command.argv, startedAt})}\n`, {mode: 0o600});
 		// The command's arguments reach it as "$@": no shell ever reads them.
-		const script = 'o=$1; e=$2; s=$3; shift 3; "$@" >"$o" 2>"$e" </dev/null; echo $? >"$s.tmp"; mv "$s.tmp" "$s"';
+		const script = 'o=$1; e=$2; s=$3; shift 3; echo $$ >"$s.pid"; "$@" >"$o" 2>"$e" </dev/null; echo $? >"$s.tmp"; mv "$s.tmp" "$s"';
 		const child: ProcessPromise = $({
 			quiet: true,
 			nothrow: true,
@@ -173,7 +210,9 @@ export class LocalHost implements Host {
 		out.end();
 		err.end();
 		const recorded = Number.parseInt(await fs.readFile(files.status, 'utf8').catch(() => ''), 10);
-		await fs.rm(dir, {recursive: true, force: true});
+		// A keyed run's record stays until the wizard clears it (a later step): a
+		// restart in between finds it finished instead of running it again.
+		if (!options.key) await fs.rm(dir, {recursive: true, force: true});
 		return {
 			exitCode: Number.isInteger(recorded) ? recorded : statusOf(output),
 			stdout: out.kept(),
@@ -181,6 +220,52 @@ export class LocalHost implements Host {
 			startedAt,
 			endedAt: new Date().toISOString(),
 		};
+	}
+
+	/**
+	 * A keyed run that was started before (by an earlier wizard): its output
+	 * is replayed, and if it still runs, followed until its status is written.
+	 */
+	private async follow(
+		dir: string,
+		files: {stdout: string; stderr: string; status: string},
+		record: RunRecord,
+		options: RunOptions,
+		startedAt: string,
+	): Promise<CommandResult> {
+		const keep = options.capture === 'tail' ? TAIL_BYTES : Number.POSITIVE_INFINITY;
+		const out = follow(files.stdout, text => options.onOutput?.({stream: 'stdout', text}), keep);
+		const err = follow(files.stderr, text => options.onOutput?.({stream: 'stderr', text}), keep);
+		let current: RunRecord | null = record;
+		while (current?.state === 'running') {
+			await out.poll();
+			await err.poll();
+			await new Promise(resolve => setTimeout(resolve, 100));
+			current = await readRecord(dir, record.key);
+		}
+		await out.poll();
+		await err.poll();
+		out.end();
+		err.end();
+		const exitCode = current?.state === 'finished' && current.exitCode !== null ? current.exitCode : 1;
+		return {exitCode, stdout: out.kept(), stderr: err.kept(), startedAt, endedAt: new Date().toISOString()};
+	}
+
+	async runRecords(prefix: string): Promise<RunRecord[]> {
+		const names = await fs.readdir(this.runDir).catch(() => [] as string[]);
+		const records: RunRecord[] = [];
+		for (const name of names.sort()) {
+			const record = await readRecord(path.join(this.runDir, name), null);
+			if (record && record.key.startsWith(prefix)) records.push(record);
+		}
+		return records;
+	}
+
+	async clearRuns(keepPrefix: string): Promise<void> {
+		for (const record of await this.runRecords('')) {
+			if (record.key.startsWith(keepPrefix) || record.state === 'running') continue;
+			await fs.rm(path.join(this.runDir, runDirName(record.key)), {recursive: true, force: true});
+		}
 	}
 
 	/** With text for its standard input: a pipe it must be. */

@@ -30,6 +30,23 @@ export type RunOptions = {
 	capture?: 'all' | 'tail';
 	/** Text written to the command's standard input, then closed. */
 	input?: string;
+	/**
+	 * Names the run (e.g. "backup.0": the step and the command's place in
+	 * it). A host that keeps run records does not start a command again
+	 * whose record says it finished, and follows one that is still running.
+	 */
+	key?: string;
+};
+
+/** What a host knows of a command it started under a key, e.g. after the wizard was restarted. */
+export type RunRecord = {
+	key: string;
+	argv: string[];
+	state: 'running' | 'finished' | 'lost';
+	/** When finished. */
+	exitCode: number | null;
+	/** The last lines of its output. */
+	tail: string[];
 };
 
 export type CommandResult = {
@@ -75,6 +92,10 @@ export interface Host {
 	 * dpkg's questions). The caller has released the terminal first.
 	 */
 	runInteractive(command: CommandSpec, options?: RunOptions): Promise<CommandResult>;
+	/** Records of keyed runs whose key starts with `prefix` (hosts that keep them). */
+	runRecords?(prefix: string): Promise<RunRecord[]>;
+	/** Forget the finished records whose key does not start with `keepPrefix`. */
+	clearRuns?(keepPrefix: string): Promise<void>;
 
 	/** File contents as text, or null when the file does not exist. */
 	readFile(path: string): Promise<string | null>;

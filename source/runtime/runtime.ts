@@ -5,7 +5,7 @@
  * and never touches the host.
  */
 import {createActor, fromPromise, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
-import {displayCommand, type Host} from '../host/types.ts';
+import {displayCommand, type Host, type RunRecord} from '../host/types.ts';
 import type {FileChange, OperatorEvent, RunSummary, StepCommand} from '../../machines/kit.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
@@ -86,8 +86,8 @@ export class Wizard {
 		const {machine, host} = options;
 		const provided = machine.provide({
 			actors: {
-				runCommands: fromPromise(async ({input}: {input: {step: string; commands: StepCommand[]}}) =>
-					this.runCommands(input.step, input.commands),
+				runCommands: fromPromise(async ({input}: {input: {step: string; commands: StepCommand[]; run?: number}}) =>
+					this.runCommands(input.step, input.commands, input.run ?? 0),
 				),
 				applyChanges: fromPromise(async ({input}: {input: {step: string; changes: FileChange[]}}) =>
 					this.applyChanges(input.step, input.changes),
@@ -119,6 +119,18 @@ export class Wizard {
 
 	get dryRun() {
 		return Boolean(this.options.dryRun);
+	}
+
+	/**
+	 * For a step that was cut off while its commands ran: what the host's run
+	 * records say of them (finished, still running, lost), for the screen.
+	 */
+	async interruptedRuns(): Promise<RunRecord[]> {
+		const snapshot = this.actor.getSnapshot();
+		const {step, screen} = position(snapshot.value);
+		if (screen !== 'interrupted' || !this.options.host.runRecords) return [];
+		const run = (snapshot.context as {runs?: number}).runs ?? 0;
+		return this.options.host.runRecords(`${step}.${run}.`);
 	}
 
 	/** Start (or resume) and tell the machine what it can only learn at start. */
@@ -165,10 +177,12 @@ export class Wizard {
 			});
 	}
 
-	private async runCommands(step: string, commands: StepCommand[]): Promise<RunSummary> {
+	private async runCommands(step: string, commands: StepCommand[], run: number): Promise<RunSummary> {
 		const {host, transcript} = this.options;
 		const terminal = this.terminal;
 		const summary: RunSummary = {step, commands: [], failedIndex: null, tail: []};
+		// Records of earlier runs are no longer needed; this run's are kept until the next.
+		await host.clearRuns?.(`${step}.${run}.`);
 		for (const [index, command] of commands.entries()) {
 			const display = displayCommand(command);
 			const started = Date.now();
@@ -188,6 +202,7 @@ export class Wizard {
 				this.output.push(`(ran on the terminal; exit status ${exitCode})`);
 			} else {
 				const result = await host.run(command, {
+					key: `${step}.${run}.${index}`,
 					capture: command.bulk ? 'tail' : 'all',
 					onOutput: chunk => {
 						this.output.push(chunk.text);

@@ -12,6 +12,7 @@ import {position} from '../runtime/runtime.ts';
 import {handleKey, splitKeys, type Key} from './keys.ts';
 import {bodyRowsFor, freshUi, screenModel, WIDTH, type ScreenModel, type UiState} from './screen.ts';
 import {lineText, type Line} from './text.ts';
+import type {RunRecord} from '../host/types.ts';
 import {makeTheme, type Theme} from './theme.ts';
 
 export type AppProps = {
@@ -28,6 +29,8 @@ export type AppProps = {
 	now?: () => number;
 	/** Lines shown above the first screen (e.g. why a saved state was kept aside). */
 	notice?: string[];
+	/** What became of the commands of a step that was cut off (see Wizard.interruptedRuns). */
+	runs?: RunRecord[];
 };
 
 const MIN_COLUMNS = 80;
@@ -76,6 +79,7 @@ export function App(props: AppProps) {
 			...(props.dryRun ? {dryRun: true} : {}),
 			now: props.now?.() ?? Date.now(),
 			bodyRows: bodyRowsFor(stdout.rows),
+			...(props.runs ? {runs: props.runs} : {}),
 		});
 
 	useInput((input, inkKey) => {

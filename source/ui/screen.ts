@@ -6,7 +6,7 @@
  */
 import type {AnyStateMachine} from 'xstate';
 import type {Advice, Finding, Option, RunSummary, ScreenMeta, StepCommand, StepMeta, View, FileChange, WizardContext} from '../../machines/kit.ts';
-import {displayCommand} from '../host/types.ts';
+import {displayCommand, type RunRecord} from '../host/types.ts';
 import type {OutputView} from '../runtime/output.ts';
 import {position} from '../runtime/runtime.ts';
 import {blank, clock, fit, line, wrap, wrapExact, type Line} from './text.ts';
@@ -78,6 +78,8 @@ export type ScreenInput = {
 	now?: number;
 	/** Rows for the body (bodyRowsFor the terminal); BODY_ROWS when not given. */
 	bodyRows?: number;
+	/** On an interrupted step: what became of its commands (the host's run records). */
+	runs?: RunRecord[];
 };
 
 const stepIds = (machine: AnyStateMachine) =>
@@ -207,7 +209,24 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			body.push(...tail.map(l => line(`  ${fit(l.replaceAll('\t', '  '), WIDTH - 2)}`, 'dim')));
 			break;
 		}
-		case 'interrupted':
+		case 'interrupted': {
+			const runs = input.runs ?? [];
+			if (runs.length > 0) {
+				body.push(line(' [WARN] The wizard stopped while this step ran. What became of its commands:', 'warn'));
+				for (const r of runs) {
+					const label = r.state === 'finished' ? `[exit ${r.exitCode}]` : r.state === 'running' ? '[running]' : '[cut off]';
+					body.push([{text: ` ${label.padEnd(10)}`, tone: r.state === 'finished' && r.exitCode === 0 ? 'ok' : 'warn'}, {text: fit(displayCommand({argv: r.argv}), WIDTH - 12)}]);
+				}
+				body.push(
+					blank,
+					...wrap(
+						'Enter goes on: a command that finished is not run again (its result counts), one still running is followed to its end, and one cut off or not started runs now.',
+						WIDTH - 2,
+					).map(l => line(` ${l}`)),
+				);
+				keys.push({key: 'Enter', label: 'go on'}, ...skip);
+				break;
+			}
 			body.push(
 				line(' [WARN] The wizard stopped while this step was running:', 'warn'),
 				...(changes.length > 0 ? changes.map(c => line(`  ${c.path}`)) : commandLines(commands)),
@@ -221,6 +240,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			);
 			keys.push({key: 'Enter', label: 'run again'}, ...skip);
 			break;
+		}
 		case 'failed': {
 			const run = context.lastRun;
 			body.push(line(' [FAIL] This step did not finish.', 'fail'));

@@ -8,6 +8,7 @@ import {spawnSync} from 'node:child_process';
 import {render, type Instance} from 'ink';
 import React from 'react';
 import type {AnyStateMachine} from 'xstate';
+import type {RunRecord} from '../host/types.ts';
 import type {Wizard} from '../runtime/runtime.ts';
 import {App} from './App.tsx';
 
@@ -18,6 +19,7 @@ export type SessionOptions = {
 	transcriptPath?: string;
 	dryRun?: boolean;
 	notice?: string[];
+	runs?: RunRecord[];
 	onLeave: () => void;
 };
 
@@ -42,6 +44,7 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 				{...(options.transcriptPath ? {transcriptPath: options.transcriptPath} : {})}
 				{...(options.dryRun ? {dryRun: true} : {})}
 				{...(notice ? {notice} : {})}
+				{...(options.runs && options.runs.length > 0 ? {runs: options.runs} : {})}
 			/>,
 			{exitOnCtrlC: false, patchConsole: false, maxFps: 20},
 		);

@@ -46,7 +46,7 @@ describe('a command outlives the wizard', () => {
 		await waitUntil(() => existsSync(path.join(runDir, run!, 'status')), 5_000);
 		expect(readFileSync(path.join(runDir, run!, 'status'), 'utf8').trim()).toBe('3');
 		expect(readFileSync(path.join(runDir, run!, 'stdout'), 'utf8')).toContain('line 10');
-		expect(JSON.parse(readFileSync(path.join(runDir, run!, 'command'), 'utf8'))).toEqual(['sh', '-c', script]);
+		expect(JSON.parse(readFileSync(path.join(runDir, run!, 'command'), 'utf8'))).toMatchObject({argv: ['sh', '-c', script]});
 	}, 30_000);
 
 	it('a command that ends while the wizard lives: its lines stream, its status is returned, its files are removed', async () => {
@@ -57,4 +57,30 @@ describe('a command outlives the wizard', () => {
 		expect(out).toContain('exit 4');
 		expect(readdirSync(runDir)).toEqual([]);
 	});
+
+	it('a wizard started again follows a keyed command that still runs, and never starts it a second time', async () => {
+		const runDir = path.join(dir, 'runs-3');
+		const counter = path.join(dir, 'started');
+		const script = `echo x >> '${counter}'; for i in 1 2 3 4 5 6 7 8 9 10; do echo "line $i"; sleep 0.1; done; exit 3`;
+		const argv = JSON.stringify(['sh', '-c', script]);
+		const first = spawn(process.execPath, [harness, runDir, argv, 'step.1.0'], {stdio: ['ignore', 'pipe', 'inherit']});
+		let seen = '';
+		first.stdout!.on('data', (data: Buffer) => (seen += data.toString()));
+		await waitUntil(() => seen.includes('stdout: line 2'), 10_000);
+		first.kill('SIGKILL');
+		await new Promise(resolve => first.once('exit', resolve));
+
+		// Started again while the command still runs: it follows it to its end.
+		const second = execFileSync(process.execPath, [harness, runDir, argv, 'step.1.0'], {encoding: 'utf8'});
+		expect(second).toContain('stdout: line 1');
+		expect(second).toContain('stdout: line 10');
+		expect(second).toContain('exit 3');
+		// And once more after it ended: its recorded result, not a new run.
+		const third = execFileSync(process.execPath, [harness, runDir, argv, 'step.1.0'], {encoding: 'utf8'});
+		expect(third).toContain('exit 3');
+		expect(readFileSync(counter, 'utf8')).toBe('x\n');
+		// Another key (the operator started the step again): a new run.
+		execFileSync(process.execPath, [harness, runDir, argv, 'step.2.0'], {encoding: 'utf8'});
+		expect(readFileSync(counter, 'utf8')).toBe('x\nx\n');
+	}, 30_000);
 });
