@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {LocalHost} from '../host/local-host.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
-import {ScenarioError} from '../host/scenario.ts';
+import {loadScenario, ScenarioError} from '../host/scenario.ts';
 import {shellQuote, type Host} from '../host/types.ts';
 import {EXIT, PLANNED, PRODUCTS, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
 import {acquireLock, LockedError, type Lock} from '../runtime/lock.ts';
@@ -82,8 +82,10 @@ export async function runWizard(argv: string[]): Promise<number> {
 				'Other scenarios: --simulate low-disk, old-version, bad-locale, ...',
 			);
 		}
+		// A scenario file with an error is named with its line and field now, terminal or not.
+		if (scenario) await loadScenario(scenario);
 	} catch (error) {
-		if (error instanceof UsageError) {
+		if (error instanceof UsageError || error instanceof ScenarioError) {
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
 			return EXIT.usage;
 		}

@@ -51,8 +51,28 @@ describe('the command line', () => {
 
 	it('a bundled scenario name that is a path is read as a file, spaces and all', () => {
 		const file = path.join(dir, 'my scenario; $(rm -rf x).yaml');
-		writeFileSync(file, 'product: pmg\n');
-		// Found (no "does not exist"), then stopped for want of a terminal: the name was taken literally.
-		expect(run('pmg', '--simulate', file).status).toBe(3);
+		writeFileSync(file, 'extends: clean.yaml\ntitle: Mine\n');
+		// Found and read (its error names the file as given), never handed to a shell.
+		const {status, stderr} = run('pmg', '--simulate', file);
+		expect(stderr).toContain(file);
+		expect([2, 3]).toContain(status);
+	});
+
+	it.each([
+		['a YAML error', 'product: pmg\nfiles: [unclosed\n', /:3: YAML syntax error/],
+		['an unknown key', 'product: pmg\nfilez: {}\n', /:2: filez: unknown key "filez" — did you mean "files"\?/],
+		['a missing field', 'product: pmg\n', /:1: title: missing required field/],
+		[
+			'a bad regular expression',
+			'product: pmg\ntitle: T\ndescription: D\ndifficulty: easy\nhost: {hostname: h}\ncommands:\n  - match: "([a-"\n    stdout: x\n',
+			/:7: commands\[0\]\.match: invalid regular expression/,
+		],
+	])('a scenario file with %s: exit 2, the file, line and field named', (_what, text, detail) => {
+		const file = path.join(dir, `bad-${Math.random().toString(36).slice(2)}.yaml`);
+		writeFileSync(file, text);
+		const {status, stderr} = run('pmg', '--simulate', file);
+		expect(status).toBe(2);
+		expect(stderr).toContain(file);
+		expect(stderr).toMatch(detail);
 	});
 });
