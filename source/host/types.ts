@@ -126,10 +126,15 @@ export function shellQuote(argument: string): string {
 }
 
 /** The exact command line shown to the operator before a command runs. */
+/** Environment variables whose values are never shown or logged (PGPASSWORD, API_TOKEN, ...). */
+export const SECRET_NAME = /PASS|SECRET|TOKEN|(^|_)KEY$|CREDENTIAL/i;
+
 export function displayCommand(command: CommandSpec): string {
 	const env = Object.entries(command.env ?? {});
 	const unset = env.filter(([, v]) => v === null).map(([k]) => k);
-	const set = env.filter(([, v]) => v !== null).map(([k, v]) => `${k}=${shellQuote(v as string)}`);
+	const set = env
+		.filter(([, v]) => v !== null)
+		.map(([k, v]) => `${k}=${SECRET_NAME.test(k) ? '***' : shellQuote(v as string)}`);
 	const prefix: string[] = [];
 	if (unset.length > 0) prefix.push('env', ...unset.map(name => `-u ${name}`));
 	else if (set.length > 0) prefix.push('env');

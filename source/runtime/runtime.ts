@@ -5,7 +5,7 @@
  * and never touches the host.
  */
 import {createActor, fromPromise, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
-import {displayCommand, type Host, type RunRecord} from '../host/types.ts';
+import {displayCommand, SECRET_NAME, type Host, type RunRecord} from '../host/types.ts';
 import type {FileChange, OperatorEvent, RunSummary, StepCommand} from '../../machines/kit.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
@@ -185,6 +185,12 @@ export class Wizard {
 		await host.clearRuns?.(`${step}.${run}.`);
 		for (const [index, command] of commands.entries()) {
 			const display = displayCommand(command);
+			// A password given to a command through its environment is shown nowhere, echoed or not.
+			const secrets = Object.entries(command.env ?? {})
+				.filter(([name, value]) => SECRET_NAME.test(name) && typeof value === 'string' && value !== '')
+				.map(([, value]) => value as string);
+			for (const secret of secrets) transcript.redact(secret);
+			const mask = (text: string) => secrets.reduce((t, secret) => t.replaceAll(secret, '***'), text);
 			const started = Date.now();
 			this.output.start(display);
 			await transcript.note(`run${this.dryRun ? ' (dry run, not executed)' : ''}: ${display}`);
@@ -205,8 +211,9 @@ export class Wizard {
 					key: `${step}.${run}.${index}`,
 					capture: command.bulk ? 'tail' : 'all',
 					onOutput: chunk => {
-						this.output.push(chunk.text);
-						void transcript.write(`${chunk.stream === 'stderr' ? '! ' : '| '}${chunk.text}`);
+						const text = mask(chunk.text);
+						this.output.push(text);
+						void transcript.write(`${chunk.stream === 'stderr' ? '! ' : '| '}${text}`);
 					},
 				});
 				exitCode = result.exitCode;
