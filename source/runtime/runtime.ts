@@ -172,9 +172,36 @@ export class Wizard {
 		const persisted = this.actor.getPersistedSnapshot();
 		this.saving = this.saving
 			.then(() => this.options.store.save(persisted))
-			.catch((error: Error) => {
-				this.saveError = error;
-			});
+			.then(
+				() => {
+					this.saveError = null;
+					this.setProblem(null);
+				},
+				(error: Error) => {
+					this.saveError = error;
+					this.setProblem(
+						`The saved place could not be written (${error.message}). If the wizard stops now, it cannot resume here. ` +
+							`Free space in ${this.options.store.dir} or make it writable; the wizard writes it again at the next step.`,
+					);
+				},
+			);
+	}
+
+	private problemText: string | null = null;
+	private readonly problemListeners = new Set<() => void>();
+	/** A problem the operator must see now (the saved place cannot be written), for the screen. */
+	readonly problem = {
+		subscribe: (listener: () => void) => {
+			this.problemListeners.add(listener);
+			return () => void this.problemListeners.delete(listener);
+		},
+		get: () => this.problemText,
+	};
+
+	private setProblem(text: string | null) {
+		if (text === this.problemText) return;
+		this.problemText = text;
+		for (const listener of this.problemListeners) listener();
 	}
 
 	private async runCommands(step: string, commands: StepCommand[], run: number): Promise<RunSummary> {

@@ -31,11 +31,16 @@ export type AppProps = {
 	notice?: string[];
 	/** What became of the commands of a step that was cut off (see Wizard.interruptedRuns). */
 	runs?: RunRecord[];
+	/** A problem shown on every screen while it lasts (see Wizard.problem). */
+	problem?: {subscribe: (listener: () => void) => () => void; get: () => string | null};
 };
 
 const MIN_COLUMNS = 80;
 /** 80x24 is the target; 23 rows is accepted for tmux's status line on an 80x24 console. */
 const MIN_ROWS = 23;
+
+const noSubscribe = () => () => undefined;
+const noProblem = () => null;
 
 export function App(props: AppProps) {
 	const {actor, output, machine} = props;
@@ -47,6 +52,7 @@ export function App(props: AppProps) {
 		() => actor.getSnapshot(),
 	);
 	const live = useSyncExternalStore(output.subscribe, output.snapshot);
+	const problem = useSyncExternalStore(props.problem?.subscribe ?? noSubscribe, props.problem?.get ?? noProblem);
 	const [, rerender] = useReducer((n: number) => n + 1, 0);
 	const ui = useRef<UiState>(freshUi(key(snapshot.value)));
 	const notice = useRef(props.notice ?? null);
@@ -80,6 +86,7 @@ export function App(props: AppProps) {
 			now: props.now?.() ?? Date.now(),
 			bodyRows: bodyRowsFor(stdout.rows),
 			...(props.runs ? {runs: props.runs} : {}),
+			problem,
 		});
 
 	useInput((input, inkKey) => {

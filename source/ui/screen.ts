@@ -80,6 +80,8 @@ export type ScreenInput = {
 	bodyRows?: number;
 	/** On an interrupted step: what became of its commands (the host's run records). */
 	runs?: RunRecord[];
+	/** Something the operator must see on every screen until it is solved (the state cannot be saved). */
+	problem?: string | null;
 };
 
 const stepIds = (machine: AnyStateMachine) =>
@@ -320,6 +322,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		}
 	}
 	if (ui.message) body.unshift(line(` ${ui.message}`, 'warn'));
+	if (input.problem) body.unshift(...wrap(`[FAIL] ${input.problem}`, WIDTH - 2).map(l => line(` ${l}`, 'fail')));
 
 	if (ui.mode === 'help') {
 		body.length = 0;

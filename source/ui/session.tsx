@@ -45,6 +45,7 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 				{...(options.dryRun ? {dryRun: true} : {})}
 				{...(notice ? {notice} : {})}
 				{...(options.runs && options.runs.length > 0 ? {runs: options.runs} : {})}
+				problem={wizard.problem}
 			/>,
 			{exitOnCtrlC: false, patchConsole: false, maxFps: 20},
 		);

@@ -4,6 +4,8 @@ import {describe, expect, it} from 'vitest';
 import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
 import {pmgProbes} from '../../source/runtime/pmg-probes.ts';
 import {interruptedSnapshot, position} from '../../source/runtime/runtime.ts';
+import {freshUi, screenModel} from '../../source/ui/screen.ts';
+import {lineText} from '../../source/ui/text.ts';
 import {drive, openRun, settled} from './drive.ts';
 
 /*
@@ -90,5 +92,31 @@ describe('the runtime', () => {
 		expect(transcript).toContain('run (dry run, not executed): apt update');
 		expect(transcript).toContain('run (dry run, not executed): pmgbackup backup');
 		expect(transcript).not.toMatch(/^.*\| .*Hit:1/m);
+	}, 30_000);
+
+	it('says on screen at once when the saved place cannot be written (disk full), and clears it once it can', async () => {
+		const run = await openRun(machine, pmgProbes, clean);
+		await drive(run, w => w === 'updateCurrent.review');
+		const store = run.store as unknown as {save: (s: unknown) => Promise<void>};
+		const save = store.save.bind(store);
+		let full = true;
+		store.save = async snapshot => {
+			if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), {code: 'ENOSPC'});
+			return save(snapshot);
+		};
+		run.wizard.send({type: 'operator.skip', reason: 'updated yesterday'});
+		await settled(run.wizard);
+		await expect(run.wizard.flushed()).rejects.toThrow('ENOSPC');
+		const problem = run.wizard.problem.get();
+		expect(problem).toContain('The saved place could not be written (ENOSPC');
+		const model = screenModel({machine: pmgUpgradeMachine as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: '', problem});
+		expect(lineText(model.body[0]!)).toContain('[FAIL] The saved place could not be written');
+		// Space again: the next transition is saved and the warning goes.
+		full = false;
+		run.wizard.send({type: 'operator.continue'});
+		await settled(run.wizard);
+		await run.wizard.flushed();
+		expect(run.wizard.problem.get()).toBeNull();
+		await run.transcript.close();
 	}, 30_000);
 });
