@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
@@ -118,5 +118,24 @@ describe('the runtime', () => {
 		await run.wizard.flushed();
 		expect(run.wizard.problem.get()).toBeNull();
 		await run.transcript.close();
+	}, 30_000);
+
+	it('started again with the same boot id (no reboot happened), says so instead of going on', async () => {
+		const run = await openRun(machine, pmgProbes, clean);
+		await drive(run, w => w === 'reboot.waiting');
+		await run.wizard.flushed();
+		await run.transcript.close();
+		// The boot id the host has now is the one recorded before the reboot: as if the reboot never happened.
+		const file = path.join(run.dir, 'state.json');
+		const saved = JSON.parse(readFileSync(file, 'utf8')) as {snapshot: {context: {facts: Record<string, unknown>}}};
+		saved.snapshot.context.facts.bootIdBeforeReboot = await run.host.bootId();
+		writeFileSync(file, JSON.stringify(saved));
+
+		const again = await openRun(machine, pmgProbes, clean, run.dir);
+		await settled(again.wizard);
+		expect(where(again)).toEqual({step: 'reboot', screen: 'notRebooted'});
+		const model = screenModel({machine: pmgUpgradeMachine as never, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''});
+		expect(model.body.map(lineText).join('\n')).toContain('the host has not rebooted (its boot id is unchanged)');
+		await again.transcript.close();
 	}, 30_000);
 });
