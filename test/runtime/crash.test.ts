@@ -15,7 +15,6 @@ import {interruptedSnapshot, position} from '../../source/runtime/runtime.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'muw-crash-'));
 const harness = path.join(root, 'crash-walk.js');
-const scenario = path.resolve('scenarios/pmg/clean.yaml');
 
 beforeAll(() => {
 	execFileSync(process.execPath, ['source/build.mjs', 'test/runtime/fixtures/crash-walk.ts', harness]);
@@ -41,9 +40,19 @@ const expectedResume = (saved: {value: unknown}) => {
 	return {step, screen};
 };
 
+const scenarios: Array<[string, Record<string, string>]> = [
+	['clean', {}],
+	// Over SSH without tmux (declined), a missing locale cleaned for pg_upgradecluster.
+	['bad-locale', {'preconditions.sessionWarning': 'continue', 'postgresCheck.blocked': 'clean'}],
+	// A blocked step fixed with f.
+	['kernel-meta', {'kernelPackages.blocked': 'fix'}],
+];
+
 describe('killed with SIGKILL after any transition', () => {
-	it('comes back at the saved step with its facts and runs no command by itself', async () => {
-		const full = await run('walk', path.join(root, 'full'), scenario, '0');
+	it.each(scenarios)('%s: comes back at the saved step with its facts and runs no command by itself', async (name, answers) => {
+		const scenario = path.resolve(`scenarios/pmg/${name}.yaml`);
+		const answersArg = JSON.stringify(answers);
+		const full = await run('walk', path.join(root, name, 'full'), scenario, '0', answersArg);
 		expect(full.code).toBe(0);
 		const {at, saves} = report(full);
 		expect(at).toBe('reboot.waiting');
@@ -51,8 +60,8 @@ describe('killed with SIGKILL after any transition', () => {
 
 		const failures: string[] = [];
 		const check = async (n: number) => {
-			const dir = path.join(root, `kill-${n}`);
-			const killed = await run('walk', dir, scenario, String(n));
+			const dir = path.join(root, name, `kill-${n}`);
+			const killed = await run('walk', dir, scenario, String(n), answersArg);
 			if (killed.signal !== 'SIGKILL') return failures.push(`${n}: not killed (${killed.code})`);
 			const saved = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as {snapshot: {value: unknown; context: {facts: Record<string, unknown>}}};
 			const before = readFileSync(path.join(dir, 'transcript.log'), 'utf8');
