@@ -46,6 +46,8 @@ const scenarios: Array<[string, Record<string, string>]> = [
 	['bad-locale', {'preconditions.sessionWarning': 'continue', 'postgresCheck.blocked': 'clean'}],
 	// A blocked step fixed with f.
 	['kernel-meta', {'kernelPackages.blocked': 'fix'}],
+	// A cluster: the daemons stopped here and a typed confirmation for the other nodes.
+	['cluster-master', {}],
 ];
 
 describe('killed with SIGKILL after any transition', () => {
