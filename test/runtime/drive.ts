@@ -3,7 +3,7 @@
  * a simulated host) screen by screen, answering as the screen asks, and
  * records every screen it saw.
  */
-import {mkdtempSync} from 'node:fs';
+import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type {AnyStateMachine} from 'xstate';
@@ -23,8 +23,15 @@ export type Run = {
 	transcript: Transcript;
 };
 
+/** Temporary state directories made here; a test file removes them with removeRuns() in afterAll. */
+const made: string[] = [];
+export function removeRuns() {
+	for (const dir of made.splice(0)) rmSync(dir, {recursive: true, force: true});
+}
+
 export async function openRun(machine: AnyStateMachine, probes: Record<string, ProbeFn>, scenario: string, dir?: string, options: {dryRun?: boolean} = {}): Promise<Run> {
 	const where = dir ?? mkdtempSync(path.join(os.tmpdir(), 'muw-drive-'));
+	if (!dir) made.push(where);
 	const store = new StateStore(where, 'pmg', (machine.root.meta as {version: number}).version);
 	await store.prepare();
 	const loaded = await store.load();

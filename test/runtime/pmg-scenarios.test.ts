@@ -1,12 +1,12 @@
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import {describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
 import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
 import {pmgProbes} from '../../source/runtime/pmg-probes.ts';
 import {position} from '../../source/runtime/runtime.ts';
 import {screenModel, freshUi} from '../../source/ui/screen.ts';
 import {lineText} from '../../source/ui/text.ts';
-import {drive, openRun, type Answers} from './drive.ts';
+import {drive, openRun, removeRuns, type Answers} from './drive.ts';
 
 /*
  * The real runtime and probes on each bundled PMG scenario: a careful
@@ -31,6 +31,8 @@ async function stopsAt(name: string, answers: Answers = {}) {
 	await run.transcript.close();
 	return {where, text: model.body.map(lineText).join('\n'), seen, run};
 }
+
+afterAll(removeRuns);
 
 describe('pmg scenarios on the simulated host', () => {
 	it('clean: reaches the reboot without a stop, and after the reboot the end', async () => {

@@ -1,12 +1,12 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
 import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
 import {pmgProbes} from '../../source/runtime/pmg-probes.ts';
 import {interruptedSnapshot, position} from '../../source/runtime/runtime.ts';
 import {freshUi, screenModel} from '../../source/ui/screen.ts';
 import {lineText} from '../../source/ui/text.ts';
-import {drive, openRun, settled} from './drive.ts';
+import {drive, openRun, removeRuns, settled} from './drive.ts';
 
 /*
  * The runtime on the simulated host: what it does to files, what it refuses,
@@ -18,6 +18,8 @@ const clean = path.resolve('scenarios/pmg/clean.yaml');
 const machine = pmgUpgradeMachine as never;
 const where = (run: {wizard: {actor: {getSnapshot(): {value: unknown}}}}) => position(run.wizard.actor.getSnapshot().value);
 const SOURCES = '/etc/apt/sources.list';
+
+afterAll(removeRuns);
 
 describe('the runtime', () => {
 	it('keeps the old file as .bak, and never overwrites an earlier .bak', async () => {
