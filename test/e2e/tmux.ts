@@ -5,6 +5,8 @@
  */
 import {execFileSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
+import {rmSync} from 'node:fs';
+import path from 'node:path';
 
 export class TmuxSession {
 	readonly socket = `muw-test-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -75,6 +77,8 @@ export class TmuxSession {
 		} catch {
 			// Already gone.
 		}
+		// tmux may leave its socket file behind.
+		rmSync(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), {force: true});
 	}
 }
 
