@@ -2,13 +2,13 @@ import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {fromPromise, setup, waitFor} from 'xstate';
-import {common, step, type RunSummary} from '../../machines/kit.ts';
+import {waitFor} from 'xstate';
 import {LocalHost} from '../../source/host/local-host.ts';
 import {displayCommand} from '../../source/host/types.ts';
 import {Wizard} from '../../source/runtime/runtime.ts';
 import {StateStore} from '../../source/runtime/store.ts';
 import {Transcript} from '../../source/runtime/transcript.ts';
+import {oneStepMachine} from '../fixtures/one-step.ts';
 
 /*
  * A password handed to a command through its environment (PGPASSWORD for
@@ -22,20 +22,7 @@ afterAll(() => rmSync(dir, {recursive: true, force: true}));
 const SECRET = 'Corr3ct-Horse';
 const command = {argv: ['sh', '-c', 'echo "connecting with $PGPASSWORD"; echo "denied for $PGPASSWORD" >&2'], env: {PGPASSWORD: SECRET}};
 
-const machine = setup({
-	guards: {...common.guards} as never,
-	actions: {...common.actions} as never,
-	actors: {runCommands: fromPromise<RunSummary>(async () => ({step: '', commands: [], failedIndex: null, tail: []}))},
-}).createMachine({
-	id: 'wizard',
-	meta: {product: 'secret', title: 'Secret', phases: [{id: 'p', title: 'P'}], version: 1},
-	context: {startedAt: 0, facts: {}, status: {}, lastRun: null, error: null, choices: {}, confirmations: {}},
-	initial: 'dump',
-	states: {
-		dump: step({id: 'dump', next: 'finished', title: 'Dump', phase: 'p', why: 'w', commands: () => [command]}) as never,
-		finished: {type: 'final'},
-	},
-} as never);
+const machine = oneStepMachine({product: 'secret', title: 'Secret', stepTitle: 'Dump', why: 'w', commands: [command], done: 'd'});
 
 describe('secrets', () => {
 	it('never shows or stores a password given through the environment', async () => {
