@@ -1,0 +1,40 @@
+import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {Transcript} from '../../source/runtime/transcript.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-transcript-'));
+afterAll(() => rmSync(dir, {recursive: true, force: true}));
+
+describe('the transcript', () => {
+	it('keeps every line of a burst, in order, with notes where they were made, and masks secrets', async () => {
+		const file = path.join(dir, 'a.log');
+		const transcript = await Transcript.open(file);
+		transcript.redact('hunter2');
+		const writes: Array<Promise<void>> = [];
+		for (let i = 1; i <= 50_000; i++) {
+			writes.push(transcript.write(`| line ${i}`));
+			if (i === 25_000) writes.push(transcript.note('half way, password hunter2', new Date(0)));
+		}
+		await Promise.all(writes);
+		await transcript.close();
+		const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+		expect(lines).toHaveLength(50_001);
+		expect(lines[0]).toBe('| line 1');
+		expect(lines[25_000]).toBe('# 1970-01-01T00:00:00.000Z half way, password ***');
+		expect(lines[25_001]).toBe('| line 25001');
+		expect(lines.at(-1)).toBe('| line 50000');
+		expect(statSync(file).mode & 0o777).toBe(0o600);
+	});
+
+	it('a write resolves only once its line is in the file', async () => {
+		const file = path.join(dir, 'b.log');
+		const transcript = await Transcript.open(file);
+		await transcript.write('first');
+		expect(readFileSync(file, 'utf8')).toBe('first\n');
+		await transcript.write('second');
+		expect(readFileSync(file, 'utf8')).toBe('first\nsecond\n');
+		await transcript.close();
+	});
+});
