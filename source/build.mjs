@@ -20,6 +20,24 @@ const noDevtools = {
 	},
 };
 
+/*
+ * ink holds back every frame but the last when CI or CONTINUOUS_INTEGRATION
+ * is set (is-in-ci), meant for logs of a build. The wizard only runs on a
+ * terminal (it refuses otherwise), so such a variable, inherited from a CI
+ * runner or an automation shell, would leave the operator a blank screen:
+ * the wizard always draws.
+ */
+const alwaysDraw = {
+	name: 'always-draw',
+	setup(b) {
+		b.onResolve({filter: /^is-in-ci$/}, () => ({path: 'is-in-ci', namespace: 'always-draw'}));
+		b.onLoad({filter: /.*/, namespace: 'always-draw'}, () => ({
+			contents: 'export default false;\n',
+			loader: 'js',
+		}));
+	},
+};
+
 // `node source/build.mjs [ENTRY OUTFILE]`: the CLI by default; tests bundle their harnesses the same way.
 const [entry = 'source/cli.tsx', outfile = 'dist/cli.js'] = process.argv.slice(2);
 
@@ -30,7 +48,7 @@ await build({
 	platform: 'node',
 	format: 'esm',
 	target: 'node20',
-	plugins: [noDevtools],
+	plugins: [noDevtools, alwaysDraw],
 	banner: {
 		js: "#!/usr/bin/env node\nimport {createRequire as __createRequire} from 'node:module';\nconst require = __createRequire(import.meta.url);",
 	},
