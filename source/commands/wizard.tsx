@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {LocalHost} from '../host/local-host.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
-import {loadScenario, ScenarioError} from '../host/scenario.ts';
+import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
 import {shellQuote, type Host} from '../host/types.ts';
 import {EXIT, PLANNED, PRODUCTS, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
 import {acquireLock, LockedError, type Lock} from '../runtime/lock.ts';
@@ -64,6 +64,7 @@ export function parseArgs(argv: string[]): Args | 'help' {
 export async function runWizard(argv: string[]): Promise<number> {
 	let args: Args;
 	let scenario: string | null = null;
+	let loadedScenario: Scenario | null = null;
 	const notice: string[] = [];
 	try {
 		const parsed = parseArgs(argv);
@@ -83,7 +84,7 @@ export async function runWizard(argv: string[]): Promise<number> {
 			);
 		}
 		// A scenario file with an error is named with its line and field now, terminal or not.
-		if (scenario) await loadScenario(scenario);
+		if (scenario) loadedScenario = await loadScenario(scenario);
 	} catch (error) {
 		if (error instanceof UsageError || error instanceof ScenarioError) {
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
@@ -117,7 +118,7 @@ export async function runWizard(argv: string[]): Promise<number> {
 				await import('node:fs/promises').then(fs => fs.rm(path.join(where.state, 'host.json'), {force: true}));
 			}
 		}
-		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json')}) : new LocalHost(process.env, {runDir: path.join(where.state, 'runs')});
+		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json'), ...(loadedScenario ? {scenario: loadedScenario} : {})}) : new LocalHost(process.env, {runDir: path.join(where.state, 'runs')});
 	} catch (error: unknown) {
 		if (error instanceof LockedError) {
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);

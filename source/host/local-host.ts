@@ -8,7 +8,7 @@ import {constants as fsConstants, promises as fs} from 'node:fs';
 import os from 'node:os';
 import {StringDecoder} from 'node:string_decoder';
 import path from 'node:path';
-import {$, type ProcessPromise} from 'zx';
+import {$, type ProcessPromise} from 'zx/core';
 import type {CommandResult, CommandSpec, DiskSpace, FileInfo, Host, Identity, OutputChunk, RunOptions, RunRecord} from './types.ts';
 
 /** How much of a bulk command's output is kept in memory (the transcript has it all). */
