@@ -13,7 +13,8 @@ const yogaDir = path.dirname(path.dirname(path.dirname(require.resolve('yoga-lay
 
 /*
  * ink imports its devtools module (react-devtools-core, and ws for a window
- * polyfill) with a top-level await when DEV=true. Neither is installed nor
+ * polyfill) and reads its package.json for them, each with a top-level
+ * await, when DEV=true. Neither is installed nor
  * wanted here: the import becomes an error that says what to do, which also
  * keeps ~130 KB of ws out of the bundle and leaves no top-level await (a
  * CommonJS bundle cannot have one).
@@ -22,13 +23,17 @@ export const inkWithoutDevtools = {
 	name: 'ink-without-devtools',
 	setup(b) {
 		b.onLoad({filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/}, args => {
-			const source = readFileSync(args.path, 'utf8');
-			const devtools = "await import('./devtools.js');";
-			if (!source.includes(devtools)) throw new Error(`ink changed: ${args.path} no longer has ${devtools}; see source/build-plugins.mjs`);
-			return {
-				contents: source.replace(devtools, "throw new Error('React devtools are not part of this build: unset DEV');"),
-				loader: 'js',
-			};
+			let source = readFileSync(args.path, 'utf8');
+			const replacements = [
+				["await import('./devtools.js');", "throw new Error('React devtools are not part of this build: unset DEV');"],
+				// Its package.json, read for the devtools only.
+				['? await loadPackageJson()', '? {name: undefined, version: undefined}'],
+			];
+			for (const [from, to] of replacements) {
+				if (!source.includes(from)) throw new Error(`ink changed: ${args.path} no longer has ${from}; see source/build-plugins.mjs`);
+				source = source.replace(from, to);
+			}
+			return {contents: source, loader: 'js'};
 		});
 	},
 };

@@ -13,6 +13,7 @@ import {acquireLock, LockedError, type Lock} from '../runtime/lock.ts';
 import {position, Wizard} from '../runtime/runtime.ts';
 import {StateStore} from '../runtime/store.ts';
 import {Transcript} from '../runtime/transcript.ts';
+import {isSingleExecutable, selfArgv} from '../self.ts';
 import {attachTerminal} from '../ui/session.tsx';
 
 export const HELP = `upgrade-wizard: walks you through a major-version upgrade of a mail system.
@@ -153,7 +154,7 @@ export async function runWizard(argv: string[]): Promise<number> {
 	// environment (HOME, XDG_STATE_HOME) still finds the same saved place.
 	const relaunch = [
 		'tmux', 'new-session', '-A', '-s', 'upgrade-wizard', '--',
-		process.execPath, ...process.argv.slice(1), ...(scenario && !args.stateDir ? ['--state-dir', where.state] : []),
+		...selfArgv(), ...(scenario && !args.stateDir ? ['--state-dir', where.state] : []),
 	];
 	const wizard = new Wizard({
 		relaunch,
@@ -240,6 +241,8 @@ function againCommand(args: Args): string {
 	const options = [...(args.simulate ? ['--simulate', args.simulate] : []), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])];
 	if (process.env.npm_lifecycle_event === 'start') return ['npm', 'start', ...(options.length > 0 ? ['--', ...options] : [])].map(shellQuote).join(' ');
 	const script = process.argv[1] ?? 'upgrade-wizard';
+	// The single executable as the operator named it (./upgrade-wizard-linux-x64): no node on such a host.
+	if (isSingleExecutable()) return [script, args.product, ...options].map(shellQuote).join(' ');
 	const program = path.basename(script) === 'upgrade-wizard' ? ['upgrade-wizard'] : ['node', path.relative(process.cwd(), script) || script];
 	return [...program, args.product, ...options].map(shellQuote).join(' ');
 }
