@@ -4,10 +4,11 @@
  * on the same machine; median of several runs with min and max. Not part of
  * `npm test`: timings are checked here, never by unit tests.
  *
- *   node test/bench/bench.mjs [--runs N] [--quick] [--json FILE] [--binary FILE]
+ *   node test/bench/bench.mjs [--runs N] [--quick] [--json FILE] [--binary FILE] [--compare FILE]
  *
  * --quick: fewer runs and only 200,000 lines (to try the script itself).
  * --binary: measure the first frame of a single executable too.
+ * --compare: and of another build of the CLI (an older dist/cli.js).
  *
  * What reaches the terminal is read through `tmux pipe-pane` (every byte the
  * program writes, as it arrives), not by polling the screen, so a frame is
@@ -29,6 +30,7 @@ const quick = args.includes('--quick');
 const runs = Number(option('--runs') ?? (quick ? 3 : 7));
 const jsonFile = option('--json');
 const binary = option('--binary');
+const compare = option('--compare');
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'muw-bench-'));
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
@@ -151,6 +153,12 @@ async function firstFrame() {
 			return startToMarker(`${envPrefix} ${q(process.execPath)} ${q(cli)} pmg --state-dir ${q(state)}`, footer);
 		},
 	};
+	if (compare) {
+		sides[`other build: ${compare}`] = () => {
+			const state = mkdtempSync(path.join(work, 'state-'));
+			return startToMarker(`${envPrefix} ${q(process.execPath)} ${q(path.resolve(compare))} pmg --state-dir ${q(state)}`, footer);
+		};
+	}
 	if (binary) {
 		sides['single executable, first frame'] = () => {
 			const state = mkdtempSync(path.join(work, 'state-'));
@@ -280,7 +288,7 @@ function machine() {
 async function main() {
 	execFileSync(process.execPath, ['source/build.mjs'], {cwd: root, stdio: 'inherit'});
 	execFileSync(process.execPath, ['source/build.mjs', 'test/bench/stream.tsx', harness], {cwd: root, stdio: 'inherit'});
-	const report = {machine: machine(), runs};
+	const report = {machine: machine(), runs, loadBefore: os.loadavg()[0]};
 	const out = [`mail-upgrade-wizard benchmark: ${report.machine}`, `tmux 80x24, TERM=linux NO_COLOR=1; ${runs} runs unless said otherwise`];
 
 	process.stderr.write('first frame...\n');
@@ -315,6 +323,9 @@ async function main() {
 	out.push(head(`4. Key press to updated frame (${runs * 2} presses each; includes starting the tmux client that sends the key)`));
 	for (const [name, s] of Object.entries(report.keys)) out.push(row(name, s));
 
+	report.loadAfter = os.loadavg()[0];
+	// Other work on the machine slows every side, the baselines too: said with the figures.
+	out.push(`\nload average (1 min) before ${report.loadBefore.toFixed(2)}, after ${report.loadAfter.toFixed(2)}, on ${os.cpus().length} cores`);
 	process.stdout.write(`${out.join('\n')}\n`);
 	if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 }
