@@ -30,22 +30,22 @@ function start(args: string[], home: string): TmuxSession {
 /** Temporary directories the executable made for its scenarios. */
 const unpacked = () => readdirSync(os.tmpdir()).filter(name => /^upgrade-wizard-[A-Za-z0-9]{6}$/.test(name));
 
-beforeAll(() => {
-	execFileSync(process.execPath, ['source/build-binary.mjs'], {stdio: 'pipe'});
-	// What the executable may use on a host: a shell and the tools it calls, no node.
-	mkdirSync(bin);
-	for (const tool of ['sh', 'bash', 'env', 'cat', 'sleep']) {
-		const where = execFileSync('sh', ['-c', `command -v ${tool}`], {encoding: 'utf8'}).trim();
-		symlinkSync(where, path.join(bin, tool));
-	}
-}, 180_000);
-
 afterAll(() => {
 	for (const session of sessions) session.kill();
 	rmSync(dir, {recursive: true, force: true});
 });
 
 describe.runIf(process.platform === 'linux' && process.arch === 'x64')('the single executable, with no node on the PATH', () => {
+	beforeAll(() => {
+		execFileSync(process.execPath, ['source/build-binary.mjs'], {stdio: 'pipe'});
+		// What the executable may use on a host: a shell and the tools it calls, no node.
+		mkdirSync(bin);
+		for (const tool of ['sh', 'bash', 'env', 'cat', 'sleep']) {
+			const where = execFileSync('sh', ['-c', `command -v ${tool}`], {encoding: 'utf8'}).trim();
+			symlinkSync(where, path.join(bin, tool));
+		}
+	}, 180_000);
+
 	it('is one executable file, and the PATH it gets has no node', () => {
 		expect(statSync(binary).mode & 0o111).not.toBe(0);
 		const probe = spawnSync('sh', ['-c', 'command -v node'], {env: {PATH: bin}, encoding: 'utf8'});
