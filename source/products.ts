@@ -20,8 +20,16 @@ export const PLANNED = ['vmm', 'puremessage'];
 
 export class UsageError extends Error {}
 
+let unpackedScenarios: string | null = null;
+
+/** The single executable unpacks the scenarios it carries and says where (source/binary.ts). */
+export function useScenarioDir(dir: string) {
+	unpackedScenarios = dir;
+}
+
 /** Where the bundled scenario files are, next to the built CLI or the sources. */
 export function scenarioDir(): string {
+	if (unpackedScenarios) return unpackedScenarios;
 	const here = path.dirname(fileURLToPath(import.meta.url));
 	for (const candidate of [path.resolve(here, '../scenarios'), path.resolve(here, '../../scenarios')]) {
 		if (existsSync(candidate)) return candidate;

@@ -6,13 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import {LocalHost} from '../host/local-host.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
-import {loadScenario, ScenarioError} from '../host/scenario.ts';
+import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
 import {shellQuote, type Host} from '../host/types.ts';
 import {EXIT, PLANNED, PRODUCTS, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
 import {acquireLock, LockedError, type Lock} from '../runtime/lock.ts';
 import {position, Wizard} from '../runtime/runtime.ts';
 import {StateStore} from '../runtime/store.ts';
 import {Transcript} from '../runtime/transcript.ts';
+import {isSingleExecutable, selfArgv} from '../self.ts';
 import {attachTerminal} from '../ui/session.tsx';
 
 export const HELP = `upgrade-wizard: walks you through a major-version upgrade of a mail system.
@@ -64,6 +65,7 @@ export function parseArgs(argv: string[]): Args | 'help' {
 export async function runWizard(argv: string[]): Promise<number> {
 	let args: Args;
 	let scenario: string | null = null;
+	let loadedScenario: Scenario | null = null;
 	const notice: string[] = [];
 	try {
 		const parsed = parseArgs(argv);
@@ -83,7 +85,7 @@ export async function runWizard(argv: string[]): Promise<number> {
 			);
 		}
 		// A scenario file with an error is named with its line and field now, terminal or not.
-		if (scenario) await loadScenario(scenario);
+		if (scenario) loadedScenario = await loadScenario(scenario);
 	} catch (error) {
 		if (error instanceof UsageError || error instanceof ScenarioError) {
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
@@ -117,7 +119,7 @@ export async function runWizard(argv: string[]): Promise<number> {
 				await import('node:fs/promises').then(fs => fs.rm(path.join(where.state, 'host.json'), {force: true}));
 			}
 		}
-		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json')}) : new LocalHost(process.env, {runDir: path.join(where.state, 'runs')});
+		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json'), ...(loadedScenario ? {scenario: loadedScenario} : {})}) : new LocalHost(process.env, {runDir: path.join(where.state, 'runs')});
 	} catch (error: unknown) {
 		if (error instanceof LockedError) {
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
@@ -152,7 +154,7 @@ export async function runWizard(argv: string[]): Promise<number> {
 	// environment (HOME, XDG_STATE_HOME) still finds the same saved place.
 	const relaunch = [
 		'tmux', 'new-session', '-A', '-s', 'upgrade-wizard', '--',
-		process.execPath, ...process.argv.slice(1), ...(scenario && !args.stateDir ? ['--state-dir', where.state] : []),
+		...selfArgv(), ...(scenario && !args.stateDir ? ['--state-dir', where.state] : []),
 	];
 	const wizard = new Wizard({
 		relaunch,
@@ -239,6 +241,8 @@ function againCommand(args: Args): string {
 	const options = [...(args.simulate ? ['--simulate', args.simulate] : []), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])];
 	if (process.env.npm_lifecycle_event === 'start') return ['npm', 'start', ...(options.length > 0 ? ['--', ...options] : [])].map(shellQuote).join(' ');
 	const script = process.argv[1] ?? 'upgrade-wizard';
+	// The single executable as the operator named it (./upgrade-wizard-linux-x64): no node on such a host.
+	if (isSingleExecutable()) return [script, args.product, ...options].map(shellQuote).join(' ');
 	const program = path.basename(script) === 'upgrade-wizard' ? ['upgrade-wizard'] : ['node', path.relative(process.cwd(), script) || script];
 	return [...program, args.product, ...options].map(shellQuote).join(' ');
 }

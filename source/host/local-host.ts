@@ -8,7 +8,7 @@ import {constants as fsConstants, promises as fs} from 'node:fs';
 import os from 'node:os';
 import {StringDecoder} from 'node:string_decoder';
 import path from 'node:path';
-import {$, type ProcessPromise} from 'zx';
+import {$, type ProcessPromise} from 'zx/core';
 import type {CommandResult, CommandSpec, DiskSpace, FileInfo, Host, Identity, OutputChunk, RunOptions, RunRecord} from './types.ts';
 
 /** How much of a bulk command's output is kept in memory (the transcript has it all). */
@@ -79,11 +79,15 @@ function follow(file: string, emit: (line: string) => void, keep: number) {
 	const decoder = new StringDecoder('utf8');
 	const lines = lineSplitter(emit);
 	let offset = 0;
-	let kept = '';
+	// The tail as the chunks read: joining them at every read would build a
+	// string over 128 KB each time, which V8 frees only in a full collection.
+	const kept: string[] = [];
+	let keptLength = 0;
 	const take = (text: string) => {
 		lines.write(text);
-		kept += text;
-		if (kept.length > keep) kept = kept.slice(kept.length - keep);
+		kept.push(text);
+		keptLength += text.length;
+		while (kept.length > 1 && keptLength - kept[0]!.length >= keep) keptLength -= kept.shift()!.length;
 	};
 	return {
 		async poll() {
@@ -94,7 +98,9 @@ function follow(file: string, emit: (line: string) => void, keep: number) {
 				return; // Not created yet.
 			}
 			try {
-				const buffer = Buffer.alloc(256 * 1024);
+				// Reads under 128 KB: larger strings go where only a full
+				// collection frees them, and a long command's memory grows.
+				const buffer = Buffer.alloc(64 * 1024);
 				for (;;) {
 					const {bytesRead} = await handle.read(buffer, 0, buffer.length, offset);
 					if (bytesRead === 0) break;
@@ -109,7 +115,10 @@ function follow(file: string, emit: (line: string) => void, keep: number) {
 			take(decoder.end());
 			lines.end();
 		},
-		kept: () => kept,
+		kept: () => {
+			const all = kept.join('');
+			return all.length > keep ? all.slice(all.length - keep) : all;
+		},
 	};
 }
 

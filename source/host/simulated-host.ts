@@ -28,6 +28,8 @@ export type SimulatedHostOptions = {
 	speed?: number;
 	/** Where UPGRADE_WIZARD_SIM_SPEED is read from (default process.env). */
 	processEnv?: NodeJS.ProcessEnv;
+	/** The scenario at scenarioPath, already loaded (parsing it again costs ~70 ms at start). */
+	scenario?: Scenario;
 };
 
 type FileState = {content: string; mtimeMs: number; mode: number; size?: number};
@@ -115,7 +117,7 @@ export class SimulatedHost implements Host {
 	/** Load the scenario and, when there is one, the saved state of an earlier run. */
 	static async open(scenarioPath: string, options: SimulatedHostOptions = {}): Promise<SimulatedHost> {
 		const speed = readSpeed(options.speed, options.processEnv ?? process.env);
-		const scenario = await loadScenario(scenarioPath);
+		const scenario = options.scenario ?? (await loadScenario(scenarioPath));
 		const stateFile = options.stateFile ? path.resolve(options.stateFile) : null;
 		let state: SavedHost | null = null;
 		if (stateFile) {

@@ -7,7 +7,7 @@
 /** Lines kept for the screen; the step shows the last few that fit. */
 export const TAIL_LINES = 200;
 /** At most this many screen updates a second (a slow iKVM link keeps up). */
-export const UPDATES_PER_SECOND = 10;
+export const UPDATES_PER_SECOND = 5;
 
 export type OutputView = {
 	/** The command line running now, or null between commands. */

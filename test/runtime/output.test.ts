@@ -1,5 +1,5 @@
 import {describe, expect, it, vi} from 'vitest';
-import {OutputBuffer, TAIL_LINES} from '../../source/runtime/output.ts';
+import {OutputBuffer, TAIL_LINES, UPDATES_PER_SECOND} from '../../source/runtime/output.ts';
 
 describe('live output', () => {
 	it('keeps a bounded tail however long the command runs', () => {
@@ -22,7 +22,7 @@ describe('live output', () => {
 		listener.mockClear();
 		for (let i = 0; i < 5000; i++) buffer.push(String(i));
 		expect(listener).not.toHaveBeenCalled();
-		vi.advanceTimersByTime(150);
+		vi.advanceTimersByTime(1000 / UPDATES_PER_SECOND + 50);
 		expect(listener).toHaveBeenCalledTimes(1);
 		vi.useRealTimers();
 	});

@@ -1,0 +1,103 @@
+/**
+ * esbuild plugins shared by the bundle (source/build.mjs) and the single
+ * executable (source/build-binary.mjs). Each checks that the code it
+ * changes still looks as expected, so an upgrade of ink or yoga-layout
+ * fails the build instead of quietly producing a broken bundle.
+ */
+import {readFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const yogaDir = path.dirname(path.dirname(path.dirname(require.resolve('yoga-layout/load'))));
+
+/*
+ * ink imports its devtools module (react-devtools-core, and ws for a window
+ * polyfill) and reads its package.json for them, each with a top-level
+ * await, when DEV=true. Neither is installed nor
+ * wanted here: the import becomes an error that says what to do, which also
+ * keeps ~130 KB of ws out of the bundle and leaves no top-level await (a
+ * CommonJS bundle cannot have one).
+ */
+export const inkWithoutDevtools = {
+	name: 'ink-without-devtools',
+	setup(b) {
+		b.onLoad({filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/}, args => {
+			let source = readFileSync(args.path, 'utf8');
+			const replacements = [
+				["await import('./devtools.js');", "throw new Error('React devtools are not part of this build: unset DEV');"],
+				// Its package.json, read for the devtools only.
+				['? await loadPackageJson()', '? {name: undefined, version: undefined}'],
+			];
+			for (const [from, to] of replacements) {
+				if (!source.includes(from)) throw new Error(`ink changed: ${args.path} no longer has ${from}; see source/build-plugins.mjs`);
+				source = source.replace(from, to);
+			}
+			return {contents: source, loader: 'js'};
+		});
+	},
+};
+
+/** The WebAssembly of yoga-layout, as base64 (taken out of its emscripten loader). */
+function yogaWasm() {
+	const file = path.join(yogaDir, 'dist/binaries/yoga-wasm-base64-esm.js');
+	const source = readFileSync(file, 'utf8');
+	const match = /"data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)"/.exec(source);
+	if (!match) throw new Error(`yoga-layout changed: no embedded WebAssembly found in ${file}; see source/build-plugins.mjs`);
+	return {file, base64: match[1], loader: source.replace(match[1], '')};
+}
+
+/*
+ * yoga-layout's own entry compiles its WebAssembly from a data: URL through
+ * fetch(), which loads Node's whole fetch implementation (undici) first:
+ * ~40 ms of every start. Handed the bytes (`wasmBinary`), emscripten skips
+ * fetch.
+ *
+ * mode 'await' (ESM): the module awaits yoga at its top level, as the
+ * original does. mode 'deferred' (CommonJS, which has no top-level await):
+ * the default export is filled in when `yogaReady` (export of the virtual
+ * module 'yoga-ready') resolves; the entry must await that before ink lays
+ * anything out (ink only touches yoga when it renders).
+ */
+export function yogaWithoutFetch(mode = 'await') {
+	return {
+		name: 'yoga-without-fetch',
+		setup(b) {
+			const wasm = yogaWasm();
+			b.onResolve({filter: /^(yoga-layout|yoga-ready)$/}, () => ({path: 'yoga', namespace: 'yoga-without-fetch'}));
+			b.onResolve({filter: /^yoga-wasm-loader$/}, () => ({path: wasm.file}));
+			b.onLoad({filter: /[\\/]yoga-wasm-base64-esm\.js$/}, () => ({contents: wasm.loader, loader: 'js'}));
+			const src = path.join(yogaDir, 'dist/src');
+			const head = [
+				"import loadYoga from 'yoga-wasm-loader';",
+				`import wrapAssembly from ${JSON.stringify(path.join(src, 'wrapAssembly.js'))};`,
+				`export * from ${JSON.stringify(path.join(src, 'generated/YGEnums.js'))};`,
+				`const wasmBinary = Buffer.from(${JSON.stringify(wasm.base64)}, 'base64');`,
+			];
+			const body =
+				mode === 'await'
+					? ['const Yoga = wrapAssembly(await loadYoga({wasmBinary}));', 'export const yogaReady = Promise.resolve();', 'export default Yoga;']
+					: [
+							'const Yoga = {};',
+							'export const yogaReady = loadYoga({wasmBinary}).then(lib => { Object.assign(Yoga, wrapAssembly(lib)); });',
+							'export default Yoga;',
+						];
+			b.onLoad({filter: /.*/, namespace: 'yoga-without-fetch'}, () => ({contents: [...head, ...body].join('\n'), loader: 'js', resolveDir: src}));
+		},
+	};
+}
+
+/*
+ * ink holds back every frame but the last when CI or CONTINUOUS_INTEGRATION
+ * is set (is-in-ci), meant for the logs of a build. The wizard only runs on
+ * a terminal (it refuses otherwise), so such a variable, inherited from a CI
+ * runner or an automation shell, would leave the operator a blank screen:
+ * the wizard always draws.
+ */
+export const alwaysDraw = {
+	name: 'always-draw',
+	setup(b) {
+		b.onResolve({filter: /^is-in-ci$/}, () => ({path: 'is-in-ci', namespace: 'always-draw'}));
+		b.onLoad({filter: /.*/, namespace: 'always-draw'}, () => ({contents: 'export default false;\n', loader: 'js'}));
+	},
+};
