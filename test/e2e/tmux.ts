@@ -22,7 +22,10 @@ export class TmuxSession {
 		const envs = Object.entries(env).map(([k, v]) => `${k}='${v.replaceAll("'", `'\\''`)}'`).join(' ');
 		const unsets = unset.map(name => `-u ${name}`).join(' ');
 		// After the wizard exits, print its status and keep the pane readable.
-		const shell = `env ${unsets} ${envs} ${quoted}; echo "[exit $?]"; sleep 3600`;
+		// Ctrl-C in the pane reaches this shell too (same process group), and
+		// dash dies of it once the wizard exits, taking the pane along: a
+		// trap keeps it (a handler, unlike an ignored signal, is not inherited).
+		const shell = `trap 'true' INT; env ${unsets} ${envs} ${quoted}; echo "[exit $?]"; sleep 3600`;
 		this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', this.name, '-x', String(size.columns), '-y', String(size.rows), 'sh', '-c', shell);
 	}
 
