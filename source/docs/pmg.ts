@@ -50,5 +50,10 @@ export const pmgDocs: ProductDocs = {
 		{scenario: scenario('bookworm-leftovers')},
 		{scenario: scenario('kernel-meta'), answers: {'kernelPackages.blocked': 'fix'}},
 		{scenario: scenario('cluster-master')},
+		{scenario: scenario('not-root')},
+		{scenario: scenario('systemd-boot')},
+		{scenario: scenario('cluster-daemons-running'), answers: {'cluster.failed': 'retry'}},
+		{scenario: scenario('custom-templates')},
+		{scenario: scenario('avast')},
 	],
 };

@@ -24,6 +24,8 @@ export type AppProps = {
 	onLeave: () => void;
 	transcriptPath?: string;
 	dryRun?: boolean;
+	/** Training mode: every screen says why its step exists. */
+	training?: boolean;
 	theme?: Theme;
 	/** A fixed clock for screenshots and tests. */
 	now?: () => number;
@@ -83,6 +85,7 @@ export function App(props: AppProps) {
 			hostLabel: props.hostLabel,
 			...(props.transcriptPath ? {transcriptPath: props.transcriptPath} : {}),
 			...(props.dryRun ? {dryRun: true} : {}),
+			...(props.training ? {training: true} : {}),
 			now: props.now?.() ?? Date.now(),
 			bodyRows: bodyRowsFor(stdout.rows),
 			...(props.runs ? {runs: props.runs} : {}),
