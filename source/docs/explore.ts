@@ -31,6 +31,8 @@ export type Screen = {
 	 * event reaches it (shown with the facts of the step's first screen).
 	 */
 	reached: 'path' | 'restart' | 'none';
+	/** Events since the way entered this step: orders the screens of a step as a walk meets them. */
+	depth: number;
 };
 
 export type ExploreOptions = {
@@ -179,18 +181,20 @@ export function explore(options: ExploreOptions): Screen[] {
 		const id = screenId(step, screen);
 		const path = best.get(id);
 		if (path) {
-			screens.push({step, screen, id, snapshot: path.state, events: path.steps.map(s => s.event).filter(e => e.type !== 'xstate.init'), reached: 'path'});
+			let depth = 0;
+			while (depth < path.steps.length && position(path.steps[path.steps.length - 1 - depth]!.state.value).step === step) depth++;
+			screens.push({step, screen, id, snapshot: path.state, events: path.steps.map(s => s.event).filter(e => e.type !== 'xstate.init'), reached: 'path', depth});
 			continue;
 		}
 		// A step that was running when the wizard stopped: the runtime starts it again on this screen.
 		const running = best.get(screenId(step, 'running'));
 		if (screen === 'interrupted' && running) {
-			screens.push({step, screen, id, snapshot: machine.resolveState({value: {[step]: 'interrupted'}, context: running.state.context}), events: [], reached: 'restart'});
+			screens.push({step, screen, id, snapshot: machine.resolveState({value: {[step]: 'interrupted'}, context: running.state.context}), events: [], reached: 'restart', depth: Number.MAX_SAFE_INTEGER});
 			continue;
 		}
 		const sibling = [...best.entries()].find(([other]) => other.startsWith(`${step}.`))?.[1];
 		if (!sibling || !screen) throw new Error(`no way to show ${id}: no screen of the step is reached`);
-		screens.push({step, screen, id, snapshot: machine.resolveState({value: {[step]: screen}, context: sibling.state.context}), events: [], reached: 'none'});
+		screens.push({step, screen, id, snapshot: machine.resolveState({value: {[step]: screen}, context: sibling.state.context}), events: [], reached: 'none', depth: Number.MAX_SAFE_INTEGER});
 	}
 	return screens;
 }

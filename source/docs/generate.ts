@@ -53,9 +53,8 @@ export async function generateDocs(input: DocsInput): Promise<DocFile[]> {
 	// Steps in the machine's order; inside a step, the screens in the order a walk meets them.
 	const stepIndex = new Map(Object.keys(machine.root.states).map((id, index) => [id, index]));
 	const declared = new Map(screens.map((s, index) => [s.id, index]));
-	const distance = (s: Screen) => (s.reached === 'path' ? s.events.length : STEP_ORDER_NONE);
 	const ordered = [...screens].sort(
-		(a, b) => stepIndex.get(a.step)! - stepIndex.get(b.step)! || distance(a) - distance(b) || declared.get(a.id)! - declared.get(b.id)!,
+		(a, b) => stepIndex.get(a.step)! - stepIndex.get(b.step)! || Math.min(a.depth, STEP_ORDER_NONE) - Math.min(b.depth, STEP_ORDER_NONE) || declared.get(a.id)! - declared.get(b.id)!,
 	);
 	const digits = String(ordered.length).length < 2 ? 2 : String(ordered.length).length;
 
@@ -162,14 +161,17 @@ function eventWords(type: string): string {
 
 /** How the last event of a way led to a screen, in words. */
 function arrival(screen: Screen): string {
-	if (screen.reached === 'restart') return 'the wizard was stopped (a crash, a lost connection) while this step ran, and started again';
+	if (screen.reached === 'restart') return 'the wizard was stopped (a crash, a lost connection) while this step ran, and is started again';
 	if (screen.reached === 'none') return 'no event of the machine leads here; shown with the facts of the step\'s other screens';
 	const event = screen.events[screen.events.length - 1];
-	if (!event) return 'the wizard starts here';
+	if (!event) return 'the wizard starts';
 	const words = eventWords(event.type);
-	if (event.type === 'operator.choose') return `the operator chose "${String(event.value)}"`;
-	if (event.type === 'operator.confirm' || event.type === 'operator.override') return `${words}: "${String(event.text)}"`;
-	if (event.type === 'operator.skip') return `${words}: "${String(event.reason)}"`;
+	if (event.type === 'operator.choose') return `the operator chooses "${String(event.value)}"`;
+	if (event.type === 'operator.confirm') return `the operator types "${String(event.text)}"`;
+	if (event.type === 'operator.override') return `the operator presses o and types "${String(event.text)}"`;
+	if (event.type === 'operator.skip') return `the operator presses s and gives the reason "${String(event.reason)}"`;
+	if (event.type === 'operator.continue') return 'the operator presses Enter';
+	if (event.type.startsWith('operator.')) return `the operator presses ${words}`;
 	if (event.type === 'host.booted') return event.bootId === 'boot-1' ? `${words}, but the boot id is unchanged` : `${words}, with a new boot id`;
 	if (event.type.startsWith('xstate.done.actor.') && !event.type.includes('.probe.')) {
 		const output = event.output as {failedIndex: number | null} | undefined;
