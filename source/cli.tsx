@@ -3,11 +3,16 @@
  * <product>` is the wizard; the other commands have a file each in
  * source/commands/.
  */
+import {run as docs} from './commands/docs.ts';
+import {run as train} from './commands/train.ts';
 import {runWizard} from './commands/wizard.tsx';
 import {EXIT} from './products.ts';
 
 /** Commands other than the wizard itself, by their first word. */
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {};
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+	docs,
+	train,
+};
 
 async function main(argv: string[]): Promise<number> {
 	const [first, ...rest] = argv;

@@ -62,11 +62,17 @@ export function parseArgs(argv: string[]): Args | 'help' {
 	return {product: args.product, simulate: args.simulate ?? null, dryRun: args.dryRun, stateDir: args.stateDir ?? null, reset: args.reset};
 }
 
-export async function runWizard(argv: string[]): Promise<number> {
+/** What `upgrade-wizard train` adds: why on every screen, its notice first, a summary at the end. */
+export type TrainingHooks = {
+	notice: string[];
+	summary: (wizard: Wizard, transcriptPath: string) => Promise<string>;
+};
+
+export async function runWizard(argv: string[], training?: TrainingHooks): Promise<number> {
 	let args: Args;
 	let scenario: string | null = null;
 	let loadedScenario: Scenario | null = null;
-	const notice: string[] = [];
+	const notice: string[] = [...(training?.notice ?? [])];
 	try {
 		const parsed = parseArgs(argv);
 		if (parsed === 'help') {
@@ -181,6 +187,7 @@ export async function runWizard(argv: string[]): Promise<number> {
 			hostLabel: host.label,
 			transcriptPath: where.transcript,
 			dryRun: args.dryRun,
+			training: Boolean(training),
 			notice,
 			onLeave: () => leave(EXIT.ok),
 		});
@@ -232,6 +239,7 @@ export async function runWizard(argv: string[]): Promise<number> {
 	else process.stdout.write(`\nProgress kept at step "${step}". To continue, run:\n  ${command}\n`);
 	await transcript.note(`wizard left at ${step}`);
 	await transcript.close();
+	if (training) process.stdout.write(`\n${await training.summary(wizard, where.transcript)}`);
 	await lock.release();
 	return code;
 }

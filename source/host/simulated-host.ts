@@ -30,6 +30,11 @@ export type SimulatedHostOptions = {
 	processEnv?: NodeJS.ProcessEnv;
 	/** The scenario at scenarioPath, already loaded (parsing it again costs ~70 ms at start). */
 	scenario?: Scenario;
+	/**
+	 * A fixed start (clock and boot ids) instead of the real time and random
+	 * ids, for output that must be the same on every run (the generated docs).
+	 */
+	fixedStart?: {clockMs: number; bootId: string};
 };
 
 type FileState = {content: string; mtimeMs: number; mode: number; size?: number};
@@ -109,6 +114,7 @@ export class SimulatedHost implements Host {
 		private readonly state: SavedHost,
 		private readonly stateFile: string | null,
 		speed: number,
+		private readonly fixedIds = false,
 	) {
 		this.label = `${scenario.host.hostname} (simulated)`;
 		this.speed = speed;
@@ -131,7 +137,7 @@ export class SimulatedHost implements Host {
 		}
 		const fresh = state === null;
 		if (!state) {
-			const now = Date.now();
+			const now = options.fixedStart?.clockMs ?? Date.now();
 			state = {
 				format: STATE_FORMAT,
 				version: STATE_VERSION,
@@ -139,14 +145,14 @@ export class SimulatedHost implements Host {
 				title: scenario.title,
 				startedMs: now,
 				clockMs: now,
-				bootId: randomUUID(),
+				bootId: options.fixedStart?.bootId ?? randomUUID(),
 				boots: 0,
 				files: {},
 				services: {},
 				free: {},
 			};
 		}
-		const host = new SimulatedHost(scenario, state, stateFile, speed);
+		const host = new SimulatedHost(scenario, state, stateFile, speed, options.fixedStart !== undefined);
 		if (stateFile && fresh) {
 			await fs.mkdir(path.dirname(stateFile), {recursive: true});
 			await host.persist();
@@ -282,8 +288,8 @@ export class SimulatedHost implements Host {
 
 	/** A new boot: new boot id, the clock moves on, units start as their enablement says. */
 	private reboot(): void {
-		this.state.bootId = randomUUID();
 		this.state.boots += 1;
+		this.state.bootId = this.fixedIds ? `boot-${this.state.boots + 1}` : randomUUID();
 		this.state.clockMs += REBOOT_SECONDS * 1000;
 		for (const unit of this.units()) {
 			const s = this.service(unit)!;

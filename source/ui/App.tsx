@@ -24,6 +24,8 @@ export type AppProps = {
 	onLeave: () => void;
 	transcriptPath?: string;
 	dryRun?: boolean;
+	/** Training mode: every screen says why its step exists. */
+	training?: boolean;
 	theme?: Theme;
 	/** A fixed clock for screenshots and tests. */
 	now?: () => number;
@@ -83,6 +85,7 @@ export function App(props: AppProps) {
 			hostLabel: props.hostLabel,
 			...(props.transcriptPath ? {transcriptPath: props.transcriptPath} : {}),
 			...(props.dryRun ? {dryRun: true} : {}),
+			...(props.training ? {training: true} : {}),
 			now: props.now?.() ?? Date.now(),
 			bodyRows: bodyRowsFor(stdout.rows),
 			...(props.runs ? {runs: props.runs} : {}),
@@ -136,11 +139,19 @@ export function App(props: AppProps) {
 			<Frame theme={theme} model={{...model, keys: [{key: 'Enter', label: 'continue'}, {key: 'q', label: 'leave'}]}} body={notice.current.map(t => [{text: ` ${t}`}])} />
 		);
 	}
-	const rowsForBody = model.bodyRows;
-	const start = model.pinned ? 0 : Math.min(ui.current.scroll, Math.max(0, model.body.length - rowsForBody));
-	const body = model.pinned ? model.body.slice(-rowsForBody) : model.body.slice(start, start + rowsForBody);
+	const {body, more} = visibleBody(model, ui.current.scroll);
 	void live;
-	return <Frame theme={theme} model={model} body={body} more={!model.pinned && start + rowsForBody < model.body.length} />;
+	return <Frame theme={theme} model={model} body={body} more={more} />;
+}
+
+/** The body rows a screen shows at a scroll position (live output: its end), and whether more follows. */
+export function visibleBody(model: ScreenModel, scroll: number): {body: Line[]; more: boolean} {
+	const rows = model.bodyRows;
+	const start = model.pinned ? 0 : Math.min(scroll, Math.max(0, model.body.length - rows));
+	return {
+		body: model.pinned ? model.body.slice(-rows) : model.body.slice(start, start + rows),
+		more: !model.pinned && start + rows < model.body.length,
+	};
 }
 
 function key(value: unknown): string {

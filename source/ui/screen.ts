@@ -75,6 +75,8 @@ export type ScreenInput = {
 	hostLabel: string;
 	transcriptPath?: string;
 	dryRun?: boolean;
+	/** Training mode: every screen says why its step exists. */
+	training?: boolean;
 	now?: number;
 	/** Rows for the body (bodyRowsFor the terminal); BODY_ROWS when not given. */
 	bodyRows?: number;
@@ -321,6 +323,10 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			break;
 		}
 	}
+	// In training, the screens that do not explain their step say why it exists too.
+	if (input.training && meta.why && !['review', 'checking', 'choose', 'confirm', 'info', 'running'].includes(view)) {
+		body.unshift(...why(meta, 3).map(l => l.map(s => ({...s, tone: 'info' as const}))), blank);
+	}
 	if (ui.message) body.unshift(line(` ${ui.message}`, 'warn'));
 	if (input.problem) body.unshift(...wrap(`[FAIL] ${input.problem}`, WIDTH - 2).map(l => line(` ${l}`, 'fail')));
 
@@ -366,7 +372,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	}));
 	return {
 		product: rootMeta.title,
-		hostLabel: input.hostLabel + (input.dryRun ? ' (dry run)' : ''),
+		hostLabel: input.hostLabel + (input.dryRun ? ' (dry run)' : '') + (input.training ? ' training' : ''),
 		step,
 		screen,
 		stepNumber: ids.indexOf(step) + 1,

@@ -18,6 +18,7 @@ export type SessionOptions = {
 	hostLabel: string;
 	transcriptPath?: string;
 	dryRun?: boolean;
+	training?: boolean;
 	notice?: string[];
 	runs?: RunRecord[];
 	onLeave: () => void;
@@ -43,6 +44,7 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 				onLeave={options.onLeave}
 				{...(options.transcriptPath ? {transcriptPath: options.transcriptPath} : {})}
 				{...(options.dryRun ? {dryRun: true} : {})}
+				{...(options.training ? {training: true} : {})}
 				{...(notice ? {notice} : {})}
 				{...(options.runs && options.runs.length > 0 ? {runs: options.runs} : {})}
 				problem={wizard.problem}

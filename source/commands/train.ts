@@ -1,0 +1,191 @@
+/**
+ * `upgrade-wizard train`: the wizard on a simulated host for training. It
+ * lists the bundled training scenarios (title, what goes wrong,
+ * difficulty), starts the wizard on the chosen one with every step saying
+ * why it exists, and ends with a summary of what the trainee met and did.
+ * A trainer's own scenario file is checked first: a mistake is named with
+ * its file, line and field.
+ */
+import {readdir, readFile} from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {createInterface} from 'node:readline/promises';
+import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
+import {shellQuote} from '../host/types.ts';
+import {EXIT, PRODUCTS, scenarioDir, UsageError, type Product} from '../products.ts';
+import {trainingSummary} from '../training/summary.ts';
+import {wrap} from '../ui/text.ts';
+import {runWizard} from './wizard.tsx';
+
+export const TRAIN_HELP = `upgrade-wizard train: practise an upgrade on a simulated host.
+
+Usage:
+  upgrade-wizard train                   list the training scenarios and pick one
+  upgrade-wizard train NAME              start the scenario NAME (e.g. low-disk)
+  upgrade-wizard train --scenario FILE   check your own scenario file, then start it
+  upgrade-wizard train --list            only list the scenarios
+
+Options:
+  --reset        start the scenario again from the first step
+  --state-dir D  keep the training's saved place and transcript in D
+
+Nothing on this machine is changed: every command runs on the simulated host.
+Each screen says why its step exists; at the end (or when you leave with q)
+a summary shows which checks stopped you, what you did and what you skipped.
+The scenario format is in docs/scenarios.md.`;
+
+type Args = {name: string | null; file: string | null; list: boolean; reset: boolean; stateDir: string | null};
+
+function parse(argv: string[]): Args | 'help' {
+	const args: Args = {name: null, file: null, list: false, reset: false, stateDir: null};
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i]!;
+		const value = () => {
+			const v = argv[++i];
+			if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value. See upgrade-wizard train --help.`);
+			return v;
+		};
+		if (arg === '--help' || arg === '-h') return 'help';
+		else if (arg === '--list') args.list = true;
+		else if (arg === '--reset') args.reset = true;
+		else if (arg === '--scenario') args.file = value();
+		else if (arg.startsWith('--scenario=')) args.file = arg.slice('--scenario='.length);
+		else if (arg === '--state-dir') args.stateDir = value();
+		else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}. See upgrade-wizard train --help.`);
+		else if (args.name) throw new UsageError(`one scenario at a time: got ${args.name} and ${arg}.`);
+		else args.name = arg;
+	}
+	if (args.name && args.file) throw new UsageError('give a scenario name or --scenario FILE, not both.');
+	return args;
+}
+
+/** A bundled training scenario. */
+export type Training = {product: Product; name: string; file: string; scenario: Scenario};
+
+const DIFFICULTY_ORDER = {easy: 0, medium: 1, hard: 2} as const;
+
+/** The bundled scenarios of every product, easy ones first. */
+export async function trainings(): Promise<Training[]> {
+	const list: Training[] = [];
+	for (const product of Object.keys(PRODUCTS) as Product[]) {
+		const dir = path.join(scenarioDir(), product);
+		const names = (await readdir(dir).catch(() => [] as string[])).filter(n => n.endsWith('.yaml')).sort();
+		for (const name of names) {
+			const file = path.join(dir, name);
+			list.push({product, name: name.slice(0, -'.yaml'.length), file, scenario: await loadScenario(file)});
+		}
+	}
+	const rank = (t: Training) => DIFFICULTY_ORDER[t.scenario.difficulty ?? 'medium'];
+	return list.sort((a, b) => a.product.localeCompare(b.product) || rank(a) - rank(b) || a.name.localeCompare(b.name));
+}
+
+/** What goes wrong: the description up to its lesson ("Learn ..."), which the summary repeats at the end. */
+export function whatGoesWrong(description: string): string {
+	const text = description.replace(/\s+/g, ' ').trim();
+	const lesson = text.search(/(^|\. )Learn /);
+	return lesson > 0 ? text.slice(0, lesson + 1) : text;
+}
+
+export function listing(list: Training[]): string {
+	const out = ['Training scenarios: the wizard on a simulated host; nothing on this machine is changed.', ''];
+	list.forEach((t, index) => {
+		const head = `${String(index + 1).padStart(3)}. ${t.name}`;
+		out.push(`${head.padEnd(30)} ${(t.scenario.difficulty ?? '-').padEnd(7)} ${t.product}: ${t.scenario.title}`);
+		for (const l of wrap(whatGoesWrong(t.scenario.description), 72)) out.push(`       ${l}`);
+		out.push('');
+	});
+	out.push('Start one with: upgrade-wizard train NAME   (your own file: --scenario FILE)');
+	return `${out.join('\n')}\n`;
+}
+
+async function choose(list: Training[]): Promise<Training | null> {
+	const rl = createInterface({input: process.stdin, output: process.stdout});
+	try {
+		for (;;) {
+			const answer = (await rl.question('Which scenario? (number or name; Enter leaves) ')).trim();
+			if (answer === '') return null;
+			const picked = /^\d+$/.test(answer) ? list[Number(answer) - 1] : list.find(t => t.name === answer);
+			if (picked) return picked;
+			process.stdout.write(`There is no scenario "${answer}": type a number from 1 to ${list.length} or a name from the list.\n`);
+		}
+	} finally {
+		rl.close();
+	}
+}
+
+function fitLines(lines: string[], max: number): string[] {
+	return lines.length <= max ? lines : [...lines.slice(0, max - 1), '(the whole description: upgrade-wizard train --list)'];
+}
+
+/** Where a training keeps its place and transcript: apart from `--simulate` runs of the same scenario. */
+function trainingDir(product: string, name: string): string {
+	const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+	return path.join(base, 'upgrade-wizard', 'training', `${product}-${name}`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+	let args: Args;
+	let training: Training | null = null;
+	try {
+		const parsed = parse(argv);
+		if (parsed === 'help') {
+			process.stdout.write(`${TRAIN_HELP}\n`);
+			return EXIT.ok;
+		}
+		args = parsed;
+		if (args.file) {
+			// A trainer's file: every field checked before anything starts.
+			const scenario = await loadScenario(args.file);
+			if (!(scenario.product in PRODUCTS)) {
+				throw new UsageError(`${args.file}: product "${scenario.product}" has no upgrade path yet; available: ${Object.keys(PRODUCTS).join(', ')}.`);
+			}
+			const name = path.basename(args.file).replace(/\.ya?ml$/, '');
+			training = {product: scenario.product as Product, name, file: path.resolve(args.file), scenario};
+		} else {
+			const list = await trainings();
+			if (args.list || (!args.name && !(process.stdin.isTTY && process.stdout.isTTY))) {
+				process.stdout.write(listing(list));
+				return EXIT.ok;
+			}
+			if (args.name) {
+				training = list.find(t => t.name === args.name) ?? null;
+				if (!training) throw new UsageError(`no training scenario "${args.name}". Known: ${list.map(t => t.name).join(', ')}; or --scenario FILE.`);
+			} else {
+				process.stdout.write(listing(list));
+				training = await choose(list);
+				if (!training) return EXIT.ok;
+			}
+		}
+	} catch (error) {
+		if (error instanceof UsageError || error instanceof ScenarioError) {
+			process.stderr.write(`upgrade-wizard train: ${error.message}\n`);
+			return EXIT.usage;
+		}
+		throw error;
+	}
+
+	const chosen = training;
+	const again = ['upgrade-wizard', 'train', ...(args.file ? ['--scenario', args.file] : [chosen.name]), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])]
+		.map(shellQuote)
+		.join(' ');
+	const stateDir = args.stateDir ?? trainingDir(chosen.product, chosen.name);
+	return runWizard([chosen.product, '--simulate', chosen.file, '--state-dir', stateDir, ...(args.reset ? ['--reset'] : [])], {
+		notice: [
+			`Training: ${chosen.scenario.title}${chosen.scenario.difficulty ? ` (${chosen.scenario.difficulty})` : ''}`,
+			'',
+			// The notice has the body's rows: a long description is cut, the list has it whole.
+			...fitLines(wrap(chosen.scenario.description.replace(/\s+/g, ' ').trim(), 76), 10),
+			'',
+			'Every command runs on the simulated host. Each screen says why its step',
+			'exists; ? shows more. When you leave (q) or finish, a summary follows.',
+		],
+		summary: async (wizard, transcriptPath) =>
+			trainingSummary({
+				machine: PRODUCTS[chosen.product].machine as never,
+				scenarioTitle: chosen.scenario.title,
+				transcript: await readFile(transcriptPath, 'utf8').catch(() => ''),
+				snapshot: wizard.actor.getSnapshot() as never,
+				again,
+			}),
+	});
+}
