@@ -9,12 +9,11 @@
 import {readdir, readFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {createInterface} from 'node:readline/promises';
 import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
-import {shellQuote} from '../host/types.ts';
 import {EXIT, PRODUCTS, scenarioDir, UsageError, type Product} from '../products.ts';
 import {trainingSummary} from '../training/summary.ts';
 import {wrap} from '../ui/text.ts';
+import {pickTraining} from '../ui/TrainingPicker.tsx';
 import {runWizard} from './wizard.tsx';
 
 export const TRAIN_HELP = `upgrade-wizard train: practise an upgrade on a simulated host.
@@ -98,21 +97,6 @@ export function listing(list: Training[]): string {
 	return `${out.join('\n')}\n`;
 }
 
-async function choose(list: Training[]): Promise<Training | null> {
-	const rl = createInterface({input: process.stdin, output: process.stdout});
-	try {
-		for (;;) {
-			const answer = (await rl.question('Which scenario? (number or name; Enter leaves) ')).trim();
-			if (answer === '') return null;
-			const picked = /^\d+$/.test(answer) ? list[Number(answer) - 1] : list.find(t => t.name === answer);
-			if (picked) return picked;
-			process.stdout.write(`There is no scenario "${answer}": type a number from 1 to ${list.length} or a name from the list.\n`);
-		}
-	} finally {
-		rl.close();
-	}
-}
-
 function fitLines(lines: string[], max: number): string[] {
 	return lines.length <= max ? lines : [...lines.slice(0, max - 1), '(the whole description: upgrade-wizard train --list)'];
 }
@@ -151,9 +135,11 @@ export async function run(argv: string[]): Promise<number> {
 				training = list.find(t => t.name === args.name) ?? null;
 				if (!training) throw new UsageError(`no training scenario "${args.name}". Known: ${list.map(t => t.name).join(', ')}; or --scenario FILE.`);
 			} else {
-				process.stdout.write(listing(list));
-				training = await choose(list);
-				if (!training) return EXIT.ok;
+				const picked = await pickTraining(
+					list.map(t => ({name: t.name, difficulty: t.scenario.difficulty ?? '-', title: `${t.product}: ${t.scenario.title}`, whatGoesWrong: whatGoesWrong(t.scenario.description)})),
+				);
+				if (picked === null) return EXIT.ok;
+				training = list[picked]!;
 			}
 		}
 	} catch (error) {
@@ -165,9 +151,7 @@ export async function run(argv: string[]): Promise<number> {
 	}
 
 	const chosen = training;
-	const again = ['upgrade-wizard', 'train', ...(args.file ? ['--scenario', args.file] : [chosen.name]), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])]
-		.map(shellQuote)
-		.join(' ');
+	const againArgs = ['train', ...(args.file ? ['--scenario', args.file] : [chosen.name]), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])];
 	const stateDir = args.stateDir ?? trainingDir(chosen.product, chosen.name);
 	return runWizard([chosen.product, '--simulate', chosen.file, '--state-dir', stateDir, ...(args.reset ? ['--reset'] : [])], {
 		notice: [
@@ -179,7 +163,8 @@ export async function run(argv: string[]): Promise<number> {
 			'Every command runs on the simulated host. Each screen says why its step',
 			'exists; ? shows more. When you leave (q) or finish, a summary follows.',
 		],
-		summary: async (wizard, transcriptPath) =>
+		againArgs,
+		summary: async (wizard, transcriptPath, again) =>
 			trainingSummary({
 				machine: PRODUCTS[chosen.product].machine as never,
 				scenarioTitle: chosen.scenario.title,

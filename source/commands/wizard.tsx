@@ -65,7 +65,9 @@ export function parseArgs(argv: string[]): Args | 'help' {
 /** What `upgrade-wizard train` adds: why on every screen, its notice first, a summary at the end. */
 export type TrainingHooks = {
 	notice: string[];
-	summary: (wizard: Wizard, transcriptPath: string) => Promise<string>;
+	/** The arguments that start this training again (after the program), e.g. train low-disk. */
+	againArgs: string[];
+	summary: (wizard: Wizard, transcriptPath: string, again: string) => Promise<string>;
 };
 
 export async function runWizard(argv: string[], training?: TrainingHooks): Promise<number> {
@@ -233,13 +235,13 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		return EXIT.state;
 	}
 	const {step} = position(wizard.actor.getSnapshot().value);
-	const command = againCommand(args);
+	const command = training ? selfCommand(training.againArgs) : againCommand(args);
 	if (wizard.rebooting) process.stdout.write(`\nThe host is rebooting. After it is back, run:\n  ${command}\nto continue with the steps after the reboot.\n`);
 	else if (wizard.actor.getSnapshot().status === 'done') process.stdout.write(`\nThe upgrade is finished. Transcript: ${where.transcript}\n`);
 	else process.stdout.write(`\nProgress kept at step "${step}". To continue, run:\n  ${command}\n`);
 	await transcript.note(`wizard left at ${step}`);
 	await transcript.close();
-	if (training) process.stdout.write(`\n${await training.summary(wizard, where.transcript)}`);
+	if (training) process.stdout.write(`\n${await training.summary(wizard, where.transcript, command)}`);
 	await lock.release();
 	return code;
 }
@@ -248,10 +250,15 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 function againCommand(args: Args): string {
 	const options = [...(args.simulate ? ['--simulate', args.simulate] : []), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])];
 	if (process.env.npm_lifecycle_event === 'start') return ['npm', 'start', ...(options.length > 0 ? ['--', ...options] : [])].map(shellQuote).join(' ');
+	return selfCommand([args.product, ...options]);
+}
+
+/** This program with other arguments, as the operator started it. */
+function selfCommand(rest: string[]): string {
 	const script = process.argv[1] ?? 'upgrade-wizard';
 	// The single executable as the operator named it (./upgrade-wizard-linux-x64): no node on such a host.
-	if (isSingleExecutable()) return [script, args.product, ...options].map(shellQuote).join(' ');
+	if (isSingleExecutable()) return [script, ...rest].map(shellQuote).join(' ');
 	const program = path.basename(script) === 'upgrade-wizard' ? ['upgrade-wizard'] : ['node', path.relative(process.cwd(), script) || script];
-	return [...program, args.product, ...options].map(shellQuote).join(' ');
+	return [...program, ...rest].map(shellQuote).join(' ');
 }
 

@@ -191,4 +191,52 @@ describe('upgrade-wizard train in a real terminal (tmux 80x24)', () => {
 			session.kill();
 		}
 	}, 30_000);
+
+	it('without a name, lists the scenarios on one 80x24 screen, shows what goes wrong in the highlighted one, and starts the chosen one', async () => {
+		const session = new TmuxSession();
+		try {
+			session.start([process.execPath, cli, 'train'], {UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', LANG: 'C.UTF-8', XDG_STATE_HOME: path.join(temp, 'picker')});
+			const list = await session.waitFor(s => s.includes('Enter start'));
+			const rows = list.split('\n');
+			// The title line is on screen: nothing scrolled off the top.
+			expect(rows[0]).toContain('Training: the wizard on a simulated host');
+			expect(list).toMatch(/^\[>\] +1\. clean +easy +pmg: Clean single-node PMG 8\.2 host$/m);
+			expect(list).toContain('A single Proxmox Mail Gateway 8.2.7 on Debian bookworm');
+			for (const l of rows) expect(l.length).toBeLessThanOrEqual(80);
+
+			// Down twice, sent as one burst: both count.
+			session.send('Down', 'Down');
+			const third = await session.waitFor(s => /^\[>\] +3\. /m.test(s));
+			const name = /^\[>\] +3\. (\S+)/m.exec(third)![1]!;
+			const chosen = (await trainings())[2]!;
+			expect(name).toBe(chosen.name);
+			expect(third).toContain(whatGoesWrong(chosen.scenario.description).slice(0, 60));
+
+			// A number jumps to that scenario; Enter starts it on a clean screen.
+			session.type('2');
+			await session.waitFor(s => /^\[>\] +2\. low-disk/m.test(s));
+			session.send('Enter');
+			const started = await session.waitFor(s => s.includes('Training: PMG 8.2 host with 9.5 GiB free on / (easy)'));
+			expect(started.split('\n')[0]).toMatch(/^ PMG 8 -> 9 +\| +pmg1\.example\.lan \(simulated\) training +step 1\/\d+ *$/);
+			session.send('q');
+			const end = await session.waitFor(s => s.includes('[exit 0]'));
+			expect(end.replace(/\s+/g, " ")).toMatch(/To go on from there: node \S*cli\.js train low-disk/);
+		} finally {
+			session.kill();
+		}
+	}, 30_000);
+
+	it('q on the list leaves without starting anything', async () => {
+		const session = new TmuxSession();
+		try {
+			const state = path.join(temp, 'picker-q');
+			session.start([process.execPath, cli, 'train'], {UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', XDG_STATE_HOME: state});
+			await session.waitFor(s => s.includes('Enter start'));
+			session.send('q');
+			await session.waitFor(s => s.includes('[exit 0]'));
+			expect(existsSync(path.join(state, 'upgrade-wizard'))).toBe(false);
+		} finally {
+			session.kill();
+		}
+	}, 30_000);
 });
