@@ -10,6 +10,7 @@ import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
 import {shellQuote, type Host} from '../host/types.ts';
 import {EXIT, PLANNED, PRODUCTS, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
 import {acquireLock, LockedError, type Lock} from '../runtime/lock.ts';
+import {leaveOnSignals} from '../runtime/signals.ts';
 import {position, Wizard} from '../runtime/runtime.ts';
 import {StateStore} from '../runtime/store.ts';
 import {Transcript} from '../runtime/transcript.ts';
@@ -194,9 +195,7 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 			onLeave: () => leave(EXIT.ok),
 		});
 
-	for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
-		process.on(signal, () => leave(128 + (os.constants.signals[signal] ?? 0)));
-	}
+	leaveOnSignals(leave);
 	let relaunched: Promise<number> | null = null;
 	wizard.actor.subscribe(state => {
 		const {step, screen} = position(state.value);
@@ -238,7 +237,13 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 	const command = training ? selfCommand(training.againArgs) : againCommand(args);
 	if (wizard.rebooting) process.stdout.write(`\nThe host is rebooting. After it is back, run:\n  ${command}\nto continue with the steps after the reboot.\n`);
 	else if (wizard.actor.getSnapshot().status === 'done') process.stdout.write(`\nThe upgrade is finished. Transcript: ${where.transcript}\n`);
-	else process.stdout.write(`\nProgress kept at step "${step}". To continue, run:\n  ${command}\n`);
+	else {
+		process.stdout.write(`\nProgress kept at step "${step}". To continue, run:\n  ${command}\n`);
+		// Left while a command ran (a signal, or q and y): it goes on without the wizard.
+		if (position(wizard.actor.getSnapshot().value).screen === 'running' && !scenario) {
+			process.stdout.write('A command of this step may still be running on the host; it was not stopped.\nStarted again, the wizard follows it to its end instead of starting it again.\n');
+		}
+	}
 	await transcript.note(`wizard left at ${step}`);
 	await transcript.close();
 	if (training) process.stdout.write(`\n${await training.summary(wizard, where.transcript, command)}`);
