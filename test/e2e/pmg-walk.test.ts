@@ -63,9 +63,10 @@ describe('pmg upgrade in a real terminal (tmux 80x24)', () => {
 		const first = await session.waitFor(s => s.includes('not a Proxmox Mail Gateway host') || s.includes('PMG 8 -> 9'));
 		expect(first).toContain('PMG 8 -> 9');
 
-		const rebooting = await walk(s => s.includes('The host is rebooting'), seen);
+		await walk(s => s.includes('The host is rebooting'), seen);
+		// The wizard's own screen says so first; then it leaves and prints the command to go on.
+		const rebooting = await session.waitFor(s => s.includes('[exit 0]'));
 		expect(rebooting).toContain('continue with the steps after the reboot');
-		await session.waitFor(s => s.includes('[exit 0]'));
 		session.kill();
 
 		// Every screen fitted 80x24: a taller frame, or a line wider than 80
