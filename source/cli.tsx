@@ -3,6 +3,7 @@
  * <product>` is the wizard; the other commands have a file each in
  * source/commands/.
  */
+import {run as check} from './commands/check.ts';
 import {run as docs} from './commands/docs.ts';
 import {run as train} from './commands/train.ts';
 import {runWizard} from './commands/wizard.tsx';
@@ -10,6 +11,7 @@ import {EXIT} from './products.ts';
 
 /** Commands other than the wizard itself, by their first word. */
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+	check,
 	docs,
 	train,
 };

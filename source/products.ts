@@ -10,7 +10,7 @@ import {pmgUpgradeMachine} from '../machines/pmg-8-to-9.ts';
 import {pmgProbes} from './runtime/pmg-probes.ts';
 
 /** Exit statuses, documented in the README. */
-export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, locked: 8, rebooting: 0} as const;
+export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, checkWarn: 5, checkFail: 6, locked: 8, rebooting: 0} as const;
 
 export const PRODUCTS = {
 	pmg: {machine: pmgUpgradeMachine, probes: pmgProbes, defaultScenario: 'clean', isProductHost: () => existsSync('/usr/bin/pmgversion')},

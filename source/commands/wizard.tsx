@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {LocalHost} from '../host/local-host.ts';
+import {CHECKS} from './check.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
 import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
 import {shellQuote, type Host} from '../host/types.ts';
@@ -104,7 +105,9 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 	}
 	if (!process.stdin.isTTY || !process.stdout.isTTY) {
 		process.stderr.write(
-			'upgrade-wizard: the wizard needs a terminal (stdin and stdout). Run it from a console, iKVM or an SSH session inside tmux.\n',
+			`upgrade-wizard: the wizard needs a terminal (stdin and stdout). Run it from a console, iKVM or an SSH session inside tmux.${
+				args.product in CHECKS ? `\nWithout a terminal (cron, monitoring), the read-only pre-flight report: upgrade-wizard check ${args.product}` : ''
+			}\n`,
 		);
 		return EXIT.notTerminal;
 	}
