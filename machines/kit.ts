@@ -20,6 +20,8 @@ export type StepCommand = CommandSpec & {
 	note?: string;
 	/** Bulk output (apt): only a tail is kept in memory. */
 	bulk?: boolean;
+	/** For an interactive command: the advice to show when dpkg asks about one of these configuration files. */
+	conffileAdvice?: Array<{files: string[]; answer: string; why: string}>;
 };
 
 /** A file the wizard changes itself: shown as a diff, kept as `.bak`, written atomically. */

@@ -4,6 +4,7 @@
  * procedure, section "In-Place Upgrade" and its "Potential Issues".
  * Pure: probes and commands are actors the runtime provides.
  */
+import {adviceFor, type ConffileAdvice} from '../source/probes/conffiles.ts';
 import {and, fromPromise, setup} from 'xstate';
 import {compareDebianVersions} from '../source/probes/debian-version.ts';
 import {
@@ -85,6 +86,8 @@ export type PmgFacts = {
 	pgClusters?: Array<{version: string; cluster: string; status: string}>;
 	bootIdBeforeReboot?: string;
 	templates?: string[];
+	/** Conffiles changed here in packages the dist-upgrade replaces: dpkg may ask about each. */
+	conffilePrompts?: Array<{path: string; package: string}>;
 };
 
 export type PmgContext = WizardContext<PmgFacts>;
@@ -105,10 +108,17 @@ export type PmgProbe =
 	| 'postgres'
 	| 'pgClusters'
 	| 'bootId'
-	| 'templates';
+	| 'templates'
+	| 'conffilePrompts';
 
 const cmd = (...argv: string[]): StepCommand => ({argv});
 const interactive = (...argv: string[]): StepCommand => ({argv, interactive: true, bulk: true});
+/** apt dist-upgrade on the terminal, with the vendor's advice at each of dpkg's questions about a configuration file. */
+const distUpgradeCommand = (): StepCommand => ({
+	...interactive('apt', 'dist-upgrade'),
+	conffileAdvice: CONFFILE_ADVICE,
+	note: 'under script(1) to show advice when dpkg asks; answers pass unchanged',
+});
 
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 const isAtLeast = (version: string | null | undefined, min: string) =>
@@ -280,6 +290,21 @@ const pmgRepoFindings = (context: PmgContext): Finding[] => {
 	];
 };
 
+/**
+ * The seed's advice for the configuration files dpkg asks about during the
+ * dist-upgrade, by file: shown before it (for the files changed here) and at
+ * the moment dpkg asks (source/host/local-host.ts watches its output).
+ */
+export const CONFFILE_ADVICE: ConffileAdvice[] = [
+	{files: ['/etc/issue'], answer: 'N (keep yours, the default)', why: 'PMG regenerates it on boot; it only changes the console login text'},
+	{files: ['/etc/ssh/sshd_config'], answer: 'Y (maintainer) if you never changed it', why: 'the difference should only be ChallengeResponseAuthentication -> KbdInteractiveAuthentication and comments; inspect anything else (D)'},
+	{files: ['/etc/clamav/clamd.conf', '/etc/clamav/freshclam.conf'], answer: 'N (keep yours, the default)', why: 'PMG manages both and writes them again on changes and at boot'},
+	{files: ['/etc/default/grub'], answer: 'D to see the difference; if unsure N', why: 'asked only when changed by hand (kernel options); changes in # comments do not matter'},
+	{files: ['/etc/postfix/master.cf.proto', '/etc/postfix/main.cf.proto'], answer: 'Y (install the new version)', why: 'templates for multi-instance Postfix, which PMG never uses; avoids the question next time'},
+	{files: ['/etc/crontab', '/etc/cron.d/', '/etc/cron.daily/', '/etc/cron.hourly/', '/etc/cron.weekly/', '/etc/cron.monthly/'], answer: 'N (keep yours, the default)', why: 'in a container on Proxmox VE the times were randomised so containers do not all run jobs at once'},
+	{files: ['/etc/pmg/templates/'], answer: 'review the difference (D) carefully', why: 'your customised template lacks the new version\'s changes: carry over only what you want'},
+];
+
 const distUpgradeAdvice = [
 	{prompt: 'apt-listchanges news', answer: 'press q', why: 'it only shows what changed'},
 	{prompt: 'keyboard layout', answer: 'arrows to your layout, Enter', why: 'applies to the console'},
@@ -293,6 +318,23 @@ const distUpgradeAdvice = [
 	{prompt: 'files in /etc/pmg/templates', answer: 'review the diff carefully', why: 'your customised templates lack the new version\'s changes'},
 	{prompt: 'PostgreSQL "collation version mismatch" warnings', answer: 'nothing to do', why: 'transient; gone after the cluster upgrade'},
 ];
+
+/** The files dpkg will likely ask about on this host, each with its advice. */
+function conffileLines(c: PmgContext): string[] {
+	const predicted = c.facts.conffilePrompts;
+	const lines: string[] = [];
+	if (predicted === undefined) lines.push('Which configuration files dpkg will ask about could not be read.');
+	else if (predicted.length === 0) lines.push('No configuration file of an upgraded package was changed here: dpkg should not ask.');
+	else {
+		lines.push(`Changed here, so dpkg may ask (if the new package changed them too):`);
+		for (const p of predicted) {
+			const advice = adviceFor(p.path, CONFFILE_ADVICE);
+			lines.push(`  ${p.path} (${p.package}): ${advice.answer}`);
+		}
+	}
+	if ((c.facts.templates ?? []).length > 0) lines.push(`Customised templates here: ${c.facts.templates!.join(', ')}: expect a prompt for each.`);
+	return lines;
+}
 
 export const pmgUpgradeMachine = setup({
 	types: {
@@ -856,9 +898,9 @@ export const pmgUpgradeMachine = setup({
 				probing: {
 					meta: {view: 'checking'},
 					invoke: {
-						id: 'probe.templates',
+						id: 'probe.conffilePrompts',
 						src: 'probe',
-						input: () => ({probe: 'templates'}),
+						input: () => ({probe: 'conffilePrompts'}),
 						onDone: {target: 'info', actions: 'assignFacts'},
 						onError: {target: 'info'},
 					},
@@ -866,10 +908,7 @@ export const pmgUpgradeMachine = setup({
 				info: {
 					meta: {
 						view: 'info',
-						lines: (c: PmgContext) =>
-							(c.facts.templates ?? []).length > 0
-								? [`Customised templates here: ${c.facts.templates!.join(', ')}: expect a prompt for each.`]
-								: [],
+						lines: (c: PmgContext) => conffileLines(c),
 					},
 					on: {
 						'operator.continue': [
@@ -900,7 +939,7 @@ export const pmgUpgradeMachine = setup({
 			source: 'Upgrade the system',
 			why: 'This replaces bookworm and PMG 8 with trixie and PMG 9. It takes 5 minutes on SSD storage and an hour or more on slow disks. API requests may fail meanwhile.',
 			what: 'apt runs on the terminal: answer its questions as advised on the previous screen.',
-			commands: () => [cmd('apt', 'update'), interactive('apt', 'dist-upgrade')],
+			commands: () => [cmd('apt', 'update'), distUpgradeCommand()],
 			advice: distUpgradeAdvice,
 			probe: 'pmgversion',
 			probeShows: ['pmgversion -v'],
@@ -914,7 +953,7 @@ export const pmgUpgradeMachine = setup({
 				'The dist-upgrade did not install PMG 9. Read apt\'s output in the',
 				'transcript, fix what it reports, then press f to run it again.',
 			],
-			fix: () => [cmd('apt', 'update'), interactive('apt', 'dist-upgrade')],
+			fix: () => [cmd('apt', 'update'), distUpgradeCommand()],
 		}),
 
 		postgresCheck: step<PmgContext>({

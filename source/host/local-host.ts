@@ -9,7 +9,8 @@ import os from 'node:os';
 import {StringDecoder} from 'node:string_decoder';
 import path from 'node:path';
 import {$, type ProcessPromise} from 'zx/core';
-import type {CommandResult, CommandSpec, DiskSpace, FileInfo, Host, Identity, OutputChunk, RunOptions, RunRecord} from './types.ts';
+import {adviceFor, type PromptEvent, PromptWatcher} from '../probes/conffiles.ts';
+import {shellQuote, type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type OutputChunk, type RunOptions, type RunRecord} from './types.ts';
 
 /** How much of a bulk command's output is kept in memory (the transcript has it all). */
 export const TAIL_BYTES = 64 * 1024;
@@ -315,7 +316,8 @@ export class LocalHost implements Host {
 		};
 	}
 
-	async runInteractive(command: CommandSpec): Promise<CommandResult> {
+	async runInteractive(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
+		if (options.conffileAdvice) return this.runAdvised(command, options.conffileAdvice);
 		const startedAt = new Date().toISOString();
 		const output = await $({
 			quiet: true,
@@ -325,6 +327,58 @@ export class LocalHost implements Host {
 			env: mergedEnv(this.baseEnv, command.env),
 			...(command.cwd ? {cwd: command.cwd} : {}),
 		})`${command.argv}`;
+		return {exitCode: statusOf(output), stdout: '', stderr: '', startedAt, endedAt: new Date().toISOString()};
+	}
+
+	/**
+	 * The command on the terminal under script(1) from util-linux, which
+	 * copies everything the command writes to a file: that file is followed,
+	 * and when dpkg asks about a configuration file, the vendor's advice for
+	 * it is written to the terminal, dpkg's question after it again. What the
+	 * operator types goes through script to dpkg unchanged. No native addon.
+	 */
+	private async runAdvised(command: CommandSpec, advice: NonNullable<RunOptions['conffileAdvice']>): Promise<CommandResult> {
+		const startedAt = new Date().toISOString();
+		const dir = path.join(this.runDir, `advised-${Date.now()}-${randomBytes(3).toString('hex')}`);
+		await fs.mkdir(dir, {recursive: true, mode: 0o700});
+		const log = path.join(dir, 'typescript');
+		const watcher = new PromptWatcher(event => process.stdout.write(adviceText(event, advice)));
+		const decoder = new StringDecoder('utf8');
+		let offset = 0;
+		const poll = async () => {
+			const handle = await fs.open(log, 'r').catch(() => null);
+			if (!handle) return;
+			try {
+				const buffer = Buffer.alloc(64 * 1024);
+				for (;;) {
+					const {bytesRead} = await handle.read(buffer, 0, buffer.length, offset);
+					if (bytesRead === 0) break;
+					offset += bytesRead;
+					watcher.write(decoder.write(buffer.subarray(0, bytesRead)));
+				}
+			} finally {
+				await handle.close();
+			}
+		};
+		let finished = false;
+		const polling = (async () => {
+			while (!finished) {
+				await poll();
+				await new Promise(resolve => setTimeout(resolve, 100));
+			}
+		})();
+		// -q: no start and end lines on the terminal; -f: flush at each write; -e: the command's exit status.
+		const output = await $({
+			quiet: true,
+			nothrow: true,
+			verbose: false,
+			stdio: 'inherit',
+			env: mergedEnv(this.baseEnv, command.env),
+			...(command.cwd ? {cwd: command.cwd} : {}),
+		})`script -qfec ${command.argv.map(shellQuote).join(' ')} ${log}`;
+		finished = true;
+		await polling;
+		await fs.rm(dir, {recursive: true, force: true});
 		return {exitCode: statusOf(output), stdout: '', stderr: '', startedAt, endedAt: new Date().toISOString()};
 	}
 
@@ -423,4 +477,29 @@ export async function writeFileAtomic(file: string, content: string, mode?: numb
 	} finally {
 		await dirHandle.close();
 	}
+}
+
+/**
+ * The advice as it goes onto the terminal while dpkg waits: after its
+ * question, then the question again so the cursor is where dpkg expects the
+ * answer. For ucf's dialog: on the bottom row, cursor put back (the terminal
+ * is raw under script: lines end in CR LF).
+ */
+export function adviceText(event: PromptEvent, list: NonNullable<RunOptions['conffileAdvice']>): string {
+	const advice = adviceFor(event.path, list);
+	const head = `[upgrade-wizard] ${event.path}: ${advice.answer}`;
+	if (event.kind === 'ucf') {
+		const line = `${head} - ${advice.why}`;
+		return `\u001B7\u001B[999;1H\u001B[2K${line.length > 79 ? `${line.slice(0, 78)}~` : line}\u001B8`;
+	}
+	const why: string[] = [];
+	let current = '';
+	for (const word of advice.why.split(' ')) {
+		if (current !== '' && current.length + 1 + word.length > 78 - 18) {
+			why.push(current);
+			current = word;
+		} else current = current === '' ? word : `${current} ${word}`;
+	}
+	if (current !== '') why.push(current);
+	return ['', '', head, ...why.map(l => `${' '.repeat(18)}${l}`), event.prompt].join('\r\n') + ' ';
 }

@@ -36,6 +36,11 @@ export type RunOptions = {
 	 * whose record says it finished, and follows one that is still running.
 	 */
 	key?: string;
+	/**
+	 * For an interactive command: watch its output for dpkg's (and ucf's)
+	 * questions about configuration files and show this advice at each.
+	 */
+	conffileAdvice?: Array<{files: string[]; answer: string; why: string}>;
 };
 
 /** What a host knows of a command it started under a key, e.g. after the wizard was restarted. */

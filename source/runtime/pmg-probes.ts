@@ -6,6 +6,7 @@ import type {Finding} from '../../machines/kit.ts';
 import {BACKUP_DIR, CLUSTER_DAEMONS, PMG9_REPOSITORIES, PMG_SERVICES, type PmgContext, type PmgFacts, type PmgProbe, type RepositoryChoice} from '../../machines/pmg-8-to-9.ts';
 import {shellQuote, type Host} from '../host/types.ts';
 import {checkBackupListing} from '../probes/pmg-backup.ts';
+import {parseConffiles, parseMd5sum, parseSimulatedUpgrade, predictPrompts} from '../probes/conffiles.ts';
 import {parseDpkgQueryStatus} from '../probes/dpkg.ts';
 import {localeProblems, parseLocaleList} from '../probes/locale.ts';
 import {parsePgLsclusters} from '../probes/pg-lsclusters.ts';
@@ -158,6 +159,19 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 
 	async templates(host) {
 		return {templates: await host.listDir('/etc/pmg/templates')};
+	},
+
+	/** Read-only: dpkg's records, apt's simulation of the upgrade, and the files' checksums now. */
+	async conffilePrompts(host, context, env) {
+		const {templates} = await probes.templates(host, context, env);
+		const conffiles = parseConffiles((await run(host, 'dpkg-query', '-W', '-f=${Package}\\t${Conffiles}\\n')).stdout);
+		const simulation = await run(host, 'apt-get', '-s', 'dist-upgrade');
+		if (simulation.exitCode !== 0) return {templates: templates ?? []};
+		const upgraded = parseSimulatedUpgrade(simulation.stdout);
+		const paths = [...conffiles].filter(([pkg]) => upgraded.has(pkg)).flatMap(([, files]) => files.filter(f => !f.obsolete).map(f => f.path));
+		// md5sum exits 1 when a file is missing; the others are still listed.
+		const current = paths.length > 0 ? parseMd5sum((await run(host, 'md5sum', '--', ...paths)).stdout) : new Map<string, string>();
+		return {templates: templates ?? [], conffilePrompts: predictPrompts(conffiles, upgraded, current)};
 	},
 };
 

@@ -228,7 +228,7 @@ export class Wizard {
 				await terminal.suspend();
 				try {
 					process.stdout.write(`\n$ ${display}\n`);
-					exitCode = (await host.runInteractive(command)).exitCode;
+					exitCode = (await host.runInteractive(command, command.conffileAdvice ? {conffileAdvice: command.conffileAdvice} : {})).exitCode;
 				} finally {
 					await terminal.resume({display, exitCode});
 				}
