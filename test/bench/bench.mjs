@@ -14,7 +14,7 @@
  * program writes, as it arrives), not by polling the screen, so a frame is
  * seen within a millisecond or two of being written.
  */
-import {execFileSync} from 'node:child_process';
+import {execFileSync, spawnSync} from 'node:child_process';
 import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +44,8 @@ const env = {TERM: 'linux', NO_COLOR: '1'};
 const unset = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'TMUX'];
 const envPrefix = `env ${unset.map(name => `-u ${name}`).join(' ')} ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
 const q = text => `'${String(text).replaceAll("'", `'\\''`)}'`;
+/** The same environment for a process started without a terminal. */
+const benchEnv = Object.fromEntries(Object.entries({...process.env, ...env}).filter(([name]) => !unset.includes(name)));
 
 // ---------------------------------------------------------------- terminal
 
@@ -143,6 +145,25 @@ async function startToMarker(command, marker) {
 		const sent = pane.send('Enter');
 		return (await pane.waitFor(marker)) - sent;
 	});
+}
+
+/** `check pmg` on the default scenario, as cron runs it: no terminal, start to exit; its exit status must be the clean host's. */
+function checkWallTime() {
+	const time = (argv, expected) => {
+		const started = process.hrtime.bigint();
+		const result = spawnSync(process.execPath, argv, {encoding: 'utf8', env: benchEnv});
+		const ms = Number(process.hrtime.bigint() - started) / 1e6;
+		if (result.status !== expected) throw new Error(`${argv.join(' ')} exited ${result.status}, expected ${expected}:\n${result.stderr}`);
+		return ms;
+	};
+	const baseline = [];
+	const check = [];
+	for (let i = 0; i < runs; i++) {
+		baseline.push(time(['-e', '0'], 0));
+		// The clean host has pending 8.2 updates: a warning, exit 5.
+		check.push(time([cli, 'check', 'pmg', '--simulate', 'clean'], 5));
+	}
+	return {baseline: stats(baseline), check: stats(check)};
 }
 
 async function firstFrame() {
@@ -315,8 +336,11 @@ async function main() {
 		out.push(row('wizard: bytes to the terminal', s.wizardBytesPerSecond, kb));
 	}
 
-	out.push('\n3. check pmg: not measured (there is no `check` command yet: source/commands/check.ts)');
-	report.check = null;
+	process.stderr.write('check pmg...\n');
+	report.check = checkWallTime();
+	out.push(head(`3. check pmg --simulate clean, start to exit (${runs} runs; no terminal)`));
+	out.push(row('node -e 0', report.check.baseline));
+	out.push(row('upgrade-wizard check pmg --simulate clean', report.check.check));
 
 	process.stderr.write('key latency...\n');
 	report.keys = await keyLatency();
