@@ -94,6 +94,10 @@ export async function pmgChecks(host: Host): Promise<Finding[]> {
 		['pmg8to9', "the vendor's pmg8to9 checklist", () => checklist(host)],
 	];
 	const out: Finding[] = [];
+	const {uid, user} = await host.identity();
+	if (uid !== 0) {
+		out.push(finding('root', 'NOTICE', 'user', `running as ${user} (uid ${uid}), not root: some files cannot be read (the certificates)`, 'Run the check as root for complete results.'));
+	}
 	for (const [key, title, check] of checks) {
 		try {
 			out.push(...(await check()));

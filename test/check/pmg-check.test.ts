@@ -101,6 +101,13 @@ describe('check pmg finds what each scenario is about', () => {
 		expect(exitStatus(findings)).toBe(EXIT.checkWarn);
 	});
 
+	it('not root: says so first, as a notice', async () => {
+		const {findings} = await checkOn('not-root');
+		expect(findings[0]).toMatchObject({key: 'root', severity: 'NOTICE', detail: expect.stringContaining('not root')});
+		const clean = await checkOn('clean');
+		expect(clean.findings.some(f => f.key === 'root')).toBe(false);
+	});
+
 	it('a host with nothing to act on passes with exit status 0', async () => {
 		const file = scenarioFile('ready', "commands:\n  - match: '^apt list --upgradable$'\n    stdout: \"Listing...\\n\"\n");
 		const {findings} = await checkOn(file);
