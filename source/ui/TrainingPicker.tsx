@@ -5,7 +5,7 @@
  * top off a console's 24 rows before the question is asked.
  */
 import {Box, render, Text, useApp, useInput, useStdout} from 'ink';
-import {useReducer} from 'react';
+import {useEffect, useReducer} from 'react';
 import {splitKeys, type Key} from './keys.ts';
 import {fit, wrap} from './text.ts';
 import {makeTheme, type Theme} from './theme.ts';
@@ -69,17 +69,19 @@ function Picker({items, theme, onDone}: {items: PickerItem[]; theme: Theme; onDo
 	const {exit} = useApp();
 	const {stdout} = useStdout();
 	const rows = stdout.rows || 24;
+	// The reducer stays pure (React may run it during render); leaving is an effect of the state it ends in.
 	const [state, dispatch] = useReducer(
-		(current: PickerState, key: Key) => {
+		(current: PickerState & {chosen: number | null}, key: Key) => {
 			const next = pickerKey(current, key, items.length, rows);
-			if (next.chosen !== undefined) {
-				onDone(next.chosen);
-				exit();
-			}
-			return next.state;
+			return {...next.state, chosen: next.chosen === undefined ? current.chosen : next.chosen};
 		},
-		{index: 0, top: 0, typed: '', done: false},
+		{index: 0, top: 0, typed: '', done: false, chosen: null},
 	);
+	useEffect(() => {
+		if (!state.done) return;
+		onDone(state.chosen);
+		exit();
+	}, [state.done]);
 	useInput((input, inkKey) => {
 		// A burst of keys counts key by key.
 		for (const key of splitKeys(input, inkKey)) dispatch(key);
