@@ -50,17 +50,30 @@ export class Transcript {
 		this.drainQueued = false;
 		const text = this.buffer;
 		this.buffer = '';
-		if (text !== '' && this.handle) await this.handle.write(text);
+		const handle = this.handle;
+		if (text !== '' && handle) await handle.write(text);
 	}
 
 	note(what: string, at: Date = new Date()): Promise<void> {
 		return this.write(`# ${at.toISOString()} ${what}`);
 	}
 
+	/**
+	 * Write what is gathered, then close. Output that still arrives while it
+	 * closes (a command that outlives the wizard on SIGTERM) is written
+	 * first; what arrives after is not, and stays in the command's own
+	 * output file under runs/, where the next start reads it.
+	 */
 	async close(): Promise<void> {
-		await this.pending;
-		await this.handle?.sync().catch(() => undefined);
-		await this.handle?.close();
+		for (;;) {
+			const pending = this.pending;
+			await pending;
+			if (pending === this.pending && !this.drainQueued) break;
+		}
+		const handle = this.handle;
+		// From here a write finds no handle, instead of one being closed.
 		this.handle = null;
+		await handle?.sync().catch(() => undefined);
+		await handle?.close();
 	}
 }

@@ -37,4 +37,26 @@ describe('the transcript', () => {
 		expect(readFileSync(file, 'utf8')).toBe('first\nsecond\n');
 		await transcript.close();
 	});
+
+	it('closes cleanly while output still arrives: what came before the close is in the file, nothing fails after', async () => {
+		// A command that outlives the wizard keeps printing while SIGTERM closes the transcript.
+		const file = path.join(dir, 'c.log');
+		const transcript = await Transcript.open(file);
+		const writes: Array<Promise<void>> = [];
+		let i = 0;
+		const writer = setInterval(() => writes.push(transcript.write(`| line ${++i}`)), 0);
+		await new Promise(resolve => setTimeout(resolve, 20));
+		writes.push(transcript.write('| before close'));
+		const closing = transcript.close();
+		writes.push(transcript.write('| while closing'));
+		await closing;
+		await new Promise(resolve => setTimeout(resolve, 20));
+		clearInterval(writer);
+		const settled = await Promise.allSettled(writes);
+		expect(settled.filter(s => s.status === 'rejected')).toEqual([]);
+		const text = readFileSync(file, 'utf8');
+		expect(text).toContain('| before close\n');
+		expect(text).toContain('| while closing\n');
+		expect(text).toContain('| line 1\n');
+	});
 });
