@@ -1,4 +1,5 @@
-import {readFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {vmmUpgradeMachine} from '../../machines/vmm-0.5-to-0.6.ts';
@@ -63,5 +64,86 @@ describe('vmm scenarios on the simulated host', () => {
 		expect(transcript).not.toContain('Pf-2009-secret');
 		expect(transcript).not.toContain('Dc-2009-secret');
 		expect(await run.host.readFile('/usr/local/share/vmm/VERSION')).toBe('0.6.2\n');
+	});
+
+	it('dovecot-1.1: picks update_tables_0.5.x-0.6.pgsql, says why, and reaches the end', async () => {
+		const {text} = await walk('dovecot-1.1', {}, w => w === 'dovecotVersion.passed');
+		expect(text).toContain('update script: pgsql/update_tables_0.5.x-0.6.pgsql');
+		expect(text).toContain('because Dovecot 1.1.16 is v1.0.x/v1.1.x');
+		const end = await walk('dovecot-1.1', {});
+		expect(end.where).toBe('finished.');
+		expect(end.transcript).toContain('--single-transaction -f /root/vmm-0.6.2/pgsql/update_tables_0.5.x-0.6.pgsql');
+		expect(end.transcript).not.toContain('dovecot-1.2.x.pgsql');
+	});
+
+	it('from-0.6.0: backs up, runs the transport fix with its row count, replaces dovecotpassword() from the named file, runs upgrade.sh', async () => {
+		const {where, seen, transcript} = await walk('from-0.6.0', {});
+		expect(where).toBe('finished.');
+		expect(seen).not.toContain('update.review');
+		expect(seen).not.toContain('stopServices.review');
+		expect(seen).toEqual(expect.arrayContaining(['backup.passed', 'restoreTest.passed', 'transportFix.done', 'dovecotPassword.explain', 'dovecotPassword.done', 'upgradeSh.done']));
+		expect(transcript).toContain("-c 'UPDATE users SET tid = NULL WHERE tid = (SELECT tid FROM transport WHERE transport = '\\''domain'\\'')'");
+		expect(transcript).toContain('| UPDATE 2');
+		expect(transcript).toContain('--single-transaction -f /root/dovecotpassword.pgsql');
+	});
+
+	it('from-0.6.0: the dovecotpassword() screen names the file in the 0.6.x source and writes no SQL of its own', async () => {
+		const {text} = await walk('from-0.6.0', {}, w => w === 'dovecotPassword.explain');
+		expect(text).toContain('/root/vmm-0.6.2/pgsql/create_tables.pgsql');
+		expect(text).toContain('CREATE OR REPLACE FUNCTION dovecotpassword(...)');
+		expect(text).not.toMatch(/service_set\.ssid\s*=/);
+	});
+
+	it('from-0.6.1: upgrade.sh only, and its report on the done screen', async () => {
+		const {where, seen, text} = await walk('from-0.6.1', {}, w => w === 'upgradeSh.done');
+		expect(where).toBe('upgradeSh.done');
+		expect(seen).not.toContainEqual(expect.stringMatching(/^(database|backup|update|permissions)\./));
+		expect(text).toContain('M   misc.dovecot_version = 2.1.7');
+		expect(text).toContain('Removed option "gid_mail" from section "misc" (obsolte)');
+	});
+
+	it('from-0.6.1, Dovecot route: backs up, applies dovecot_update_v1.2+.pgsql, sets permissions, no upgrade.sh', async () => {
+		const {where, seen, transcript} = await walk('from-0.6.1', {'route.choose': 'dovecot12'});
+		expect(where).toBe('finished.');
+		expect(seen).toEqual(expect.arrayContaining(['stopServices.passed', 'restoreTest.passed', 'layoutUpdate.done', 'permissions.done', 'startServices.passed']));
+		expect(transcript).toContain('--single-transaction -f /root/vmm-0.6.2/pgsql/dovecot_update_v1.2+.pgsql');
+		expect(transcript).not.toContain('run: ./upgrade.sh');
+	});
+
+	it('old-0.4: says to upgrade to 0.5.2 first and stops; nothing runs', async () => {
+		const {where, text, transcript} = await walk('old-0.4', {});
+		expect(where).toBe('tooOld.info');
+		expect(text).toContain('Upgrade vmm to 0.5.2 first');
+		expect(transcript).not.toMatch(/\nrun: /);
+	});
+
+	it('postfix-running: stops at mailServicesStopped before the database, naming postfix', async () => {
+		const {where, text, transcript} = await walk('postfix-running', {}, (_w, view) => view === 'blocked');
+		expect(where).toBe('stopServices.blocked');
+		expect(text).toContain('[FAIL]   postfix: running');
+		expect(text).toContain('[PASS]   dovecot: stopped');
+		expect(transcript).not.toContain('run: pg_dump');
+	});
+
+	it('truncated-dump: the dump without pg_dump\'s last line fails the backup check; nothing is updated', async () => {
+		const {where, text, transcript} = await walk('truncated-dump', {}, (_w, view) => view === 'blocked');
+		expect(where).toBe('backup.blocked');
+		expect(text).toContain('does not end with "-- PostgreSQL database dump complete": cut off');
+		expect(transcript).not.toContain('createdb');
+		expect(transcript).not.toContain('update_tables');
+	});
+
+	it('asks for the version when vmm does not answer, and takes the route of the answer', async () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-vmm-scenario-'));
+		const file = path.join(dir, 'no-vmm.yaml');
+		writeFileSync(file, `extends: ${scenario('from-0.6.1')}\ntitle: vmm not on PATH\ncommands:\n  - match: '^vmm version$'\n    stderr: "sh: vmm: not found\\n"\n    exit: 127\n`);
+		const run = await openRun(machine, vmmProbes, file);
+		const seen: string[] = [];
+		const where = await drive(run, w => w === 'upgradeSh.review', {...SOURCE, 'version.ask': '0.6.1'}, seen);
+		await run.transcript.close();
+		rmSync(dir, {recursive: true, force: true});
+		expect(seen.slice(0, 3)).toEqual(['version.ask', 'version.passed', 'route.choose']);
+		expect(where).toBe('upgradeSh.review');
+		expect(seen).not.toContain('database.host');
 	});
 });
