@@ -3,7 +3,7 @@
  * scenarios to walk on the simulated host, and what of a context decides
  * the machine's next move.
  */
-import {vmmGuards, type VmmContext} from '../../machines/vmm-0.5-to-0.6.ts';
+import {installed, vmmGuards, type VmmContext} from '../../machines/vmm-0.5-to-0.6.ts';
 import type {WizardContext} from '../../machines/kit.ts';
 import {resolveScenario} from '../products.ts';
 import type {ScenarioWalk} from './collect.ts';
@@ -16,6 +16,8 @@ const contextKey = (c: WizardContext<any>) => {
 	const context = c as VmmContext;
 	return [
 		contextGuards.map(([, guard]) => (guard({context}) ? 1 : 0)).join(''),
+		installed(context),
+		context.facts.dovecot?.version ?? null,
 		context.choices.route ?? null,
 		context.choices.version ?? null,
 		context.choices.password ?? null,
