@@ -123,7 +123,7 @@ export function updateScriptFor(version: string | null | undefined): {script: st
 	const [major, minor] = series;
 	if (major === 1 && minor <= 1) return {script: SCRIPT_DOVECOT_10, why: `Dovecot ${version} is v1.0.x/v1.1.x`};
 	if ((major === 1 && minor === 2) || (major === 2 && minor <= 1)) return {script: SCRIPT_DOVECOT_12, why: `Dovecot ${version} is v1.2.x/v2.0.x/v2.1.x`};
-	if (major >= 2) return {script: SCRIPT_DOVECOT_12, why: `Dovecot ${version} is newer than v2.1.x, which the document names last; it is >= 1.2.0 (vmm's UPGRADE)`};
+	if (major >= 2) return {script: SCRIPT_DOVECOT_12, why: `Dovecot ${version} is >= 1.2.0 (vmm's UPGRADE; the document names up to v2.1.x)`};
 	return null;
 }
 
@@ -566,7 +566,7 @@ export const vmmUpgradeMachine = setup({
 			findings: dovecotFindings,
 			remedy: c =>
 				c.choices.route === 'dovecot12' && updateScriptFor(c.facts.dovecot?.version)
-					? ['The layout update is for Dovecot >= v1.2.beta2. Upgrade Dovecot first, then press r.']
+					? ['The layout update is for Dovecot >= v1.2.beta2. Upgrade Dovecot first,', 'then press r.']
 					: ['dovecot --version must print a version like 2.1.7. Check that this is the', 'Dovecot that serves the mail, then press r.'],
 		}),
 
@@ -724,7 +724,7 @@ export const vmmUpgradeMachine = setup({
 			why: 'The update script replaces the dovecot_* and postfix_* views by functions and changes the tables. It runs in one transaction and stops at the first error: a failure leaves the database as it was.',
 			commands: c => {
 				const chosen = chosenScript(c);
-				return chosen ? [{...applyScript(c, src(c, `pgsql/${chosen.script}`)), note: `${chosen.why}; one transaction, stops at the first error`}] : [];
+				return chosen ? [{...applyScript(c, src(c, `pgsql/${chosen.script}`)), note: `${chosen.why}: one transaction, stops at the first error`}] : [];
 			},
 			doneOutputLines: 12,
 			initial: 'gate',
@@ -892,7 +892,7 @@ export const vmmUpgradeMachine = setup({
 				view: 'finished',
 				title: 'Upgrade finished',
 				phase: 'finish',
-				why: 'vmm 0.6.x runs with its new database layout. Check vmm.cfg and send a test mail.',
+				why: 'vmm 0.6.x is in place. Check vmm.cfg and send a test mail.',
 			},
 		},
 	},

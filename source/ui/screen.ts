@@ -114,11 +114,15 @@ const findingLines = (findings: Finding[]): Line[] =>
 const commandLines = (commands: StepCommand[], mark?: (index: number) => string): Line[] =>
 	commands.flatMap((c, index) => {
 		const prefix = mark ? ` ${mark(index)} ` : '  $ ';
-		const [first, ...rest] = wrapExact(displayCommand(c), WIDTH - prefix.length - 1);
+		const display = displayCommand(c);
+		const [first = ''] = wrapExact(display, WIDTH - prefix.length - 1);
+		// Continuation lines are indented further: cut to what they have room for, never cut off.
+		const after = display.slice(first.length);
+		const rest = after === '' ? [] : wrapExact(after.startsWith(' ') ? after.slice(1) : after, WIDTH - prefix.length - 3);
 		return [
-			[{text: prefix, tone: 'dim' as const}, {text: first ?? '', tone: 'bold' as const}],
+			[{text: prefix, tone: 'dim' as const}, {text: first, tone: 'bold' as const}],
 			...rest.map(r => [{text: ' '.repeat(prefix.length + 2)}, {text: r, tone: 'bold' as const}]),
-		...(c.note ? [line(`      (${c.note})`, 'dim')] : []),
+		...(c.note ? wrap(`(${c.note})`, WIDTH - 7).map(l => line(`      ${l}`, 'dim')) : []),
 		...(c.interactive ? [line('      (runs on the terminal: answer its questions there)', 'dim')] : []),
 		];
 	});
@@ -317,7 +321,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			if (input) body.push(...wrap(input.prompt(context), WIDTH - 2).map(l => line(` ${l}`, 'bold')));
 			if (fallback) body.push(...wrapExact(`Enter on an empty line: ${fallback}`, WIDTH - 2).map(l => line(` ${l}`, 'dim')));
 			body.push(blank, ...wrapExact(`> ${ui.text}_`, WIDTH - 2).map((l, i) => (i === 0 ? [{text: ' > ', tone: 'accent' as const}, {text: l.slice(2), tone: 'bold' as const}] : line(` ${l}`, 'bold'))));
-			keys.push({key: 'type', label: 'the value'}, {key: 'Enter', label: fallback ? 'confirm (empty: default)' : 'confirm'}, {key: 'Esc', label: 'clear'});
+			keys.push({key: 'Enter', label: fallback ? 'confirm (empty: default)' : 'confirm'}, {key: 'Esc', label: 'clear'});
 			break;
 		}
 		case 'info':
