@@ -90,12 +90,14 @@ export type VmmFacts = {
 		changes: FileChange[];
 	};
 	sqlFile?: {path: string; exists: boolean; matches: boolean};
+	/** Unpacked vmm-0.6.x directories found in the usual places, newest version first: suggestions only. */
+	sourceCandidates?: string[];
 };
 
 export type VmmContext = WizardContext<VmmFacts>;
 export type VmmInput = {startedAt: number};
 
-export type VmmProbe = 'vmmVersion' | 'sourceDir' | 'tools' | 'dovecot' | 'services' | 'environment' | 'dump' | 'restore' | 'config' | 'functionFile' | 'layoutFile';
+export type VmmProbe = 'vmmVersion' | 'sourceCandidates' | 'sourceDir' | 'tools' | 'dovecot' | 'services' | 'environment' | 'dump' | 'restore' | 'config' | 'functionFile' | 'layoutFile';
 
 const KNOWN: Record<string, VmmVersion> = {'0.4': '0.4', '0.4-r41': '0.4', '0.5.2': '0.5.2', '0.6.0': '0.6.0', '0.6.1': '0.6.1'};
 
@@ -500,7 +502,7 @@ export const vmmUpgradeMachine = setup({
 			phase: 'prepare',
 			source: 'Database update; Set database permissions; Upgrade vmm',
 			why: 'The update scripts, set-permissions.py, upgrade.sh and the new Postfix pgsql-*.cf files come from the unpacked vmm 0.6.x source (e.g. vmm-0.6.2). The directory is used exactly as typed, never read by a shell.',
-			initial: 'ask',
+			initial: 'scanning',
 			probe: 'sourceDir',
 			probeShows: SOURCE_FILES.concat('postfix/pgsql-*.cf'),
 			guard: 'sourceDirValid',
@@ -519,10 +521,24 @@ export const vmmUpgradeMachine = setup({
 				'Press r to type the directory again (Enter keeps the same one).',
 			],
 			extraStates: {
+				scanning: {
+					meta: {view: 'checking'},
+					invoke: {
+						id: 'probe.sourceCandidates',
+						src: 'probe',
+						input: ({context}: {context: VmmContext}) => ({probe: 'sourceCandidates', context}),
+						onDone: {target: 'ask', actions: 'assignFacts'},
+						onError: {target: 'ask'},
+					},
+				},
 				ask: inputScreen<VmmContext>({
 					key: 'sourceDir',
 					prompt: () => 'Directory of the unpacked vmm 0.6.x source:',
-					default: c => c.choices.sourceDir ?? '',
+					lines: c =>
+						(c.facts.sourceCandidates ?? []).length > 0
+							? [`Found: ${c.facts.sourceCandidates!.slice(0, 3).join(', ')}`, '']
+							: ['No vmm-0.6.* found in /root, /usr/local/src or /usr/src: type its path.', ''],
+					default: c => c.choices.sourceDir ?? c.facts.sourceCandidates?.[0] ?? '',
 					target: 'checking',
 				}),
 				blocked: {meta: {view: 'blocked'}, on: {'operator.recheck': 'ask'}},

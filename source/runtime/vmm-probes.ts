@@ -34,6 +34,9 @@ async function dovecotSample(host: Host, dir: string): Promise<string | null> {
 	return null;
 }
 
+/** Where an administrator usually unpacks a source tarball. */
+const SOURCE_PLACES = ['/root', '/usr/local/src', '/usr/src'];
+
 const PYTHON_VERSION = "import sys; print('%d.%d.%d' % tuple(sys.version_info[:3]))";
 
 /** Lines of a `psql -At -o FILE` listing; null when the file is not there. */
@@ -56,6 +59,18 @@ const probes: Record<VmmProbe, (host: Host, context: VmmContext, env: ProbeEnv) 
 		const result = await run(host, 'vmm', 'version');
 		const raw = `${result.stdout}${result.stderr}`;
 		return {vmm: {version: result.exitCode === 0 ? parseVmmVersion(result.stdout) : null, raw: result.exitCode === 127 ? '' : raw}};
+	},
+
+	async sourceCandidates(host) {
+		const found: Array<{path: string; version: number[]}> = [];
+		for (const dir of SOURCE_PLACES) {
+			for (const name of await host.listDir(dir)) {
+				const m = /^vmm-(0\.6\.\d+)$/.exec(name);
+				if (m && (await host.stat(`${dir}/${name}/upgrade.sh`))?.isFile) found.push({path: `${dir}/${name}`, version: m[1]!.split('.').map(Number)});
+			}
+		}
+		found.sort((a, b) => b.version[2]! - a.version[2]! || a.path.localeCompare(b.path));
+		return {sourceCandidates: found.map(f => f.path)};
 	},
 
 	async sourceDir(host, context) {

@@ -36,6 +36,7 @@ const probeOutputs: Record<string, (c: VmmContext) => Array<Partial<VmmFacts>>> 
 		{vmm: {version: '0.4-r41', raw: 'vmm, version 0.4-r41'}},
 		{vmm: {version: null, raw: ''}},
 	],
+	sourceCandidates: () => [{sourceCandidates: ['/root/vmm-0.6.2']}, {sourceCandidates: []}],
 	sourceDir: c => [
 		{source: {dir: c.choices.sourceDir ?? '', missing: [], postfixFiles: ['pgsql-transport_maps.cf'], dovecotSample: 'dovecot-sql.conf.ext', driver: 'psycopg2'}},
 		{source: {dir: c.choices.sourceDir ?? '', missing: ['upgrade.sh'], postfixFiles: [], dovecotSample: null, driver: 'psycopg2'}},

@@ -146,4 +146,15 @@ describe('vmm scenarios on the simulated host', () => {
 		expect(where).toBe('upgradeSh.review');
 		expect(seen).not.toContain('database.host');
 	});
+
+	it('suggests the unpacked source it finds: Enter on an empty line takes /root/vmm-0.6.2', async () => {
+		const run = await openRun(machine, vmmProbes, scenario('clean'));
+		const seen: string[] = [];
+		const where = await drive(run, w => w === 'sourceDir.passed', {}, seen);
+		const text = screenText(run, 'sourceDir.ask');
+		await run.transcript.close();
+		expect(where).toBe('sourceDir.passed');
+		expect(run.wizard.actor.getSnapshot().context.choices.sourceDir).toBe('/root/vmm-0.6.2');
+		expect(text).toContain('[PASS]   upgrade.sh');
+	});
 });
