@@ -14,6 +14,7 @@ import {vmmProbes} from '../../source/runtime/vmm-probes.ts';
 import {freshUi, screenModel} from '../../source/ui/screen.ts';
 import {lineText} from '../../source/ui/text.ts';
 import {drive, settled, type Run} from '../runtime/drive.ts';
+import {TmuxSession} from '../e2e/tmux.ts';
 
 /*
  * The vmm machine through LocalHost against a real PostgreSQL server: a
@@ -30,6 +31,8 @@ import {drive, settled, type Run} from '../runtime/drive.ts';
  * The steps before the backup (stopping Postfix and Dovecot) are not run:
  * this machine has no mail services. The wizard starts at the backup step
  * with the facts the real probes give here (source directory, tools, Dovecot).
+ * The password comes from PGPASSWORD in the host's environment, or, in the
+ * last test, is typed at pg_dump's and psql's own prompts in a tmux pane.
  */
 
 const FIXTURES = path.resolve('test/fixtures/vmm');
@@ -277,4 +280,38 @@ describe('vmm against a real PostgreSQL server', () => {
 		}
 		expect(statSync(file).size).toBe(0);
 	});
+
+	it('typed at pg_dump\'s and psql\'s own prompts (on a terminal, tmux), the password is written nowhere', async () => {
+		const harness = path.join(base, 'prompt-walk.js');
+		execFileSync(process.execPath, ['source/build.mjs', 'test/realdb/fixtures/prompt-walk.ts', harness]);
+		const {PGPASSWORD: _none, ...env} = hostEnv();
+		const host = new LocalHost(env);
+		const context = await contextBefore(host, {password: 'prompt', dumpFile: path.join(base, 'backups', 'typed.sql')});
+		expect(context.facts.passwordInEnv).toBe(false);
+		const dir = path.join(base, 'state-prompt');
+		mkdirSync(dir);
+		const job = path.join(base, 'prompt-job.json');
+		writeFileSync(job, JSON.stringify({dir, env, context, at: {backup: 'review'}}));
+		const session = new TmuxSession();
+		try {
+			// A tall pane: the restore's output must not push the earlier prompts off it, they are counted.
+			session.start([process.execPath, harness, job], {LANG: 'C.UTF-8', HOME: base}, {columns: 120, rows: 400});
+			// pg_dump, then the restore check's six commands: each asks once.
+			for (let prompt = 1; prompt <= 7; prompt++) {
+				await session.waitFor(s => (s.match(/Password/g) ?? []).length >= prompt, 20_000);
+				session.type(PASSWORD);
+				session.send('Enter');
+			}
+			const end = await session.waitFor(s => s.includes('RESULT '), 30_000);
+			expect(end).toContain('RESULT {"at":"restoreTest.passed"}');
+			expect(end).not.toContain(PASSWORD);
+		} finally {
+			session.kill();
+		}
+		const transcript = readFileSync(path.join(dir, 'transcript.log'), 'utf8');
+		expect(transcript).toMatch(/run: pg_dump -h \S+ -U vmm -W -f /);
+		expect(transcript).toContain('exit status 0 after');
+		expect(everythingWritten(dir)).not.toContain(PASSWORD);
+		expect(readFileSync(path.join(base, 'backups', 'typed.sql'), 'utf8')).toContain('-- PostgreSQL database dump complete');
+	}, 90_000);
 });
