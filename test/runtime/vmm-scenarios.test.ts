@@ -157,4 +157,27 @@ describe('vmm scenarios on the simulated host', () => {
 		expect(run.wizard.actor.getSnapshot().context.choices.sourceDir).toBe('/root/vmm-0.6.2');
 		expect(text).toContain('[PASS]   upgrade.sh');
 	});
+
+	it('on a host with systemd, stops and starts the services with systemctl and checks them with is-active', async () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-vmm-scenario-'));
+		const file = path.join(dir, 'systemd.yaml');
+		writeFileSync(
+			file,
+			[`extends: ${scenario('clean')}`, 'title: vmm on a systemd host', 'files:', '  /run/systemd/system/.sim: "(a directory systemd makes at boot)\\n"', 'services:', '  postfix: { active: true, enabled: true }', '  dovecot: { active: true, enabled: true }', ''].join('\n'),
+		);
+		const run = await openRun(machine, vmmProbes, file);
+		const seen: string[] = [];
+		const where = await drive(run, w => w === 'startServices.passed', SOURCE, seen);
+		await run.wizard.flushed();
+		await run.transcript.close();
+		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
+		rmSync(dir, {recursive: true, force: true});
+		expect(where).toBe('startServices.passed');
+		expect(seen).toContain('stopServices.passed');
+		expect(transcript).toContain('run: systemctl stop postfix');
+		expect(transcript).toContain('run: systemctl stop dovecot');
+		expect(transcript).toContain('run: systemctl start dovecot');
+		expect(transcript).not.toContain('/etc/init.d/');
+		expect((await run.host.run({argv: ['systemctl', 'is-active', 'postfix', 'dovecot']})).stdout).toBe('active\nactive\n');
+	});
 });
