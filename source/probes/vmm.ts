@@ -93,8 +93,8 @@ export function lineDiff(before: string, after: string): string {
 		if (i < n && j < m && a[i] === b[j]) {
 			i++;
 			j++;
-		} else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push(`+${maskSecrets(b[j++]!)}`);
-		else out.push(`-${maskSecrets(a[i++]!)}`);
+		} else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push(`-${maskSecrets(a[i++]!)}`);
+		else out.push(`+${maskSecrets(b[j++]!)}`);
 	}
 	return out.filter(l => l !== '+' && l !== '-').join('\n');
 }
