@@ -277,7 +277,8 @@ export class Wizard {
 						summary.commands.push({display, exitCode: 1, durationMs: Date.now() - started, dryRun: false});
 						break;
 					}
-					if (change.before !== null) await host.writeFile(await this.backupName(change.path), change.before);
+					// Readable by root alone: the old file may hold a password (vmm's pgsql-*.cf do).
+					if (change.before !== null) await host.writeFile(await this.backupName(change.path), change.before, 0o600);
 					if (change.after === null) await host.removeFile(change.path);
 					else await host.writeFile(change.path, change.after);
 				}

@@ -57,6 +57,9 @@ describe('vmm scenarios on the simulated host', () => {
 		expect(transport).toContain("postfix_transport_map('%u', '%d')");
 		expect(transport).toContain('password = Pf-2009-secret');
 		expect(await run.host.readFile('/etc/postfix/pgsql-transport_maps.cf.bak')).toContain('FROM postfix_transport WHERE');
+		// The old file holds the Postfix database password: its copy is for root alone.
+		const files = (JSON.parse(readFileSync(path.join(run.dir, 'host.json'), 'utf8')) as {files: Record<string, {mode?: number}>}).files;
+		expect(files['/etc/postfix/pgsql-transport_maps.cf.bak']?.mode).toBe(0o600);
 		const dovecot = await run.host.readFile('/etc/dovecot/dovecot-sql.conf.ext');
 		expect(dovecot).toContain("dovecotpassword('%Ln', '%Ld')");
 		expect(dovecot).toContain('password=Dc-2009-secret');
