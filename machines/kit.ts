@@ -32,7 +32,48 @@ export type FileChange = {
 	/** New content, or null to remove the file. */
 	after: string | null;
 	diff: string;
+	/**
+	 * Lines matching this pattern (a RegExp source; group 1 is the part kept)
+	 * hold secrets: `before` and `after` carry them masked as `...***`, so the
+	 * saved state holds no password; the runtime takes them from the file
+	 * itself when it writes (see unmaskLines).
+	 */
+	masked?: string;
 };
+
+/** The text with the value of every line matching `pattern` replaced by ***. */
+export const maskLines = (text: string, pattern: string): string =>
+	text
+		.split('\n')
+		.map(line => {
+			const m = new RegExp(pattern).exec(line);
+			return m ? `${m[1]}***` : line;
+		})
+		.join('\n');
+
+/**
+ * `masked` with each masked line put back from `real`: the line of `real`
+ * that masks to the same text (the same key). Null when one has no source,
+ * so nothing with *** in place of a password is ever written.
+ */
+export function unmaskLines(masked: string, real: string, pattern: string): string | null {
+	const sources = new Map<string, string>();
+	for (const line of real.split('\n')) {
+		const m = new RegExp(pattern).exec(line);
+		if (m && !sources.has(`${m[1]}***`)) sources.set(`${m[1]}***`, line);
+	}
+	const out: string[] = [];
+	for (const line of masked.split('\n')) {
+		if (!new RegExp(pattern).test(line) || !line.endsWith('***')) {
+			out.push(line);
+			continue;
+		}
+		const source = sources.get(line);
+		if (source === undefined) return null;
+		out.push(source);
+	}
+	return out.join('\n');
+}
 
 /** Advice for a prompt the operator will meet while a command runs. */
 export type Advice = {prompt: string; answer: string; why: string};

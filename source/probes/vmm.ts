@@ -73,9 +73,9 @@ export function mergeConfig(installed: string, fresh: string, keep: readonly str
 	return `${text}${text.endsWith('\n') ? '' : '\n'}${missing.join('\n')}\n`;
 }
 
-/** Lines that carry a password are shown and logged masked. */
-const SECRET_LINE = /^(\s*(?:password|connect)\s*=\s*).*$/i;
-export const maskSecrets = (line: string) => line.replace(SECRET_LINE, '$1***');
+/** Lines that carry a password (Postfix's `password =`, Dovecot's `connect =`): group 1 is what may be shown. */
+export const SECRET_LINE = '^(\\s*(?:password|connect)\\s*=\\s*).*$';
+export const maskSecrets = (line: string) => line.replace(new RegExp(SECRET_LINE), '$1***');
 
 /** A small line diff (- old, + new) for the preview; unchanged lines are left out, password lines masked. */
 export function lineDiff(before: string, after: string): string {

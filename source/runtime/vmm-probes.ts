@@ -15,9 +15,9 @@ import {
 	type VmmFacts,
 	type VmmProbe,
 } from '../../machines/vmm-0.5-to-0.6.ts';
-import type {FileChange} from '../../machines/kit.ts';
+import {maskLines, type FileChange} from '../../machines/kit.ts';
 import type {Host} from '../host/types.ts';
-import {driverOf, dumpIsComplete, lineDiff, mergeConfig, parseDovecotVersion, parsePythonVersion, parseVmmVersion, viewReferences} from '../probes/vmm.ts';
+import {driverOf, dumpIsComplete, lineDiff, SECRET_LINE, mergeConfig, parseDovecotVersion, parsePythonVersion, parseVmmVersion, viewReferences} from '../probes/vmm.ts';
 import type {ProbeEnv, ProbeFn} from './runtime.ts';
 
 type Facts = Partial<VmmFacts>;
@@ -156,7 +156,8 @@ const probes: Record<VmmProbe, (host: Host, context: VmmContext, env: ProbeEnv) 
 			for (const f of found) references.push({path, line: f.line, text: f.text, view: f.view, replacement: shown});
 			if (fresh !== null) {
 				const after = mergeConfig(text, fresh, keep);
-				if (after !== text) changes.push({path, before: text, after, diff: lineDiff(text, after)});
+				// The saved state gets the files with their password lines masked; the runtime fills them in from the file.
+				if (after !== text) changes.push({path, before: maskLines(text, SECRET_LINE), after: maskLines(after, SECRET_LINE), diff: lineDiff(text, after), masked: SECRET_LINE});
 			}
 		};
 		for (const name of (await host.listDir('/etc/postfix')).filter(n => /^pgsql-.+\.cf$/.test(n))) {

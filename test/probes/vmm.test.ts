@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {DUMP_COMPLETE, REMOVED_VIEWS, updateScriptFor} from '../../machines/vmm-0.5-to-0.6.ts';
-import {driverOf, dumpIsComplete, lineDiff, mergeConfig, parseDovecotVersion, parsePythonVersion, parseVmmVersion, viewReferences} from '../../source/probes/vmm.ts';
+import {maskLines, unmaskLines} from '../../machines/kit.ts';
+import {SECRET_LINE, driverOf, dumpIsComplete, lineDiff, mergeConfig, parseDovecotVersion, parsePythonVersion, parseVmmVersion, viewReferences} from '../../source/probes/vmm.ts';
 
 describe('vmm probes', () => {
 	describe('vmm version', () => {
@@ -73,5 +74,15 @@ describe('vmm probes', () => {
 		expect(diff).toBe("+# new\n-query = SELECT transport FROM postfix_transport\n+query = SELECT transport FROM postfix_transport_map('%u', '%d')");
 		expect(lineDiff('password = a\n', 'password = b\n')).toBe('-password = ***\n+password = ***');
 		expect(lineDiff('connect = host=x password=p\n', 'connect = host=y password=p\n')).not.toContain('password=p');
+	});
+
+	it('masks password lines for the saved state, and puts them back only from the file itself', () => {
+		const real = 'hosts = db\npassword = S3cret\nquery = x\n';
+		const masked = maskLines(real, SECRET_LINE);
+		expect(masked).toBe('hosts = db\npassword = ***\nquery = x\n');
+		expect(unmaskLines(masked.replace('query = x', 'query = y'), real, SECRET_LINE)).toBe('hosts = db\npassword = S3cret\nquery = y\n');
+		// A masked line the file has no source for: nothing is to be written.
+		expect(unmaskLines('connect = ***\n', real, SECRET_LINE)).toBeNull();
+		expect(maskLines('connect = host=db password=p\n', SECRET_LINE)).toBe('connect = ***\n');
 	});
 });

@@ -29,22 +29,30 @@ const screenText = (run: Run, where: string) =>
 		.body.map(lineText)
 		.join('\n');
 
-async function walk(name: string, answers: Answers, stop: (where: string, view: string) => boolean = () => false) {
+/** Walk a scenario; with `snapshotAt`, the saved place is read when the walk passes that screen. */
+async function walk(name: string, answers: Answers, stop: (where: string, view: string) => boolean = () => false, snapshotAt?: string) {
 	const run = await openRun(machine, vmmProbes, scenario(name));
 	const seen: string[] = [];
+	let state = '';
+	if (snapshotAt) {
+		await drive(run, w => w === snapshotAt, {...SOURCE, ...answers}, seen);
+		await run.wizard.flushed();
+		state = readFileSync(path.join(run.dir, 'state.json'), 'utf8');
+		seen.pop();
+	}
 	const where = await drive(run, stop, {...SOURCE, ...answers}, seen);
 	const text = screenText(run, where);
 	await run.wizard.flushed();
 	await run.transcript.close();
 	const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
-	return {run, where, seen, text, transcript};
+	return {run, where, seen, text, transcript, state};
 }
 
 afterAll(removeRuns);
 
 describe('vmm scenarios on the simulated host', () => {
 	it('clean 0.5.2 with Dovecot 2.1.7: the whole upgrade, with the Dovecot 1.2.x script, to the end', async () => {
-		const {run, where, seen, transcript} = await walk('clean', {});
+		const {run, where, seen, transcript, state} = await walk('clean', {}, () => false, 'config.review');
 		expect(where).toBe('finished.');
 		expect(seen).not.toContainEqual(expect.stringMatching(/\.(blocked|failed)$/));
 		expect(transcript).toContain('run: /etc/init.d/postfix stop');
@@ -63,9 +71,12 @@ describe('vmm scenarios on the simulated host', () => {
 		const dovecot = await run.host.readFile('/etc/dovecot/dovecot-sql.conf.ext');
 		expect(dovecot).toContain("dovecotpassword('%Ln', '%Ld')");
 		expect(dovecot).toContain('password=Dc-2009-secret');
-		// The diff preview and the transcript do not show the password lines' values.
-		expect(transcript).not.toContain('Pf-2009-secret');
-		expect(transcript).not.toContain('Dc-2009-secret');
+		// The diff preview, the transcript and the saved place (at the preview, with the files in it) hold no password.
+		expect(state).toContain('password = ***');
+		for (const secret of ['Pf-2009-secret', 'Dc-2009-secret']) {
+			expect(transcript).not.toContain(secret);
+			expect(state).not.toContain(secret);
+		}
 		expect(await run.host.readFile('/usr/local/share/vmm/VERSION')).toBe('0.6.2\n');
 	});
 
@@ -182,5 +193,31 @@ describe('vmm scenarios on the simulated host', () => {
 		expect(transcript).toContain('run: systemctl start dovecot');
 		expect(transcript).not.toContain('/etc/init.d/');
 		expect((await run.host.run({argv: ['systemctl', 'is-active', 'postfix', 'dovecot']})).stdout).toBe('active\nactive\n');
+	});
+
+	it('writes a configuration file with the password it has when written; refuses one whose query changed since the preview', async () => {
+		const run = await openRun(machine, vmmProbes, scenario('clean'));
+		expect(await drive(run, w => w === 'config.review', SOURCE)).toBe('config.review');
+		const file = '/etc/postfix/pgsql-transport_maps.cf';
+		const original = (await run.host.readFile(file))!;
+		// Someone edits the query by hand meanwhile: the preview no longer holds.
+		const edited = original.replace("address='%s'", "address = '%s'");
+		await run.host.writeFile(file, edited);
+		run.wizard.send({type: 'operator.continue'});
+		const where = await drive(run, (_w, view) => view === 'failed');
+		expect(where).toBe('config.failed');
+		expect(screenText(run, where)).toContain(`${file} changed since the preview`);
+		expect(await run.host.readFile(file)).toBe(edited);
+		// r looks again; meanwhile the password changed too: it is kept as it is in the file then.
+		await run.host.writeFile(file, edited.replace('Pf-2009-secret', 'Pf-2026-new'));
+		run.wizard.send({type: 'operator.retry'});
+		expect(await drive(run, w => w === 'config.review')).toBe('config.review');
+		run.wizard.send({type: 'operator.continue'});
+		expect(await drive(run, w => w === 'config.passed')).toBe('config.passed');
+		const written = (await run.host.readFile(file))!;
+		expect(written).toContain('password = Pf-2026-new');
+		expect(written).toContain("postfix_transport_map('%u', '%d')");
+		expect(await run.host.readFile(`${file}.bak`)).toContain('password = Pf-2026-new');
+		await run.transcript.close();
 	});
 });
