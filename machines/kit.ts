@@ -32,7 +32,48 @@ export type FileChange = {
 	/** New content, or null to remove the file. */
 	after: string | null;
 	diff: string;
+	/**
+	 * Lines matching this pattern (a RegExp source; group 1 is the part kept)
+	 * hold secrets: `before` and `after` carry them masked as `...***`, so the
+	 * saved state holds no password; the runtime takes them from the file
+	 * itself when it writes (see unmaskLines).
+	 */
+	masked?: string;
 };
+
+/** The text with the value of every line matching `pattern` replaced by ***. */
+export const maskLines = (text: string, pattern: string): string =>
+	text
+		.split('\n')
+		.map(line => {
+			const m = new RegExp(pattern).exec(line);
+			return m ? `${m[1]}***` : line;
+		})
+		.join('\n');
+
+/**
+ * `masked` with each masked line put back from `real`: the line of `real`
+ * that masks to the same text (the same key). Null when one has no source,
+ * so nothing with *** in place of a password is ever written.
+ */
+export function unmaskLines(masked: string, real: string, pattern: string): string | null {
+	const sources = new Map<string, string>();
+	for (const line of real.split('\n')) {
+		const m = new RegExp(pattern).exec(line);
+		if (m && !sources.has(`${m[1]}***`)) sources.set(`${m[1]}***`, line);
+	}
+	const out: string[] = [];
+	for (const line of masked.split('\n')) {
+		if (!new RegExp(pattern).test(line) || !line.endsWith('***')) {
+			out.push(line);
+			continue;
+		}
+		const source = sources.get(line);
+		if (source === undefined) return null;
+		out.push(source);
+	}
+	return out.join('\n');
+}
 
 /** Advice for a prompt the operator will meet while a command runs. */
 export type Advice = {prompt: string; answer: string; why: string};
@@ -61,6 +102,8 @@ export type OperatorEvent =
 	| {type: 'operator.choose'; value: string}
 	| {type: 'operator.confirm'; text: string}
 	| {type: 'operator.override'; text: string}
+	/** Free text the operator typed on an `input` screen (a path, a host name): never a password. */
+	| {type: 'operator.input'; value: string}
 	| {type: 'host.booted'; bootId: string};
 
 /** State shared by every path; `F` is the product's facts. */
@@ -93,6 +136,7 @@ export type View =
 	| 'blocked'
 	| 'choose'
 	| 'confirm'
+	| 'input'
 	| 'info'
 	| 'finished';
 
@@ -126,6 +170,8 @@ export type StepMeta<C> = {
 	skippable?: boolean;
 	/** `o` on the blocked screen asks for this typed confirmation. */
 	override?: {word: string; what: string};
+	/** On the done screen, show this many last lines of output instead of 8 (a report the operator reads). */
+	doneOutputLines?: number;
 };
 
 /** Content of one screen inside a step (a substate). */
@@ -135,8 +181,14 @@ export type ScreenMeta<C> = {
 	options?: (context: C) => Option[];
 	/** For `confirm`: what to type, and what it confirms. */
 	confirm?: {word: string; prompt: (context: C) => string};
-	/** For `info`/`choose`: extra lines for this screen. */
+	/** For `info`/`choose`/`input`: extra lines for this screen. */
 	lines?: (context: C) => string[];
+	/**
+	 * For `input`: what is asked, and the value Enter on an empty line gives.
+	 * The text is used literally (a path with spaces, quotes or `;`), never
+	 * by a shell. Never ask for a password here: it would be saved.
+	 */
+	input?: {prompt: (context: C) => string; default?: (context: C) => string};
 };
 
 export const phases = (...list: Array<[string, string]>): Phase[] =>
@@ -389,6 +441,29 @@ export function confirmScreen<C>(spec: {
 	};
 }
 
+/**
+ * A free-text question: the value typed (or the default, for Enter on an
+ * empty line) is kept in `choices[key]` and the machine goes to `target`.
+ */
+export function inputScreen<C>(spec: {
+	key: string;
+	prompt: (context: C) => string;
+	default?: (context: C) => string;
+	lines?: (context: C) => string[];
+	target: string;
+}): AnyConfig {
+	return {
+		meta: {view: 'input', input: {prompt: spec.prompt, ...(spec.default ? {default: spec.default} : {})}, ...(spec.lines ? {lines: spec.lines} : {})},
+		on: {
+			'operator.input': {
+				guard: 'inputGiven',
+				target: spec.target,
+				actions: [{type: 'recordInput', params: {key: spec.key}}],
+			},
+		},
+	};
+}
+
 /** Said once, before the first command that changes the host, to an operator who declined tmux. */
 export const SSH_REMINDER = [
 	'WARN: this is the first command that changes the host, and you are over',
@@ -418,6 +493,8 @@ export const common = {
 		},
 		/** The operator chose to go on over SSH without tmux and has not been reminded yet. */
 		sshReminderDue: ({context}: {context: Ctx}) => context.choices.ssh === 'continue' && context.confirmations['ssh.reminded'] === undefined,
+		/** An input screen got a value that is not only blanks. */
+		inputGiven: ({event}: {event: Ev}) => 'value' in event && typeof event.value === 'string' && event.value.trim() !== '',
 		/** The operator typed exactly the word the screen asked for. */
 		typedWord: ({event}: {event: Ev}, params: {word: string}) => typed(event) === params.word.toLowerCase(),
 	},
@@ -449,6 +526,10 @@ export const common = {
 		})),
 		recordOverride: assign(({context, event}: {context: Ctx; event: Ev}, params: {step: string}) => ({
 			confirmations: {...context.confirmations, [`override.${params.step}`]: typed(event)},
+		})),
+		/** Typed text, kept exactly as typed: a directory may be called " my vmm; $(x) ". */
+		recordInput: assign(({context, event}: {context: Ctx; event: Ev}, params: {key: string}) => ({
+			choices: {...context.choices, [params.key]: 'value' in event && typeof event.value === 'string' ? event.value : ''},
 		})),
 		recordChoice: assign(({context, event}: {context: Ctx; event: Ev}, params: {key: string}) => ({
 			choices: {

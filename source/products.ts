@@ -8,15 +8,19 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {pmgUpgradeMachine} from '../machines/pmg-8-to-9.ts';
 import {pmgProbes} from './runtime/pmg-probes.ts';
+import {vmmUpgradeMachine} from '../machines/vmm-0.5-to-0.6.ts';
+import {vmmProbes} from './runtime/vmm-probes.ts';
 
 /** Exit statuses, documented in the README. */
 export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, checkWarn: 5, checkFail: 6, locked: 8, rebooting: 0} as const;
 
 export const PRODUCTS = {
 	pmg: {machine: pmgUpgradeMachine, probes: pmgProbes, defaultScenario: 'clean', isProductHost: () => existsSync('/usr/bin/pmgversion')},
+	// vmm installs itself as /usr/local/sbin/vmm (its install.sh); older installs used /usr/local/bin.
+	vmm: {machine: vmmUpgradeMachine, probes: vmmProbes, defaultScenario: 'clean', isProductHost: () => existsSync('/usr/local/sbin/vmm') || existsSync('/usr/local/bin/vmm')},
 } as const;
 export type Product = keyof typeof PRODUCTS;
-export const PLANNED = ['vmm', 'puremessage'];
+export const PLANNED = ['puremessage'];
 
 export class UsageError extends Error {}
 

@@ -21,6 +21,7 @@ export const TRAIN_HELP = `upgrade-wizard train: practise an upgrade on a simula
 Usage:
   upgrade-wizard train                   list the training scenarios and pick one
   upgrade-wizard train NAME              start the scenario NAME (e.g. low-disk)
+  upgrade-wizard train PRODUCT/NAME      where products share a name (vmm/clean)
   upgrade-wizard train --scenario FILE   check your own scenario file, then start it
   upgrade-wizard train --list            only list the scenarios
 
@@ -132,7 +133,8 @@ export async function run(argv: string[]): Promise<number> {
 				return EXIT.ok;
 			}
 			if (args.name) {
-				training = list.find(t => t.name === args.name) ?? null;
+				// Products share names (each has a clean.yaml): "vmm/clean" picks the product's own.
+				training = list.find(t => `${t.product}/${t.name}` === args.name) ?? list.find(t => t.name === args.name) ?? null;
 				if (!training) throw new UsageError(`no training scenario "${args.name}". Known: ${list.map(t => t.name).join(', ')}; or --scenario FILE.`);
 			} else {
 				const picked = await pickTraining(
@@ -151,7 +153,10 @@ export async function run(argv: string[]): Promise<number> {
 	}
 
 	const chosen = training;
-	const againArgs = ['train', ...(args.file ? ['--scenario', args.file] : [chosen.name]), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])];
+	const list = args.file ? [] : await trainings();
+	// The name alone where it is unique, else with its product (vmm/clean).
+	const shared = !args.file && list.find(t => t.name === chosen.name)?.product !== chosen.product;
+	const againArgs = ['train', ...(args.file ? ['--scenario', args.file] : [shared ? `${chosen.product}/${chosen.name}` : chosen.name]), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])];
 	const stateDir = args.stateDir ?? trainingDir(chosen.product, chosen.name);
 	return runWizard([chosen.product, '--simulate', chosen.file, '--state-dir', stateDir, ...(args.reset ? ['--reset'] : [])], {
 		notice: [

@@ -22,13 +22,15 @@ export const HELP = `upgrade-wizard: walks you through a major-version upgrade o
 
 Usage:
   upgrade-wizard pmg [--simulate SCENARIO] [--dry-run] [--state-dir DIR] [--reset]
+  upgrade-wizard vmm [--simulate SCENARIO] [--dry-run] [--state-dir DIR] [--reset]
 
 Products:
   pmg            Proxmox Mail Gateway 8 -> 9 (in place)
+  vmm            vmm 0.5.2 -> 0.6.x (also from 0.6.0, 0.6.1; Dovecot >= 1.2 layout)
 
 Options:
   --simulate S   run on a simulated host: a scenario name (e.g. clean, low-disk)
-                 or a scenario file; the default when this is not a PMG host
+                 or a scenario file; the default when this is not the product's host
   --dry-run      show every step and command, execute nothing
   --state-dir D  keep the saved place and the transcript in D
   --reset        forget the saved place (it is kept aside, not deleted)
@@ -36,6 +38,15 @@ Options:
 
 Keys: Enter continue/run, arrows or j/k move, digits pick, s skip (asks why),
 r check again, f fix, o override (typed), ? why, q leave (progress is kept).`;
+
+const NOT_PRODUCT_HOST: Record<Product, string[]> = {
+	pmg: ['This machine is not a Proxmox Mail Gateway host: the wizard runs on the'],
+	vmm: ['This machine has no vmm (/usr/local/sbin/vmm): the wizard runs on the'],
+};
+const OTHER_SCENARIOS: Record<Product, string> = {
+	pmg: 'Other scenarios: --simulate low-disk, old-version, bad-locale, ...',
+	vmm: 'Other scenarios: --simulate dovecot-1.1, from-0.6.0, old-0.4, truncated-dump, ...',
+};
 
 type Args = {product: Product; simulate: string | null; dryRun: boolean; stateDir: string | null; reset: boolean};
 
@@ -88,11 +99,7 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		if (args.simulate) scenario = resolveScenario(args.product, args.simulate);
 		else if (!PRODUCTS[args.product].isProductHost()) {
 			scenario = resolveScenario(args.product, PRODUCTS[args.product].defaultScenario);
-			notice.push(
-				'This machine is not a Proxmox Mail Gateway host: the wizard runs on the',
-				`bundled simulated host (scenario "${PRODUCTS[args.product].defaultScenario}"). Nothing here is changed.`,
-				'Other scenarios: --simulate low-disk, old-version, bad-locale, ...',
-			);
+			notice.push(...NOT_PRODUCT_HOST[args.product], `bundled simulated host (scenario "${PRODUCTS[args.product].defaultScenario}"). Nothing here is changed.`, OTHER_SCENARIOS[args.product]);
 		}
 		// A scenario file with an error is named with its line and field now, terminal or not.
 		if (scenario) loadedScenario = await loadScenario(scenario);

@@ -178,6 +178,9 @@ async function answerScreens(wizard: Wizard, answers: Record<string, string | nu
 			case 'confirm':
 				wizard.send({type: 'operator.confirm', text: String(answer ?? model.screenMeta.confirm?.word ?? '')});
 				break;
+			case 'input':
+				wizard.send({type: 'operator.input', value: String(answer ?? model.inputDefault ?? '')});
+				break;
 			case 'blocked':
 				if (answer === 'fix') wizard.send({type: 'operator.fix'});
 				else if (answer === 'clean') wizard.send({type: 'operator.choose', value: 'yes'});

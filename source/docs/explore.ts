@@ -46,6 +46,8 @@ export type ExploreOptions = {
 	contextKey: (context: WizardContext<any>) => unknown;
 	/** The reason given for a skip on the screens. */
 	skipReason: string;
+	/** Typed on an input screen ("step.screen"), besides its default. */
+	inputs?: Record<string, string>;
 };
 
 type Path = {state: Snapshot; steps: Array<{state: Snapshot; event: Event}>};
@@ -147,6 +149,12 @@ export function explore(options: ExploreOptions): Screen[] {
 				case 'operator.confirm':
 					events.push({type, text: meta?.confirm?.word ?? ''});
 					break;
+				case 'operator.input': {
+					const {step, screen} = position(snapshot.value);
+					const values = new Set([options.inputs?.[screenId(step, screen)], meta?.input?.default?.(snapshot.context as WizardContext<unknown>)]);
+					for (const value of values) if (value) events.push({type, value});
+					break;
+				}
 				case 'operator.override':
 					for (const word of typedWords(node.on[type] as Array<{guard?: unknown}>)) events.push({type, text: word});
 					break;

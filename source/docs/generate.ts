@@ -27,6 +27,8 @@ export type ProductDocs = {
 	contextKey: (context: WizardContext<any>) => unknown;
 	/** The scenario walks whose probe answers feed the exploration. */
 	walks: () => ScenarioWalk[];
+	/** What the exploration types on an input screen ("step.screen"), besides the screen's default. */
+	inputs?: Record<string, string>;
 };
 
 export type DocsInput = {
@@ -47,7 +49,7 @@ export async function generateDocs(input: DocsInput): Promise<DocFile[]> {
 	const {machine, docs} = input;
 	const walks = docs.walks();
 	const recorded = await collect({machine, probes: input.probes, walks, clockMs: docs.clockMs, relaunch: docs.relaunch});
-	const screens = explore({machine, input: {startedAt: docs.clockMs}, recorded, contextKey: docs.contextKey, skipReason: docs.skipReason});
+	const screens = explore({machine, input: {startedAt: docs.clockMs}, recorded, contextKey: docs.contextKey, skipReason: docs.skipReason, ...(docs.inputs ? {inputs: docs.inputs} : {})});
 	const hostLabel = recorded.hostLabel ?? `${input.product} (simulated)`;
 
 	// Steps in the machine's order; inside a step, the screens in the order a walk meets them.

@@ -6,7 +6,7 @@
  */
 import {createActor, fromPromise, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
 import {displayCommand, SECRET_NAME, type Host, type RunRecord} from '../host/types.ts';
-import type {FileChange, OperatorEvent, RunSummary, StepCommand} from '../../machines/kit.ts';
+import {maskLines, unmaskLines, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
 import type {Transcript} from './transcript.ts';
@@ -269,17 +269,21 @@ export class Wizard {
 			await transcript.write(...change.diff.split('\n').map(line => `| ${line}`));
 			if (!this.dryRun) {
 				const current = await host.readFile(change.path);
+				// With secrets masked in the change, the file is compared as it would be masked.
+				const seen = change.masked && current !== null ? maskLines(current, change.masked) : current;
+				const after = change.masked && change.after !== null && current !== null ? unmaskLines(change.after, current, change.masked) : change.after;
 				// Safe to run twice: a change already made (before a crash) is done.
-				if (current !== change.after) {
-					if (current !== change.before) {
+				if (seen !== change.after) {
+					if (seen !== change.before || (change.after !== null && after === null)) {
 						summary.failedIndex = index;
 						summary.tail = [`${change.path} changed since the preview; nothing was written. Press r to look again.`];
 						summary.commands.push({display, exitCode: 1, durationMs: Date.now() - started, dryRun: false});
 						break;
 					}
-					if (change.before !== null) await host.writeFile(await this.backupName(change.path), change.before);
-					if (change.after === null) await host.removeFile(change.path);
-					else await host.writeFile(change.path, change.after);
+					// Readable by root alone: the old file may hold a password (vmm's pgsql-*.cf do).
+					if (current !== null && change.before !== null) await host.writeFile(await this.backupName(change.path), current, 0o600);
+					if (after === null) await host.removeFile(change.path);
+					else await host.writeFile(change.path, after);
 				}
 			}
 			this.output.push(`${this.dryRun ? '(dry run) ' : ''}${display}: done`);

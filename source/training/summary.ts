@@ -41,6 +41,7 @@ const DECISIONS: Record<string, (detail: Record<string, string>) => string> = {
 	'operator.recheck': () => 'checked again (r)',
 	'operator.choose': d => `chose "${d.value ?? ''}"`,
 	'operator.confirm': d => `confirmed by typing "${d.text ?? ''}"`,
+	'operator.input': d => `gave "${d.value ?? ''}"`,
 	'operator.override': d => `overrode the check by typing "${d.text ?? ''}"`,
 	'operator.skip': d => `skipped it: "${d.reason ?? ''}"`,
 };

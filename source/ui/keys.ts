@@ -59,6 +59,24 @@ export function handleKey(key: Key, model: ScreenModel, ui: UiState, effects: Ke
 	const char = key.name === 'char' ? key.char : '';
 	const accepts = model.accepts;
 
+	// Free text (a path, a host name): kept exactly as typed; Enter on an empty line takes the default.
+	if (model.view === 'input' && ui.mode === 'keys') {
+		if (char === '?' && ui.text === '') return {...next, mode: 'help', scroll: 0};
+		if (key.name === 'char') return {...next, text: next.text + char};
+		if (key.name === 'backspace') return {...next, text: next.text.slice(0, -1)};
+		if (key.name === 'escape') return {...next, text: ''};
+		if (key.name === 'ctrl-c') {
+			effects.leave();
+			return next;
+		}
+		if (key.name !== 'enter') return next;
+		const fallback = model.inputDefault ?? '';
+		const value = next.text.trim() === '' ? fallback : next.text;
+		if (value.trim() === '') return {...next, text: '', message: 'Type a value, then Enter.'};
+		effects.send({type: 'operator.input', value});
+		return {...next, text: ''};
+	}
+
 	// Typed text: skip reasons, overrides, confirmations.
 	const typing = ui.mode === 'skip' || ui.mode === 'override' || (model.view === 'confirm' && ui.mode === 'keys');
 	if (typing) {

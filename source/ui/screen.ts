@@ -59,6 +59,8 @@ export type ScreenModel = {
 	bodyRows: number;
 	keys: KeyHint[];
 	options: Option[];
+	/** On an `input` screen: what Enter on an empty line gives. */
+	inputDefault: string | null;
 	/** Events the current screen accepts. */
 	accepts: Set<string>;
 	meta: StepMeta<WizardContext<any>>;
@@ -112,11 +114,15 @@ const findingLines = (findings: Finding[]): Line[] =>
 const commandLines = (commands: StepCommand[], mark?: (index: number) => string): Line[] =>
 	commands.flatMap((c, index) => {
 		const prefix = mark ? ` ${mark(index)} ` : '  $ ';
-		const [first, ...rest] = wrapExact(displayCommand(c), WIDTH - prefix.length - 1);
+		const display = displayCommand(c);
+		const [first = ''] = wrapExact(display, WIDTH - prefix.length - 1);
+		// Continuation lines are indented further: cut to what they have room for, never cut off.
+		const after = display.slice(first.length);
+		const rest = after === '' ? [] : wrapExact(after.startsWith(' ') ? after.slice(1) : after, WIDTH - prefix.length - 3);
 		return [
-			[{text: prefix, tone: 'dim' as const}, {text: first ?? '', tone: 'bold' as const}],
+			[{text: prefix, tone: 'dim' as const}, {text: first, tone: 'bold' as const}],
 			...rest.map(r => [{text: ' '.repeat(prefix.length + 2)}, {text: r, tone: 'bold' as const}]),
-		...(c.note ? [line(`      (${c.note})`, 'dim')] : []),
+		...(c.note ? wrap(`(${c.note})`, WIDTH - 7).map(l => line(`      ${l}`, 'dim')) : []),
 		...(c.interactive ? [line('      (runs on the terminal: answer its questions there)', 'dim')] : []),
 		];
 	});
@@ -255,11 +261,13 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			keys.push({key: 'r', label: 'try again'}, ...skip);
 			break;
 		}
-		case 'done':
+		case 'done': {
 			body.push(line(' [PASS] Done.', 'ok'), ...runLines(context.lastRun));
-			if (output.lines.length > 0) body.push(blank, line(' Last lines of output:', 'bold'), ...output.lines.slice(-8).map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim')));
+			const shown = meta.doneOutputLines ?? 8;
+			if (output.lines.length > 0) body.push(blank, line(shown > 8 ? ' Output:' : ' Last lines of output:', 'bold'), ...output.lines.slice(-shown).map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim')));
 			keys.push({key: 'Enter', label: 'continue'});
 			break;
+		}
 		case 'checking':
 			body.push(...why(meta), blank, line(' Checking ...', 'bold'), ...(meta.probeShows ?? []).map(p => line(`  ${p}`, 'dim')));
 			break;
@@ -303,6 +311,17 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				{key: 'Enter', label: 'confirm'},
 				...(accepts.has('operator.skip') ? [{key: 'Tab', label: 'skip'}] : []),
 			);
+			break;
+		}
+		case 'input': {
+			const input = screenMeta.input;
+			const fallback = input?.default?.(context) ?? null;
+			body.push(...why(meta, 3), blank);
+			for (const l of screenMeta.lines?.(context) ?? []) body.push(line(` ${l}`));
+			if (input) body.push(...wrap(input.prompt(context), WIDTH - 2).map(l => line(` ${l}`, 'bold')));
+			if (fallback) body.push(...wrapExact(`Enter on an empty line: ${fallback}`, WIDTH - 2).map(l => line(` ${l}`, 'dim')));
+			body.push(blank, ...wrapExact(`> ${ui.text}_`, WIDTH - 2).map((l, i) => (i === 0 ? [{text: ' > ', tone: 'accent' as const}, {text: l.slice(2), tone: 'bold' as const}] : line(` ${l}`, 'bold'))));
+			keys.push({key: 'Enter', label: fallback ? 'confirm (empty: default)' : 'confirm'}, {key: 'Esc', label: 'clear'});
 			break;
 		}
 		case 'info':
@@ -362,7 +381,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		keys.push({key: '?', label: 'why'});
 	}
 	if (body.length > rows && !pinned) keys.push({key: 'PgDn/PgUp', label: 'scroll'});
-	if (ui.mode === 'keys' && view === 'confirm') keys.push({key: 'Ctrl-C', label: 'leave'});
+	if (ui.mode === 'keys' && (view === 'confirm' || view === 'input')) keys.push({key: 'Ctrl-C', label: 'leave'});
 	else if (ui.mode === 'keys') keys.push({key: 'q', label: view === 'running' ? 'leave (asks first)' : 'leave (progress kept)'});
 	if (view === 'running' && ui.mode === 'keys') keys.unshift({key: '?', label: 'why'});
 
@@ -385,6 +404,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		bodyRows: rows,
 		keys,
 		options,
+		inputDefault: view === 'input' ? (screenMeta.input?.default?.(context) ?? null) : null,
 		accepts,
 		meta,
 		screenMeta,

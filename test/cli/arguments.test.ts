@@ -22,8 +22,9 @@ const run = (...args: string[]) => {
 describe('the command line', () => {
 	it.each([
 		[[], /name the product to upgrade, e\.g\. upgrade-wizard pmg/],
-		[['postfix'], /unknown product "postfix"\. Available: pmg/],
-		[['vmm'], /the vmm upgrade path is not built yet; available: pmg/],
+		[['postfix'], /unknown product "postfix"\. Available: pmg, vmm/],
+		[['puremessage'], /the puremessage upgrade path is not built yet; available: pmg, vmm/],
+		[['vmm', '--simulate', 'nosuch'], /no bundled scenario "nosuch" for vmm\. Bundled: clean, dovecot-1\.1, from-0\.6\.0/],
 		[['pmg', '--bogus'], /unknown option --bogus\. See upgrade-wizard --help/],
 		[['pmg', '--simulate'], /--simulate needs a value/],
 		[['pmg', '--simulate', 'nosuch'], /no bundled scenario "nosuch" for pmg\. Bundled: .*clean.*low-disk/],

@@ -70,9 +70,9 @@ export async function settled(wizard: Wizard, timeoutMs = 20_000): Promise<void>
 }
 
 /**
- * Answer screens until `stop` says so. `answers` picks an option value or a
- * typed word by "step.screen"; otherwise the first option, the asked word,
- * or Enter.
+ * Answer screens until `stop` says so. `answers` picks an option value, a
+ * typed word or an input's text by "step.screen"; otherwise the first
+ * option, the asked word, the input's default, or Enter.
  */
 export async function drive(
 	run: Run,
@@ -103,6 +103,10 @@ export async function drive(
 				break;
 			case 'confirm':
 				wizard.send({type: 'operator.confirm', text: answer ?? model.screenMeta.confirm!.word});
+				break;
+			case 'input':
+				// An answer is typed literally; without one, Enter takes the default.
+				wizard.send({type: 'operator.input', value: answer ?? model.inputDefault ?? ''});
 				break;
 			case 'blocked':
 				if (answer === 'fix') wizard.send({type: 'operator.fix'});
