@@ -7,6 +7,14 @@
 import {assign} from 'xstate';
 import type {CommandSpec} from '../source/host/types.ts';
 
+/** A server of a multi-server deployment that a command runs on (the runtime picks its Host). */
+export type CommandTarget = {
+	name: string;
+	hostname: string;
+	access: 'local' | 'ssh' | 'manual';
+	ssh: {destination: string; port: number | null; identity: string | null} | null;
+};
+
 export type Level = 'PASS' | 'INFO' | 'SKIP' | 'NOTICE' | 'WARN' | 'FAIL';
 
 /** One line of a check result, always with a word, never colour alone. */
@@ -22,6 +30,8 @@ export type StepCommand = CommandSpec & {
 	bulk?: boolean;
 	/** For an interactive command: the advice to show when dpkg asks about one of these configuration files. */
 	conffileAdvice?: Array<{files: string[]; answer: string; why: string}>;
+	/** The server it runs on; absent: the host the wizard was started for. */
+	server?: CommandTarget;
 };
 
 /** A file the wizard changes itself: shown as a diff, kept as `.bak`, written atomically. */
@@ -61,6 +71,8 @@ export type OperatorEvent =
 	| {type: 'operator.choose'; value: string}
 	| {type: 'operator.confirm'; text: string}
 	| {type: 'operator.override'; text: string}
+	/** Free text the operator typed on an `input` screen (a figure). */
+	| {type: 'operator.enter'; text: string}
 	| {type: 'host.booted'; bootId: string};
 
 /** State shared by every path; `F` is the product's facts. */
@@ -93,6 +105,7 @@ export type View =
 	| 'blocked'
 	| 'choose'
 	| 'confirm'
+	| 'input'
 	| 'info'
 	| 'finished';
 
@@ -100,6 +113,8 @@ export type View =
 export type StepMeta<C> = {
 	step: true;
 	title: string;
+	/** The title as it reads for this context (the server a step acts on). */
+	titleFor?: (context: C) => string;
 	phase: string;
 	/** Why the step exists: shown under the title, in full with `?`. */
 	why: string;
@@ -122,6 +137,8 @@ export type StepMeta<C> = {
 	probeShows?: string[];
 	/** Commands `f` runs on the blocked screen (shown first). */
 	fix?: (context: C) => StepCommand[];
+	/** What the failure screen says instead of the general advice (the vendor's own words). */
+	failure?: string[];
 	/** `s` is offered on the review screen; a skip never passes a guard. */
 	skippable?: boolean;
 	/** `o` on the blocked screen asks for this typed confirmation. */
@@ -135,6 +152,8 @@ export type ScreenMeta<C> = {
 	options?: (context: C) => Option[];
 	/** For `confirm`: what to type, and what it confirms. */
 	confirm?: {word: string; prompt: (context: C) => string};
+	/** For `input`: what to type (free text, sent as operator.enter), with an example. */
+	input?: {prompt: (context: C) => string; example: string};
 	/** For `info`/`choose`: extra lines for this screen. */
 	lines?: (context: C) => string[];
 };

@@ -60,7 +60,7 @@ export function handleKey(key: Key, model: ScreenModel, ui: UiState, effects: Ke
 	const accepts = model.accepts;
 
 	// Typed text: skip reasons, overrides, confirmations.
-	const typing = ui.mode === 'skip' || ui.mode === 'override' || (model.view === 'confirm' && ui.mode === 'keys');
+	const typing = ui.mode === 'skip' || ui.mode === 'override' || ((model.view === 'confirm' || model.view === 'input') && ui.mode === 'keys');
 	if (typing) {
 		const confirming = ui.mode === 'keys';
 		// No confirmation word starts with "?": on an empty line it shows why.
@@ -88,6 +88,12 @@ export function handleKey(key: Key, model: ScreenModel, ui: UiState, effects: Ke
 			if (text.toLowerCase() !== word.toLowerCase()) return {...next, message: `Type exactly "${word}" to override, or Esc.`};
 			effects.send({type: 'operator.override', text});
 			return {...next, mode: 'keys', text: ''};
+		}
+		// A figure or other free text: the machine judges it.
+		if (model.view === 'input') {
+			if (text === '') return {...next, message: 'Type the figure, then Enter.'};
+			effects.send({type: 'operator.enter', text});
+			return {...next, text: ''};
 		}
 		const word = model.screenMeta.confirm?.word ?? '';
 		if (text.toLowerCase() !== word.toLowerCase()) return {...next, text: '', message: `Type exactly "${word}" and press Enter.`};

@@ -251,7 +251,8 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			if (context.error) body.push(...wrap(context.error, WIDTH - 4).map(l => line(`  ${l}`, 'fail')));
 			body.push(...runLines(run));
 			if (run && run.tail.length > 0) body.push(blank, line(' Last lines of output:', 'bold'), ...run.tail.map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim')));
-			body.push(blank, ...wrap('Read the output, fix the cause, then press r. Do not guess: the full output is in the transcript.', WIDTH - 2).map(l => line(` ${l}`)));
+			if (meta.failure) body.push(blank, ...meta.failure.map(l => line(` ${l}`, 'warn')));
+			else body.push(blank, ...wrap('Read the output, fix the cause, then press r. Do not guess: the full output is in the transcript.', WIDTH - 2).map(l => line(` ${l}`)));
 			keys.push({key: 'r', label: 'try again'}, ...skip);
 			break;
 		}
@@ -303,6 +304,14 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				{key: 'Enter', label: 'confirm'},
 				...(accepts.has('operator.skip') ? [{key: 'Tab', label: 'skip'}] : []),
 			);
+			break;
+		}
+		case 'input': {
+			const input = screenMeta.input;
+			body.push(...why(meta, 4), blank);
+			if (input) body.push(...wrap(input.prompt(context), WIDTH - 2).map(l => line(` ${l}`)));
+			body.push(blank, [{text: ' > ', tone: 'accent'}, {text: `${ui.text}_`, tone: 'bold'}]);
+			keys.push({key: 'type', label: `e.g. ${input?.example ?? ''}`}, {key: 'Enter', label: 'confirm'});
 			break;
 		}
 		case 'info':
@@ -362,7 +371,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		keys.push({key: '?', label: 'why'});
 	}
 	if (body.length > rows && !pinned) keys.push({key: 'PgDn/PgUp', label: 'scroll'});
-	if (ui.mode === 'keys' && view === 'confirm') keys.push({key: 'Ctrl-C', label: 'leave'});
+	if (ui.mode === 'keys' && (view === 'confirm' || view === 'input')) keys.push({key: 'Ctrl-C', label: 'leave'});
 	else if (ui.mode === 'keys') keys.push({key: 'q', label: view === 'running' ? 'leave (asks first)' : 'leave (progress kept)'});
 	if (view === 'running' && ui.mode === 'keys') keys.unshift({key: '?', label: 'why'});
 
@@ -377,7 +386,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		screen,
 		stepNumber: ids.indexOf(step) + 1,
 		stepCount: ids.length,
-		stepTitle: meta.title,
+		stepTitle: meta.titleFor?.(context) ?? meta.title,
 		phases: phaseList,
 		view,
 		body,
