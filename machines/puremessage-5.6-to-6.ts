@@ -131,9 +131,9 @@ export const targetOf = (s: Server): ServerTarget => ({name: s.name, hostname: s
 
 /** Where a command runs, in words, with the exact ssh command for a server reached over SSH. */
 export function whereNote(s: Server, argv: string[], interactive = false): string {
-	if (s.access === 'local') return `on ${s.name} (this machine)`;
-	if (s.access === 'ssh' && s.ssh) return `on ${s.name}: ${sshArgv(s.ssh, argv, {tty: interactive}).map(shellQuote).join(' ')}`;
-	return `on ${s.name}'s console, by you`;
+	if (s.access === 'local') return `runs on ${s.name}, this machine`;
+	if (s.access === 'ssh' && s.ssh) return `runs on ${s.name} as: ${sshArgv(s.ssh, argv, {tty: interactive}).map(shellQuote).join(' ')}`;
+	return `run by you on ${s.name}'s console`;
 }
 
 const onServer = (s: Server, argv: string[], interactive = false): StepCommand => ({
@@ -208,12 +208,12 @@ const STATE_WORD: Record<ItemState, string> = {pending: 'to do', upgraded: 'upgr
 /** The whole plan, one line per item, with its state. */
 export function planLines(c: PmContext): string[] {
 	const next = nextItem(c);
+	const how: Record<Access, string> = {local: 'here', ssh: 'ssh', manual: 'by hand'};
 	return c.plan.map((item, index) => {
 		const s = serverNamed(c, item.server);
-		const state = item.id === c.current && c.progress[item.id] !== 'done' ? 'now' : (STATE_WORD[c.progress[item.id] ?? 'pending']);
-		const mark = item.id === next?.id ? '>' : ' ';
-		const what = item.kind === 'start' ? `start PureMessage on ${item.server} (CSM)` : `${item.server}: ${s ? roleList(s) : ''}`;
-		const text = `${mark}${String(index + 1).padStart(2)}. [${state.padEnd(8)}] ${what}`;
+		const state = item.id === next?.id ? 'next' : STATE_WORD[c.progress[item.id] ?? 'pending'];
+		const what = item.kind === 'start' ? `start PureMessage on ${item.server} (CSM)` : `${item.server} (${s ? how[s.access] : ''}): ${s ? roleList(s) : ''}`;
+		const text = ` ${String(index + 1).padStart(2)}. [${state.padEnd(8)}] ${what}`;
 		return text.length > 77 ? `${text.slice(0, 76)}~` : text;
 	});
 }
@@ -356,9 +356,11 @@ export const pmUpgradeMachine = setup({
 				const problems = c.facts.deploymentProblems ?? [];
 				if (problems.length > 0) return problems.map(p => ({level: 'FAIL', text: `${c.facts.deploymentFile ?? 'deployment file'}:${p.line}: ${p.field ? `${p.field}: ` : ''}${p.message}`}));
 				const servers = serversOf(c);
+				const order = computePlan(servers).filter(i => i.kind === 'upgrade').map(i => i.server);
 				return [
 					{level: 'PASS', text: `${servers.length === 1 ? 'single server' : `${servers.length} servers`} in ${c.facts.deploymentFile ?? 'the deployment file'}`},
 					...servers.map(s => ({level: 'INFO' as const, text: `${s.name} (${s.hostname}, ${s.access === 'manual' ? 'by hand' : s.access}): ${roleList(s)}`})),
+					{level: 'INFO', text: `order: ${order.join(', ')}`},
 				];
 			},
 			remedy: c => [
@@ -417,7 +419,7 @@ export const pmUpgradeMachine = setup({
 				titleFor: serverTitle('Disk space for the migration'),
 				phase: 'prepare',
 				source: 'Upgrading > Important (disk space)',
-				why: 'Migrating 5.6.1 data (quarantine, logs, reports) after the upgrade needs enough disk space on each server. The document recommends a command, run as root on each server, to find the space needed, but does not print it: use the size check from the product\'s documentation.',
+				why: 'Migrating 5.6.1 data (quarantine, logs, reports) needs enough disk space on each server. The document recommends a size check, run as root on each server, but does not print it: use the one in the product\'s documentation.',
 				findings: (c: PmContext) => {
 					const s = currentServer(c);
 					const need = parseSize(c.choices[`disk.${s?.name}`] ?? '');
@@ -723,7 +725,7 @@ export const pmUpgradeMachine = setup({
 				probeFailed: {meta: {view: 'failed'}, on: {'operator.retry': 'checking'}},
 				manualIdentity: confirmScreen<PmContext>({
 					word: WORDS.unchanged,
-					key: 'manual.identity',
+					key: 'manual.identityBeforeMigration',
 					step: 'migrate',
 					target: 'run',
 					prompt: c => manualIdentityPrompt(c),
@@ -734,7 +736,7 @@ export const pmUpgradeMachine = setup({
 						confirm: {
 							word: WORDS.migrated,
 							prompt: (c: PmContext) =>
-								`On ${currentServer(c)?.name}, as root, run the migration script and choose exactly "${migrationLabel(c.choices.migration)}". If it fails, stop: do not guess; contact Sophos Technical Support (q leaves, the place is kept). Type "${WORDS.migrated}" when it finished without errors.`,
+								`On ${currentServer(c)?.name}, as root, run the migration script and choose exactly "${migrationLabel(c.choices.migration)}". If it fails, stop: do not guess; contact Sophos Technical Support (Ctrl-C leaves, the place is kept). Type "${WORDS.migrated}" when it finished without errors.`,
 						},
 					},
 					on: {
@@ -793,7 +795,7 @@ export const pmUpgradeMachine = setup({
 			initial: 'confirm',
 			states: {
 				confirm: {
-					meta: {view: 'confirm', confirm: {word: WORDS.mailFlows, prompt: () => [...FILTER_TESTS, `Type "${WORDS.mailFlows}" when all of it works.`].join(' ')}},
+					meta: {view: 'confirm', confirm: {word: WORDS.mailFlows, prompt: () => [...FILTER_TESTS, `Type "${WORDS.mailFlows}" when all of it works.`].join('\n')}},
 					on: {
 						'operator.confirm': {
 							guard: {type: 'typedWord', params: {word: WORDS.mailFlows}},
@@ -812,7 +814,7 @@ export const pmUpgradeMachine = setup({
 				view: 'finished',
 				title: 'Upgrade finished',
 				phase: 'after',
-				why: 'Every server runs PureMessage 6, in the required order; the web interfaces accept logins again.',
+				why: 'Every server runs PureMessage 6; the web interfaces take logins again.',
 			},
 		},
 	},

@@ -8,15 +8,26 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {pmgUpgradeMachine} from '../machines/pmg-8-to-9.ts';
 import {pmgProbes} from './runtime/pmg-probes.ts';
+import {pmUpgradeMachine} from '../machines/puremessage-5.6-to-6.ts';
+import {pmProbes} from './runtime/pm-probes.ts';
 
 /** Exit statuses, documented in the README. */
 export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, checkWarn: 5, checkFail: 6, locked: 8, rebooting: 0} as const;
 
 export const PRODUCTS = {
 	pmg: {machine: pmgUpgradeMachine, probes: pmgProbes, defaultScenario: 'clean', isProductHost: () => existsSync('/usr/bin/pmgversion')},
+	// A 5.6.1 server has /opt/pmx; one where 6 is installed already has /opt/pmx6 beside it.
+	puremessage: {
+		machine: pmUpgradeMachine,
+		probes: pmProbes,
+		defaultScenario: 'three-servers',
+		isProductHost: () => existsSync('/opt/pmx'),
+		hostWord: 'PureMessage server',
+		otherScenarios: 'single, five-servers, hostname-changed, migration-mismatch, web-first, low-disk',
+	},
 } as const;
 export type Product = keyof typeof PRODUCTS;
-export const PLANNED = ['vmm', 'puremessage'];
+export const PLANNED = ['vmm'];
 
 export class UsageError extends Error {}
 

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {LocalHost} from '../host/local-host.ts';
+import {serverHosts} from '../host/servers.ts';
 import {CHECKS} from './check.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
 import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
@@ -22,9 +23,11 @@ export const HELP = `upgrade-wizard: walks you through a major-version upgrade o
 
 Usage:
   upgrade-wizard pmg [--simulate SCENARIO] [--dry-run] [--state-dir DIR] [--reset]
+  upgrade-wizard puremessage [--deployment FILE] [--simulate SCENARIO] [...]
 
 Products:
   pmg            Proxmox Mail Gateway 8 -> 9 (in place)
+  puremessage    Sophos PureMessage 5.6.1 -> 6, single and multi-server
 
 Options:
   --simulate S   run on a simulated host: a scenario name (e.g. clean, low-disk)
@@ -32,12 +35,14 @@ Options:
   --dry-run      show every step and command, execute nothing
   --state-dir D  keep the saved place and the transcript in D
   --reset        forget the saved place (it is kept aside, not deleted)
+  --deployment F puremessage: the deployment file (servers, roles, access);
+                 default /etc/upgrade-wizard/puremessage-deployment.yaml
   --help         this text
 
 Keys: Enter continue/run, arrows or j/k move, digits pick, s skip (asks why),
 r check again, f fix, o override (typed), ? why, q leave (progress is kept).`;
 
-type Args = {product: Product; simulate: string | null; dryRun: boolean; stateDir: string | null; reset: boolean};
+type Args = {product: Product; simulate: string | null; dryRun: boolean; stateDir: string | null; reset: boolean; deployment?: string};
 
 export function parseArgs(argv: string[]): Args | 'help' {
 	const args: Partial<Args> & {dryRun: boolean; reset: boolean} = {dryRun: false, reset: false};
@@ -54,6 +59,7 @@ export function parseArgs(argv: string[]): Args | 'help' {
 		else if (arg === '--simulate') args.simulate = value();
 		else if (arg.startsWith('--simulate=')) args.simulate = arg.slice('--simulate='.length);
 		else if (arg === '--state-dir') args.stateDir = value();
+		else if (arg === '--deployment') args.deployment = value();
 		else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}. See upgrade-wizard --help.`);
 		else if (args.product) throw new UsageError(`one product at a time: got ${args.product} and ${arg}.`);
 		else if (arg in PRODUCTS) args.product = arg as Product;
@@ -61,7 +67,16 @@ export function parseArgs(argv: string[]): Args | 'help' {
 		else throw new UsageError(`unknown product "${arg}". Available: ${Object.keys(PRODUCTS).join(', ')}. See upgrade-wizard --help.`);
 	}
 	if (!args.product) throw new UsageError('name the product to upgrade, e.g. upgrade-wizard pmg. See upgrade-wizard --help.');
-	return {product: args.product, simulate: args.simulate ?? null, dryRun: args.dryRun, stateDir: args.stateDir ?? null, reset: args.reset};
+	if (args.deployment && args.product !== 'puremessage') throw new UsageError('--deployment is for upgrade-wizard puremessage.');
+	return {
+		product: args.product,
+		simulate: args.simulate ?? null,
+		dryRun: args.dryRun,
+		stateDir: args.stateDir ?? null,
+		reset: args.reset,
+		// A path on the machine the wizard runs on (or the simulated one): absolute for the probes.
+		...(args.deployment ? {deployment: args.simulate || args.deployment.startsWith('/') ? args.deployment : path.resolve(args.deployment)} : {}),
+	};
 }
 
 /** What `upgrade-wizard train` adds: why on every screen, its notice first, a summary at the end. */
@@ -88,10 +103,11 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		if (args.simulate) scenario = resolveScenario(args.product, args.simulate);
 		else if (!PRODUCTS[args.product].isProductHost()) {
 			scenario = resolveScenario(args.product, PRODUCTS[args.product].defaultScenario);
+			const entry = PRODUCTS[args.product];
 			notice.push(
-				'This machine is not a Proxmox Mail Gateway host: the wizard runs on the',
-				`bundled simulated host (scenario "${PRODUCTS[args.product].defaultScenario}"). Nothing here is changed.`,
-				'Other scenarios: --simulate low-disk, old-version, bad-locale, ...',
+				`This machine is not a ${'hostWord' in entry ? entry.hostWord : 'Proxmox Mail Gateway host'}: the wizard runs on the`,
+				`bundled simulated host (scenario "${entry.defaultScenario}"). Nothing here is changed.`,
+				`Other scenarios: --simulate ${'otherScenarios' in entry ? entry.otherScenarios : 'low-disk, old-version, bad-locale'}, ...`,
 			);
 		}
 		// A scenario file with an error is named with its line and field now, terminal or not.
@@ -128,7 +144,10 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 			if (loaded.kind === 'ok') await store.clear();
 			notice.push('--reset: the saved place was forgotten; starting at the first step.');
 			if (scenario) {
-				await import('node:fs/promises').then(fs => fs.rm(path.join(where.state, 'host.json'), {force: true}));
+				const fs = await import('node:fs/promises');
+				await fs.rm(path.join(where.state, 'host.json'), {force: true});
+				// The other servers of a simulated deployment.
+				for (const name of await fs.readdir(where.state)) if (/^host-.+\.json$/.test(name)) await fs.rm(path.join(where.state, name), {force: true});
 			}
 		}
 		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json'), ...(loadedScenario ? {scenario: loadedScenario} : {})}) : new LocalHost(process.env, {runDir: path.join(where.state, 'runs')});
@@ -170,6 +189,8 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 	];
 	const wizard = new Wizard({
 		relaunch,
+		hostFor: serverHosts(host, loadedScenario, where.state),
+		...(args.deployment ? {deployment: args.deployment} : {}),
 		machine: product.machine,
 		host,
 		store,
@@ -256,7 +277,11 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 
 /** The command that starts this wizard again where it left off, as the operator started it. */
 function againCommand(args: Args): string {
-	const options = [...(args.simulate ? ['--simulate', args.simulate] : []), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])];
+	const options = [
+		...(args.simulate ? ['--simulate', args.simulate] : []),
+		...(args.stateDir ? ['--state-dir', args.stateDir] : []),
+		...(args.deployment ? ['--deployment', args.deployment] : []),
+	];
 	if (process.env.npm_lifecycle_event === 'start') return ['npm', 'start', ...(options.length > 0 ? ['--', ...options] : [])].map(shellQuote).join(' ');
 	return selfCommand([args.product, ...options]);
 }

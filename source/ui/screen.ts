@@ -116,7 +116,8 @@ const commandLines = (commands: StepCommand[], mark?: (index: number) => string)
 		return [
 			[{text: prefix, tone: 'dim' as const}, {text: first ?? '', tone: 'bold' as const}],
 			...rest.map(r => [{text: ' '.repeat(prefix.length + 2)}, {text: r, tone: 'bold' as const}]),
-		...(c.note ? [line(`      (${c.note})`, 'dim')] : []),
+		// A note may hold a command (the ssh line that runs it): wrapped, never cut.
+		...(c.note ? wrapExact(`(${c.note})`, WIDTH - 7).map(l => line(`      ${l}`, 'dim')) : []),
 		...(c.interactive ? [line('      (runs on the terminal: answer its questions there)', 'dim')] : []),
 		];
 	});

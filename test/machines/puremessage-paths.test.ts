@@ -190,7 +190,7 @@ describe.each([
 			const c = s.context as PmContext;
 			const server = serverNamed(c, currentOf(s)!.server)!;
 			if (server.access === 'manual') {
-				expect(c.confirmations['manual.identity']).toBe('unchanged');
+				expect(c.confirmations[where(s).step === 'migrate' ? 'manual.identityBeforeMigration' : 'manual.identity']).toBe('unchanged');
 				continue;
 			}
 			expect(c.facts.identityNow?.server).toBe(server.name);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type {AnyStateMachine} from 'xstate';
 import {SimulatedHost} from '../../source/host/simulated-host.ts';
+import {serverHosts} from '../../source/host/servers.ts';
 import {position, Wizard, type ProbeFn} from '../../source/runtime/runtime.ts';
 import {StateStore} from '../../source/runtime/store.ts';
 import {Transcript} from '../../source/runtime/transcript.ts';
@@ -38,6 +39,8 @@ export async function openRun(machine: AnyStateMachine, probes: Record<string, P
 	const transcript = await Transcript.open(path.join(where, 'transcript.log'));
 	const host = await SimulatedHost.open(scenario, {stateFile: path.join(where, 'host.json'), speed: 0});
 	const wizard = new Wizard({
+		// The other servers of a multi-server scenario (PureMessage), each a simulated host of its own.
+		hostFor: serverHosts(host, host.scenario, where, {speed: 0}),
 		machine,
 		host,
 		store,
@@ -103,6 +106,9 @@ export async function drive(
 				break;
 			case 'confirm':
 				wizard.send({type: 'operator.confirm', text: answer ?? model.screenMeta.confirm!.word});
+				break;
+			case 'input':
+				wizard.send({type: 'operator.enter', text: answer ?? model.screenMeta.input!.example});
 				break;
 			case 'blocked':
 				if (answer === 'fix') wizard.send({type: 'operator.fix'});
