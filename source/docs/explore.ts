@@ -58,7 +58,8 @@ export function screensOf(machine: AnyStateMachine): Array<{step: string; screen
 	for (const [step, node] of Object.entries(machine.root.states)) {
 		const children = Object.entries(node.states);
 		if (children.length === 0) {
-			list.push({step, screen: null});
+			// A state that only passes on (no view) is no screen.
+			if ((node.meta as {view?: string} | undefined)?.view || node.type === 'final') list.push({step, screen: null});
 			continue;
 		}
 		for (const [screen, child] of children) if ((child.meta as ScreenMeta<unknown> | undefined)?.view) list.push({step, screen});
@@ -146,6 +147,10 @@ export function explore(options: ExploreOptions): Screen[] {
 				}
 				case 'operator.confirm':
 					events.push({type, text: meta?.confirm?.word ?? ''});
+					break;
+				case 'operator.enter':
+					// The example figure, and text that is not one.
+					events.push({type, text: meta?.input?.example ?? ''}, {type, text: 'lots'});
 					break;
 				case 'operator.override':
 					for (const word of typedWords(node.on[type] as Array<{guard?: unknown}>)) events.push({type, text: word});

@@ -188,7 +188,8 @@ function walkthrough(input: DocsInput, walks: ScenarioWalk[], recorded: Recorded
 	const {machine} = input;
 	const rootMeta = machine.root.meta as {title: string; phases: Array<{id: string; title: string}>};
 	const phaseTitle = new Map(rootMeta.phases.map(p => [p.id, p.title]));
-	const steps = Object.keys(machine.root.states);
+	// Steps only: a state that just passes on to the next (no meta.step) has no section.
+	const steps = Object.keys(machine.root.states).filter(id => (machine.root.states[id]!.meta as {step?: boolean} | undefined)?.step);
 	const scenarios = [...new Set(walks.map(w => path.basename(w.scenario).replace(/\.ya?ml$/, '')))];
 	const out: string[] = [];
 	out.push(

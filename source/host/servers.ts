@@ -12,7 +12,7 @@ import type {Host} from './types.ts';
  * for the others. A server reached by hand gets no host: its commands are
  * shown, never run.
  */
-export function serverHosts(host: Host, scenario: Scenario | null, stateDir: string, options: {speed?: number} = {}) {
+export function serverHosts(host: Host, scenario: Scenario | null, stateDir: string, options: {speed?: number; fixedStart?: {clockMs: number; bootId: string}} = {}) {
 	const made = new Map<string, Promise<Host>>();
 	return (target: CommandTarget): Promise<Host> => {
 		if (target.access === 'local') return Promise.resolve(host);
@@ -22,7 +22,7 @@ export function serverHosts(host: Host, scenario: Scenario | null, stateDir: str
 			if (scenario) {
 				const file = scenario.servers[target.name];
 				found = file
-					? SimulatedHost.open(file, {stateFile: path.join(stateDir, `host-${target.name}.json`), ...(options.speed !== undefined ? {speed: options.speed} : {})})
+					? SimulatedHost.open(file, {stateFile: path.join(stateDir, `host-${target.name}.json`), ...(options.speed !== undefined ? {speed: options.speed} : {}), ...(options.fixedStart ? {fixedStart: options.fixedStart, processEnv: {}} : {})})
 					: Promise.reject(new Error(`the scenario has no server "${target.name}" (add it under servers:)`));
 			} else if (target.ssh) found = Promise.resolve(new SshHost(target.ssh, {}, `${target.name} (ssh ${target.ssh.destination})`));
 			else found = Promise.reject(new Error(`${target.name}: access ssh needs ssh: in the deployment file`));
