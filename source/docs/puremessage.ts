@@ -38,6 +38,6 @@ export const pmDocs: ProductDocs = {
 		// The whole deployment: db1 here, mta1 over SSH, euwi1 by hand.
 		{scenario: scenario('three-servers'), answers: migrate},
 		{scenario: scenario('hostname-changed'), answers: migrate},
-		{scenario: scenario('low-disk'), answers: migrate},
+		{scenario: scenario('filter-low-disk'), answers: migrate},
 	],
 };

@@ -45,15 +45,17 @@ describe('upgrade-wizard train: the list', () => {
 		for (const t of list) {
 			expect(t.scenario.difficulty, t.name).not.toBeNull();
 			expect(t.scenario.description.length, t.name).toBeGreaterThan(100);
-			expect(stdout).toMatch(new RegExp(`\\d+\\. ${t.name} +${t.scenario.difficulty} +pmg: ${t.scenario.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+			expect(stdout).toMatch(new RegExp(`\\d+\\. ${t.name} +${t.scenario.difficulty} +${t.product}: ${t.scenario.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 		}
 		// What goes wrong, without the lesson the summary is for.
 		expect(stdout).toContain('The wizard stops at the free space check.');
 		expect(stdout).not.toContain('Learn to read df -h /');
 		expect(whatGoesWrong('It breaks. Learn to fix it.')).toBe('It breaks.');
-		// Easy ones first.
-		const difficulties = list.map(t => t.scenario.difficulty);
-		expect(difficulties.indexOf('hard')).toBeGreaterThan(difficulties.lastIndexOf('easy'));
+		// Easy ones first, product by product.
+		for (const product of new Set(list.map(t => t.product))) {
+			const difficulties = list.filter(t => t.product === product).map(t => t.scenario.difficulty);
+			expect(difficulties.indexOf('hard'), product).toBeGreaterThan(difficulties.lastIndexOf('easy'));
+		}
 	});
 
 	it('without a terminal, lists and says how to start one', () => {
