@@ -97,13 +97,12 @@ export type PmProbe = 'inventory' | 'preconditions' | 'identity' | 'disk' | 'ins
 
 const WORDS = {root: 'root', unchanged: 'unchanged', sent: 'sent', upgraded: 'upgraded', migrated: 'migrated', started: 'started', enough: 'enough', mailFlows: 'mail flows'};
 
-const SUPPORT = 'If you are unsure how to proceed, contact Sophos Technical Support.';
-
 export const IDENTITY_WARNING = [
 	'You must not change the hostname or IP address of any of the servers during',
 	'the upgrade/migration: it results in failures and may leave the system in an',
 	'unrecoverable state. Put back the hostname and addresses recorded at the',
-	`start, then press r. ${SUPPORT}`,
+	'start, then press r. If you are unsure how to proceed, contact Sophos',
+	'Technical Support.',
 ];
 
 /** What a failed command of this path says: the document's own advice. */
@@ -649,7 +648,11 @@ export const pmUpgradeMachine = setup({
 					{level: 'INFO', text: `${PMX_DIR} (5.6.1) ${i.pmx ? 'is still there, as expected' : 'is not there'}`},
 				];
 			},
-			remedy: () => ['pmx-setup did not install version 6. Read its output in the transcript.', `Stop and do not guess. ${SUPPORT}`, 'Press r to look again.'],
+			remedy: () => [
+				'pmx-setup did not install version 6. Read its output in the transcript.',
+				'Stop and do not guess: if you are unsure how to proceed, contact Sophos',
+				'Technical Support. Press r to look again.',
+			],
 			extraStates: {
 				decide: {always: [{guard: 'currentManual', target: 'manual'}, {target: 'review'}]},
 				manual: confirmScreen<PmContext>({

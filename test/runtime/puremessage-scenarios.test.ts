@@ -94,7 +94,7 @@ describe('puremessage scenarios on simulated servers', () => {
 	});
 
 	it('too little disk on mta1 for the size check\'s figure: blocked before anything is upgraded', async () => {
-		const run = await openRun(machine, pmProbes, scenario('low-disk'));
+		const run = await openRun(machine, pmProbes, scenario('filter-low-disk'));
 		const where = await drive(run, (_w, view) => view === 'blocked', {'diskSpace.ask': '12G'});
 		expect(where).toBe('diskSpace.blocked');
 		expect(screenText(run)).toMatch(/\[FAIL\]\s+mta1: 3\.0 GiB free for \/opt; the size check needs 12\.0 GiB/);
