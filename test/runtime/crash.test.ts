@@ -3,7 +3,9 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import type {AnyStateMachine} from 'xstate';
 import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
+import {pmUpgradeMachine} from '../../machines/puremessage-5.6-to-6.ts';
 import {interruptedSnapshot, position} from '../../source/runtime/runtime.ts';
 
 /*
@@ -33,8 +35,8 @@ const run = (...args: string[]) =>
 const report = (outcome: Outcome) => JSON.parse(outcome.stdout.trim().split('\n').at(-1)!) as {at: string; saves: number; facts: Record<string, unknown>};
 
 /** Where a saved snapshot should resume: a running command comes back as interrupted. */
-const expectedResume = (saved: {value: unknown}) => {
-	const {step, screen} = position(interruptedSnapshot(pmgUpgradeMachine, saved).value);
+const expectedResume = (saved: {value: unknown}, machine: AnyStateMachine = pmgUpgradeMachine as never) => {
+	const {step, screen} = position(interruptedSnapshot(machine, saved).value);
 	// Killed while waiting for the reboot, which the simulated host did: it starts after the reboot.
 	if (step === 'reboot' && screen === 'waiting') return {step: 'verifyVersion', screen: null};
 	return {step, screen};
@@ -50,43 +52,57 @@ const scenarios: Array<[string, Record<string, string>]> = [
 	['cluster-master', {}],
 ];
 
+type Walk = {product: 'pmg' | 'puremessage'; name: string; answers: Record<string, string>; end: string; minSaves: number; every: number};
+
+/** Kill the walk after each N-th saved transition (every `every`-th N), start it again, check it came back as it was. */
+async function crashAnywhere({product, name, answers, end, minSaves, every}: Walk) {
+	const machine = (product === 'pmg' ? pmgUpgradeMachine : pmUpgradeMachine) as never as AnyStateMachine;
+	const scenario = path.resolve(`scenarios/${product}/${name}.yaml`);
+	const answersArg = JSON.stringify(answers);
+	const full = await run('walk', path.join(root, name, 'full'), scenario, '0', answersArg);
+	expect(full.code).toBe(0);
+	const {at, saves} = report(full);
+	expect(at).toBe(end);
+	expect(saves).toBeGreaterThan(minSaves);
+
+	const failures: string[] = [];
+	const check = async (n: number) => {
+		const dir = path.join(root, name, `kill-${n}`);
+		const killed = await run('walk', dir, scenario, String(n), answersArg);
+		if (killed.signal !== 'SIGKILL') return failures.push(`${n}: not killed (${killed.code})`);
+		const saved = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as {snapshot: {value: unknown; context: {facts: Record<string, unknown>}}};
+		const before = readFileSync(path.join(dir, 'transcript.log'), 'utf8');
+
+		const resumed = await run('resume', dir, scenario);
+		if (resumed.code !== 0) return failures.push(`${n}: resume exited ${resumed.code}`);
+		const back = report(resumed);
+		const expected = expectedResume(saved.snapshot, machine);
+		const [step, screen] = back.at.split('.');
+		// The same step; a screen that was probing may have moved on by itself after the probe.
+		if (step !== expected.step) failures.push(`${n}: saved at ${JSON.stringify(saved.snapshot.value)}, resumed at ${back.at}`);
+		if (expected.screen === 'interrupted' && screen !== 'interrupted') failures.push(`${n}: a running command resumed at ${back.at}`);
+		for (const key of Object.keys(saved.snapshot.context.facts)) {
+			if (!(key in back.facts)) failures.push(`${n}: lost the fact ${key}`);
+		}
+		const after = readFileSync(path.join(dir, 'transcript.log'), 'utf8').slice(before.length);
+		for (const line of after.split('\n')) {
+			// "run: cmd", or "run on SERVER (its host): cmd" for a server of a deployment.
+			if (/ (run( on [^:]*)?: |write |remove )/.test(line)) failures.push(`${n}: ran by itself after the restart: ${line}`);
+		}
+		return undefined;
+	};
+	const all = Array.from({length: saves}, (_, i) => i + 1).filter(n => n % every === 0 || n === saves);
+	for (let i = 0; i < all.length; i += 4) await Promise.all(all.slice(i, i + 4).map(check));
+	expect(failures).toEqual([]);
+}
+
 describe('killed with SIGKILL after any transition', () => {
 	it.each(scenarios)('%s: comes back at the saved step with its facts and runs no command by itself', async (name, answers) => {
-		const scenario = path.resolve(`scenarios/pmg/${name}.yaml`);
-		const answersArg = JSON.stringify(answers);
-		const full = await run('walk', path.join(root, name, 'full'), scenario, '0', answersArg);
-		expect(full.code).toBe(0);
-		const {at, saves} = report(full);
-		expect(at).toBe('reboot.waiting');
-		expect(saves).toBeGreaterThan(50);
+		await crashAnywhere({product: 'pmg', name, answers, end: 'reboot.waiting', minSaves: 50, every: 1});
+	}, 600_000);
 
-		const failures: string[] = [];
-		const check = async (n: number) => {
-			const dir = path.join(root, name, `kill-${n}`);
-			const killed = await run('walk', dir, scenario, String(n), answersArg);
-			if (killed.signal !== 'SIGKILL') return failures.push(`${n}: not killed (${killed.code})`);
-			const saved = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as {snapshot: {value: unknown; context: {facts: Record<string, unknown>}}};
-			const before = readFileSync(path.join(dir, 'transcript.log'), 'utf8');
-
-			const resumed = await run('resume', dir, scenario);
-			if (resumed.code !== 0) return failures.push(`${n}: resume exited ${resumed.code}`);
-			const back = report(resumed);
-			const expected = expectedResume(saved.snapshot);
-			const [step, screen] = back.at.split('.');
-			// The same step; a screen that was probing may have moved on by itself after the probe.
-			if (step !== expected.step) failures.push(`${n}: saved at ${JSON.stringify(saved.snapshot.value)}, resumed at ${back.at}`);
-			if (expected.screen === 'interrupted' && screen !== 'interrupted') failures.push(`${n}: a running command resumed at ${back.at}`);
-			for (const key of Object.keys(saved.snapshot.context.facts)) {
-				if (!(key in back.facts)) failures.push(`${n}: lost the fact ${key}`);
-			}
-			const after = readFileSync(path.join(dir, 'transcript.log'), 'utf8').slice(before.length);
-			for (const line of after.split('\n')) {
-				if (/ (run: |write |remove )/.test(line)) failures.push(`${n}: ran by itself after the restart: ${line}`);
-			}
-			return undefined;
-		};
-		const all = Array.from({length: saves}, (_, i) => i + 1);
-		for (let i = 0; i < all.length; i += 4) await Promise.all(all.slice(i, i + 4).map(check));
-		expect(failures).toEqual([]);
+	// The three-server deployment, each server its own simulated host: every transition, about a minute.
+	it('puremessage three-servers: comes back at the saved step with its facts and runs no command by itself', async () => {
+		await crashAnywhere({product: 'puremessage', name: 'three-servers', answers: {'migration.choose': 'database-quarantine'}, end: 'finished.', minSaves: 40, every: 1});
 	}, 600_000);
 });
