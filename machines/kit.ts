@@ -7,6 +7,14 @@
 import {assign} from 'xstate';
 import type {CommandSpec} from '../source/host/types.ts';
 
+/** A server of a multi-server deployment that a command runs on (the runtime picks its Host). */
+export type CommandTarget = {
+	name: string;
+	hostname: string;
+	access: 'local' | 'ssh' | 'manual';
+	ssh: {destination: string; port: number | null; identity: string | null} | null;
+};
+
 export type Level = 'PASS' | 'INFO' | 'SKIP' | 'NOTICE' | 'WARN' | 'FAIL';
 
 /** One line of a check result, always with a word, never colour alone. */
@@ -22,6 +30,8 @@ export type StepCommand = CommandSpec & {
 	bulk?: boolean;
 	/** For an interactive command: the advice to show when dpkg asks about one of these configuration files. */
 	conffileAdvice?: Array<{files: string[]; answer: string; why: string}>;
+	/** The server it runs on; absent: the host the wizard was started for. */
+	server?: CommandTarget;
 };
 
 /** A file the wizard changes itself: shown as a diff, kept as `.bak`, written atomically. */
@@ -144,6 +154,8 @@ export type View =
 export type StepMeta<C> = {
 	step: true;
 	title: string;
+	/** The title as it reads for this context (the server a step acts on). */
+	titleFor?: (context: C) => string;
 	phase: string;
 	/** Why the step exists: shown under the title, in full with `?`. */
 	why: string;
@@ -166,6 +178,8 @@ export type StepMeta<C> = {
 	probeShows?: string[];
 	/** Commands `f` runs on the blocked screen (shown first). */
 	fix?: (context: C) => StepCommand[];
+	/** What the failure screen says instead of the general advice (the vendor's own words). */
+	failure?: string[];
 	/** `s` is offered on the review screen; a skip never passes a guard. */
 	skippable?: boolean;
 	/** `o` on the blocked screen asks for this typed confirmation. */
@@ -187,8 +201,10 @@ export type ScreenMeta<C> = {
 	 * For `input`: what is asked, and the value Enter on an empty line gives.
 	 * The text is used literally (a path with spaces, quotes or `;`), never
 	 * by a shell. Never ask for a password here: it would be saved.
+	 * `example` is what the tests and the docs type there (say it in the
+	 * prompt); Enter never takes it (a figure must be read off the host).
 	 */
-	input?: {prompt: (context: C) => string; default?: (context: C) => string};
+	input?: {prompt: (context: C) => string; default?: (context: C) => string; example?: string};
 };
 
 export const phases = (...list: Array<[string, string]>): Phase[] =>

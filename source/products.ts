@@ -10,6 +10,8 @@ import {pmgUpgradeMachine} from '../machines/pmg-8-to-9.ts';
 import {pmgProbes} from './runtime/pmg-probes.ts';
 import {vmmUpgradeMachine} from '../machines/vmm-0.5-to-0.6.ts';
 import {vmmProbes} from './runtime/vmm-probes.ts';
+import {pmUpgradeMachine} from '../machines/puremessage-5.6-to-6.ts';
+import {pmProbes} from './runtime/pm-probes.ts';
 
 /** Exit statuses, documented in the README. */
 export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, checkWarn: 5, checkFail: 6, locked: 8, rebooting: 0} as const;
@@ -18,9 +20,11 @@ export const PRODUCTS = {
 	pmg: {machine: pmgUpgradeMachine, probes: pmgProbes, defaultScenario: 'clean', isProductHost: () => existsSync('/usr/bin/pmgversion')},
 	// vmm installs itself as /usr/local/sbin/vmm (its install.sh); older installs used /usr/local/bin.
 	vmm: {machine: vmmUpgradeMachine, probes: vmmProbes, defaultScenario: 'clean', isProductHost: () => existsSync('/usr/local/sbin/vmm') || existsSync('/usr/local/bin/vmm')},
+	// A 5.6.1 server has /opt/pmx; one where 6 is installed already has /opt/pmx6 beside it.
+	puremessage: {machine: pmUpgradeMachine, probes: pmProbes, defaultScenario: 'three-servers', isProductHost: () => existsSync('/opt/pmx')},
 } as const;
 export type Product = keyof typeof PRODUCTS;
-export const PLANNED = ['puremessage'];
+export const PLANNED: string[] = [];
 
 export class UsageError extends Error {}
 

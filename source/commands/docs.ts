@@ -39,6 +39,7 @@ function parse(argv: string[]): {product: Product; out: string} | 'help' {
 	if (!product) throw new UsageError(`name the product, e.g. upgrade-wizard docs pmg --out docs/pmg. Products: ${Object.keys(PRODUCTS).join(', ')}.`);
 	if (PLANNED.includes(product)) throw new UsageError(`the ${product} upgrade path is not built yet; available: ${Object.keys(PRODUCTS).join(', ')}.`);
 	if (!(product in PRODUCTS)) throw new UsageError(`unknown product "${product}". Available: ${Object.keys(PRODUCTS).join(', ')}.`);
+	if (!DOCS[product as Product]) throw new UsageError(`the ${product} documentation is not generated yet; available: ${Object.keys(DOCS).join(', ')}.`);
 	if (!out) throw new UsageError(`say where the files go: upgrade-wizard docs ${product} --out DIR.`);
 	return {product: product as Product, out};
 }
@@ -46,7 +47,9 @@ function parse(argv: string[]): {product: Product; out: string} | 'help' {
 /** Generate the files of a product's documentation (also used by the tests). */
 export async function docsFiles(product: Product) {
 	const {machine, probes} = PRODUCTS[product];
-	return generateDocs({product, machine: machine as never, probes, docs: DOCS[product]});
+	const docs = DOCS[product];
+	if (!docs) throw new UsageError(`the ${product} documentation is not generated yet; available: ${Object.keys(DOCS).join(', ')}.`);
+	return generateDocs({product, machine: machine as never, probes, docs});
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {LocalHost} from '../host/local-host.ts';
+import {serverHosts} from '../host/servers.ts';
 import {CHECKS} from './check.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
 import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
@@ -23,10 +24,12 @@ export const HELP = `upgrade-wizard: walks you through a major-version upgrade o
 Usage:
   upgrade-wizard pmg [--simulate SCENARIO] [--dry-run] [--state-dir DIR] [--reset]
   upgrade-wizard vmm [--simulate SCENARIO] [--dry-run] [--state-dir DIR] [--reset]
+  upgrade-wizard puremessage [--deployment FILE] [--simulate SCENARIO] [...]
 
 Products:
   pmg            Proxmox Mail Gateway 8 -> 9 (in place)
   vmm            vmm 0.5.2 -> 0.6.x (also from 0.6.0, 0.6.1; Dovecot >= 1.2 layout)
+  puremessage    Sophos PureMessage 5.6.1 -> 6, single and multi-server
 
 Options:
   --simulate S   run on a simulated host: a scenario name (e.g. clean, low-disk)
@@ -34,6 +37,8 @@ Options:
   --dry-run      show every step and command, execute nothing
   --state-dir D  keep the saved place and the transcript in D
   --reset        forget the saved place (it is kept aside, not deleted)
+  --deployment F puremessage: the deployment file (servers, roles, access);
+                 default /etc/upgrade-wizard/puremessage-deployment.yaml
   --help         this text
 
 Keys: Enter continue/run, arrows or j/k move, digits pick, s skip (asks why),
@@ -42,13 +47,15 @@ r check again, f fix, o override (typed), ? why, q leave (progress is kept).`;
 const NOT_PRODUCT_HOST: Record<Product, string[]> = {
 	pmg: ['This machine is not a Proxmox Mail Gateway host: the wizard runs on the'],
 	vmm: ['This machine has no vmm (/usr/local/sbin/vmm): the wizard runs on the'],
+	puremessage: ['This machine is not a PureMessage server (no /opt/pmx): the wizard runs on the'],
 };
 const OTHER_SCENARIOS: Record<Product, string> = {
 	pmg: 'Other scenarios: --simulate low-disk, old-version, bad-locale, ...',
-	vmm: 'Other scenarios: --simulate dovecot-1.1, from-0.6.0, old-0.4, truncated-dump, ...',
+	vmm: 'Other scenarios: --simulate dovecot-1.1, from-0.6.0, old-0.4, ...',
+	puremessage: 'Other scenarios: --simulate single, five-servers, hostname-changed, ...',
 };
 
-type Args = {product: Product; simulate: string | null; dryRun: boolean; stateDir: string | null; reset: boolean};
+type Args = {product: Product; simulate: string | null; dryRun: boolean; stateDir: string | null; reset: boolean; deployment?: string};
 
 export function parseArgs(argv: string[]): Args | 'help' {
 	const args: Partial<Args> & {dryRun: boolean; reset: boolean} = {dryRun: false, reset: false};
@@ -65,6 +72,7 @@ export function parseArgs(argv: string[]): Args | 'help' {
 		else if (arg === '--simulate') args.simulate = value();
 		else if (arg.startsWith('--simulate=')) args.simulate = arg.slice('--simulate='.length);
 		else if (arg === '--state-dir') args.stateDir = value();
+		else if (arg === '--deployment') args.deployment = value();
 		else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}. See upgrade-wizard --help.`);
 		else if (args.product) throw new UsageError(`one product at a time: got ${args.product} and ${arg}.`);
 		else if (arg in PRODUCTS) args.product = arg as Product;
@@ -72,7 +80,16 @@ export function parseArgs(argv: string[]): Args | 'help' {
 		else throw new UsageError(`unknown product "${arg}". Available: ${Object.keys(PRODUCTS).join(', ')}. See upgrade-wizard --help.`);
 	}
 	if (!args.product) throw new UsageError('name the product to upgrade, e.g. upgrade-wizard pmg. See upgrade-wizard --help.');
-	return {product: args.product, simulate: args.simulate ?? null, dryRun: args.dryRun, stateDir: args.stateDir ?? null, reset: args.reset};
+	if (args.deployment && args.product !== 'puremessage') throw new UsageError('--deployment is for upgrade-wizard puremessage.');
+	return {
+		product: args.product,
+		simulate: args.simulate ?? null,
+		dryRun: args.dryRun,
+		stateDir: args.stateDir ?? null,
+		reset: args.reset,
+		// A path on the machine the wizard runs on (or the simulated one): absolute for the probes.
+		...(args.deployment ? {deployment: args.simulate || args.deployment.startsWith('/') ? args.deployment : path.resolve(args.deployment)} : {}),
+	};
 }
 
 /** What `upgrade-wizard train` adds: why on every screen, its notice first, a summary at the end. */
@@ -135,7 +152,10 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 			if (loaded.kind === 'ok') await store.clear();
 			notice.push('--reset: the saved place was forgotten; starting at the first step.');
 			if (scenario) {
-				await import('node:fs/promises').then(fs => fs.rm(path.join(where.state, 'host.json'), {force: true}));
+				const fs = await import('node:fs/promises');
+				await fs.rm(path.join(where.state, 'host.json'), {force: true});
+				// The other servers of a simulated deployment.
+				for (const name of await fs.readdir(where.state)) if (/^host-.+\.json$/.test(name)) await fs.rm(path.join(where.state, name), {force: true});
 			}
 		}
 		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json'), ...(loadedScenario ? {scenario: loadedScenario} : {})}) : new LocalHost(process.env, {runDir: path.join(where.state, 'runs')});
@@ -177,6 +197,8 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 	];
 	const wizard = new Wizard({
 		relaunch,
+		hostFor: serverHosts(host, loadedScenario, where.state),
+		...(args.deployment ? {deployment: args.deployment} : {}),
 		machine: product.machine,
 		host,
 		store,
@@ -263,7 +285,11 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 
 /** The command that starts this wizard again where it left off, as the operator started it. */
 function againCommand(args: Args): string {
-	const options = [...(args.simulate ? ['--simulate', args.simulate] : []), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])];
+	const options = [
+		...(args.simulate ? ['--simulate', args.simulate] : []),
+		...(args.stateDir ? ['--state-dir', args.stateDir] : []),
+		...(args.deployment ? ['--deployment', args.deployment] : []),
+	];
 	if (process.env.npm_lifecycle_event === 'start') return ['npm', 'start', ...(options.length > 0 ? ['--', ...options] : [])].map(shellQuote).join(' ');
 	return selfCommand([args.product, ...options]);
 }

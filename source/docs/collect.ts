@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type {AnyStateMachine} from 'xstate';
 import type {RunSummary, WizardContext} from '../../machines/kit.ts';
+import {serverHosts} from '../host/servers.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
 import type {OutputView} from '../runtime/output.ts';
 import {position, Wizard, type ProbeFn} from '../runtime/runtime.ts';
@@ -97,7 +98,9 @@ async function walkScenario(options: CollectOptions, probes: Record<string, Prob
 			fixedStart: {clockMs: options.clockMs, bootId: 'boot-1'},
 		});
 		recorded.hostLabel ??= host.label;
-		const wizard = new Wizard({machine, host, store, transcript, probes, processEnv: {}, relaunch: options.relaunch});
+		// The other servers of a multi-server scenario, on the same fixed clock.
+		const hostFor = serverHosts(host, host.scenario, dir, {speed: 0, fixedStart: {clockMs: options.clockMs, bootId: 'boot-1'}});
+		const wizard = new Wizard({machine, host, store, transcript, probes, processEnv: {}, relaunch: options.relaunch, hostFor});
 		let lastRun: RunSummary | null = null;
 		wizard.actor.subscribe(state => {
 			const run = (state.context as WizardContext<unknown>).lastRun;
@@ -179,7 +182,7 @@ async function answerScreens(wizard: Wizard, answers: Record<string, string | nu
 				wizard.send({type: 'operator.confirm', text: String(answer ?? model.screenMeta.confirm?.word ?? '')});
 				break;
 			case 'input':
-				wizard.send({type: 'operator.input', value: String(answer ?? model.inputDefault ?? '')});
+				wizard.send({type: 'operator.input', value: String(answer ?? model.inputDefault ?? model.screenMeta.input?.example ?? '')});
 				break;
 			case 'blocked':
 				if (answer === 'fix') wizard.send({type: 'operator.fix'});

@@ -47,7 +47,7 @@ export type ExploreOptions = {
 	/** The reason given for a skip on the screens. */
 	skipReason: string;
 	/** Typed on an input screen ("step.screen"), besides its default. */
-	inputs?: Record<string, string>;
+	inputs?: Record<string, string | string[]>;
 };
 
 type Path = {state: Snapshot; steps: Array<{state: Snapshot; event: Event}>};
@@ -60,7 +60,8 @@ export function screensOf(machine: AnyStateMachine): Array<{step: string; screen
 	for (const [step, node] of Object.entries(machine.root.states)) {
 		const children = Object.entries(node.states);
 		if (children.length === 0) {
-			list.push({step, screen: null});
+			// A state that only passes on (no view) is no screen.
+			if ((node.meta as {view?: string} | undefined)?.view || node.type === 'final') list.push({step, screen: null});
 			continue;
 		}
 		for (const [screen, child] of children) if ((child.meta as ScreenMeta<unknown> | undefined)?.view) list.push({step, screen});
@@ -151,7 +152,9 @@ export function explore(options: ExploreOptions): Screen[] {
 					break;
 				case 'operator.input': {
 					const {step, screen} = position(snapshot.value);
-					const values = new Set([options.inputs?.[screenId(step, screen)], meta?.input?.default?.(snapshot.context as WizardContext<unknown>)]);
+					// Given answers (a valid figure and one that is not) and the screen's default.
+					const given = options.inputs?.[screenId(step, screen)];
+					const values = new Set([...(Array.isArray(given) ? given : [given]), meta?.input?.default?.(snapshot.context as WizardContext<unknown>), meta?.input?.example]);
 					for (const value of values) if (value) events.push({type, value});
 					break;
 				}

@@ -28,7 +28,7 @@ export type ProductDocs = {
 	/** The scenario walks whose probe answers feed the exploration. */
 	walks: () => ScenarioWalk[];
 	/** What the exploration types on an input screen ("step.screen"), besides the screen's default. */
-	inputs?: Record<string, string>;
+	inputs?: Record<string, string | string[]>;
 };
 
 export type DocsInput = {
@@ -145,6 +145,7 @@ const EVENT_WORDS: Record<string, string> = {
 	'operator.fix': 'f (fix)',
 	'operator.choose': 'a choice',
 	'operator.confirm': 'the typed word',
+	'operator.input': 'typed text',
 	'operator.override': 'o (override; typed)',
 	'host.booted': 'the wizard starts again after a reboot',
 	'host.session': 'the wizard runs inside tmux',
@@ -170,6 +171,7 @@ function arrival(screen: Screen): string {
 	const words = eventWords(event.type);
 	if (event.type === 'operator.choose') return `the operator chooses "${String(event.value)}"`;
 	if (event.type === 'operator.confirm') return `the operator types "${String(event.text)}"`;
+	if (event.type === 'operator.input') return `the operator types "${String(event.value)}" and presses Enter`;
 	if (event.type === 'operator.override') return `the operator presses o and types "${String(event.text)}"`;
 	if (event.type === 'operator.skip') return `the operator presses s and gives the reason "${String(event.reason)}"`;
 	if (event.type === 'operator.continue') return 'the operator presses Enter';
@@ -190,7 +192,8 @@ function walkthrough(input: DocsInput, walks: ScenarioWalk[], recorded: Recorded
 	const {machine} = input;
 	const rootMeta = machine.root.meta as {title: string; phases: Array<{id: string; title: string}>};
 	const phaseTitle = new Map(rootMeta.phases.map(p => [p.id, p.title]));
-	const steps = Object.keys(machine.root.states);
+	// Steps only: a state that just passes on to the next (no meta.step) has no section.
+	const steps = Object.keys(machine.root.states).filter(id => (machine.root.states[id]!.meta as {step?: boolean} | undefined)?.step);
 	const scenarios = [...new Set(walks.map(w => path.basename(w.scenario).replace(/\.ya?ml$/, '')))];
 	const out: string[] = [];
 	out.push(

@@ -84,6 +84,11 @@ export type Scenario = {
 	services: Record<string, ServiceSpec>;
 	/** In matching order: the first entry whose `match` and `when` hold wins. */
 	commands: CommandEntry[];
+	/**
+	 * The other servers of a multi-server deployment, by name: each its own
+	 * scenario file (absolute path). This scenario is the machine the wizard runs on.
+	 */
+	servers: Record<string, string>;
 };
 
 /** A mistake in a scenario file, with where it is and what to do about it. */
@@ -175,11 +180,12 @@ type Layer = {
 	files: Record<string, ScenarioFile | null>;
 	services: Record<string, Partial<ServiceSpec>>;
 	commands: CommandEntry[];
+	servers: Record<string, string>;
 	/** `free` effects, checked against the merged file systems. */
 	freeEffects: Array<{mount: string; line: number; field: string}>;
 };
 
-const TOP_KEYS = ['product', 'title', 'description', 'difficulty', 'extends', 'host', 'env', 'filesystems', 'files', 'services', 'commands'];
+const TOP_KEYS = ['product', 'title', 'description', 'difficulty', 'extends', 'host', 'env', 'filesystems', 'files', 'services', 'commands', 'servers'];
 
 function parseLayer(text: string, file: string): Layer {
 	const lineCounter = new LineCounter();
@@ -208,6 +214,7 @@ function parseLayer(text: string, file: string): Layer {
 		files: {},
 		services: {},
 		commands: [],
+		servers: {},
 		freeEffects: [],
 	};
 	const title = top.get('title');
@@ -246,6 +253,13 @@ function parseLayer(text: string, file: string): Layer {
 				break;
 			case 'commands':
 				layer.commands = r.seq(value, 'commands').map((item, index) => readCommand(r, item, index, layer));
+				break;
+			case 'servers':
+				for (const [name, entry] of r.map(value, 'servers', null)) {
+					if (!/^[A-Za-z0-9][\w.-]*$/.test(name)) throw r.fail(entry.keyNode, `servers.${name}`, `"${name}" is not a server name`, 'use letters, digits, dots, dashes and _, as in the deployment file');
+					const file = r.text(entry.value, `servers.${name}`, {nonEmpty: true});
+					layer.servers[name] = path.isAbsolute(file) ? file : path.join(path.dirname(layer.path), file);
+				}
 				break;
 		}
 	}
@@ -480,7 +494,9 @@ function mergeLayers(layers: Layer[]): Scenario {
 	const files: Record<string, ScenarioFile | null> = {};
 	const services: Record<string, Partial<ServiceSpec>> = {};
 	let commands: CommandEntry[] = [];
+	const servers: Record<string, string> = {};
 	for (const layer of layers) {
+		Object.assign(servers, layer.servers);
 		if (layer.product) {
 			if (product && product.value !== layer.product.value) {
 				throw new ScenarioError(layer.path, layer.product.line, 'product', `"${layer.product.value}" differs from "${product.value}" of the scenario it extends`, 'a scenario extends one of the same product: remove product: or extend another file');
@@ -517,6 +533,7 @@ function mergeLayers(layers: Layer[]): Scenario {
 		files: Object.fromEntries(Object.entries(files).filter((e): e is [string, ScenarioFile] => e[1] !== null)),
 		services: Object.fromEntries(Object.entries(services).map(([unit, s]) => [unit, {active: s.active ?? true, enabled: s.enabled ?? true, masked: s.masked ?? false}])),
 		commands,
+		servers: Object.fromEntries(Object.entries(servers).map(([name, file]) => [name, path.resolve(file)])),
 	};
 }
 

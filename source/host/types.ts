@@ -85,8 +85,8 @@ export type DiskSpace = {
 export type Identity = {uid: number; user: string; hostname: string};
 
 export interface Host {
-	/** 'local' acts on this machine; 'simulated' plays a scenario. */
-	readonly kind: 'local' | 'simulated';
+	/** 'local' acts on this machine; 'simulated' plays a scenario; 'ssh' reaches a server with OpenSSH. */
+	readonly kind: 'local' | 'simulated' | 'ssh';
 	/** One line for the header, e.g. "pmg1.example.lan (simulated)". */
 	readonly label: string;
 

@@ -6,7 +6,7 @@
  */
 import {createActor, fromPromise, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
 import {displayCommand, SECRET_NAME, type Host, type RunRecord} from '../host/types.ts';
-import {maskLines, unmaskLines, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
+import {maskLines, unmaskLines, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
 import type {Transcript} from './transcript.ts';
@@ -23,7 +23,14 @@ export type ProbeEnv = {
 	processEnv: NodeJS.ProcessEnv;
 	/** The command that starts this wizard again inside tmux, as argv. */
 	relaunch?: string[];
+	/** The Host of a server of a multi-server deployment (PureMessage). */
+	hostFor?: HostFor;
+	/** The deployment file named on the command line, if any. */
+	deployment?: string;
 };
+
+/** Gives the Host a command's target server is reached through (this machine, SSH, a simulated server). */
+export type HostFor = (target: CommandTarget) => Promise<Host>;
 
 export type ProbeFn = (host: Host, context: any, env: ProbeEnv) => Promise<Record<string, unknown>>;
 
@@ -42,6 +49,10 @@ export type WizardOptions = {
 	snapshot?: unknown;
 	/** The command that starts this wizard again inside tmux, as argv. */
 	relaunch?: string[];
+	/** For commands that name a server: the Host that reaches it. */
+	hostFor?: HostFor;
+	/** The deployment file named on the command line, for the probes. */
+	deployment?: string;
 };
 
 export type StepPosition = {step: string; screen: string | null};
@@ -98,6 +109,8 @@ export class Wizard {
 					return probe(host, input.context, {
 						processEnv: options.processEnv ?? process.env,
 						...(options.relaunch ? {relaunch: options.relaunch} : {}),
+						...(options.hostFor ? {hostFor: options.hostFor} : {}),
+						...(options.deployment ? {deployment: options.deployment} : {}),
 					});
 				}),
 			},
@@ -205,12 +218,14 @@ export class Wizard {
 	}
 
 	private async runCommands(step: string, commands: StepCommand[], run: number): Promise<RunSummary> {
-		const {host, transcript} = this.options;
+		const {transcript} = this.options;
 		const terminal = this.terminal;
 		const summary: RunSummary = {step, commands: [], failedIndex: null, tail: []};
 		// Records of earlier runs are no longer needed; this run's are kept until the next.
-		await host.clearRuns?.(`${step}.${run}.`);
+		await this.options.host.clearRuns?.(`${step}.${run}.`);
 		for (const [index, command] of commands.entries()) {
+			// A command for a server of a deployment runs on that server's host.
+			const host = command.server && this.options.hostFor ? await this.options.hostFor(command.server) : this.options.host;
 			const display = displayCommand(command);
 			// A password given to a command through its environment is shown nowhere, echoed or not.
 			const secrets = Object.entries(command.env ?? {})
@@ -220,11 +235,11 @@ export class Wizard {
 			const mask = (text: string) => secrets.reduce((t, secret) => t.replaceAll(secret, '***'), text);
 			const started = Date.now();
 			this.output.start(display);
-			await transcript.note(`run${this.dryRun ? ' (dry run, not executed)' : ''}: ${display}`);
+			await transcript.note(`run${this.dryRun ? ' (dry run, not executed)' : ''}${command.server ? ` on ${command.server.name} (${host.label})` : ''}: ${display}`);
 			let exitCode = 0;
 			if (this.dryRun) {
 				this.output.push(`(dry run) not executed: ${display}`);
-			} else if (command.interactive && host.kind === 'local' && terminal) {
+			} else if (command.interactive && host.kind !== 'simulated' && terminal) {
 				await terminal.suspend();
 				try {
 					process.stdout.write(`\n$ ${display}\n`);

@@ -122,7 +122,8 @@ const commandLines = (commands: StepCommand[], mark?: (index: number) => string)
 		return [
 			[{text: prefix, tone: 'dim' as const}, {text: first, tone: 'bold' as const}],
 			...rest.map(r => [{text: ' '.repeat(prefix.length + 2)}, {text: r, tone: 'bold' as const}]),
-		...(c.note ? wrap(`(${c.note})`, WIDTH - 7).map(l => line(`      ${l}`, 'dim')) : []),
+		// A note may hold a command (the ssh line that runs it): wrapped, never cut.
+		...(c.note ? wrapExact(`(${c.note})`, WIDTH - 7).map(l => line(`      ${l}`, 'dim')) : []),
 		...(c.interactive ? [line('      (runs on the terminal: answer its questions there)', 'dim')] : []),
 		];
 	});
@@ -257,7 +258,8 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			if (context.error) body.push(...wrap(context.error, WIDTH - 4).map(l => line(`  ${l}`, 'fail')));
 			body.push(...runLines(run));
 			if (run && run.tail.length > 0) body.push(blank, line(' Last lines of output:', 'bold'), ...run.tail.map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim')));
-			body.push(blank, ...wrap('Read the output, fix the cause, then press r. Do not guess: the full output is in the transcript.', WIDTH - 2).map(l => line(` ${l}`)));
+			if (meta.failure) body.push(blank, ...meta.failure.map(l => line(` ${l}`, 'warn')));
+			else body.push(blank, ...wrap('Read the output, fix the cause, then press r. Do not guess: the full output is in the transcript.', WIDTH - 2).map(l => line(` ${l}`)));
 			keys.push({key: 'r', label: 'try again'}, ...skip);
 			break;
 		}
@@ -396,7 +398,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		screen,
 		stepNumber: ids.indexOf(step) + 1,
 		stepCount: ids.length,
-		stepTitle: meta.title,
+		stepTitle: meta.titleFor?.(context) ?? meta.title,
 		phases: phaseList,
 		view,
 		body,

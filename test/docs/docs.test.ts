@@ -54,7 +54,8 @@ describe.each(Object.keys(PRODUCTS))('the generated docs of %s', product => {
 		const names = files(committed);
 		const walkthrough = readFileSync(path.join(committed, 'walkthrough.md'), 'utf8');
 		const screens = screensOf(machine as never);
-		expect(screens.length).toBeGreaterThan(100);
+		// PMG's path is long; PureMessage's repeats its few steps per server.
+		expect(screens.length).toBeGreaterThan(product === 'pmg' ? 100 : 40);
 		for (const {step, screen} of screens) {
 			const id = screenId(step, screen);
 			const file = names.find(name => new RegExp(`^\\d+-${id.replace('.', '-')}\\.svg$`).test(name));
@@ -63,7 +64,9 @@ describe.each(Object.keys(PRODUCTS))('the generated docs of %s', product => {
 		}
 		// Every step has its section, with its title and why it exists.
 		for (const [step, node] of Object.entries(machine.root.states)) {
-			const meta = node.meta as {title: string; why: string};
+			const meta = node.meta as {step?: boolean; title: string; why: string} | undefined;
+			// A state that only passes on to the next (no meta.step) is no step.
+			if (!meta?.step) continue;
 			expect(walkthrough, step).toContain(`. ${meta.title}\n`);
 			expect(walkthrough, step).toContain(meta.why);
 		}

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type {AnyStateMachine} from 'xstate';
 import {SimulatedHost} from '../../source/host/simulated-host.ts';
+import {serverHosts} from '../../source/host/servers.ts';
 import {position, Wizard, type ProbeFn} from '../../source/runtime/runtime.ts';
 import {StateStore} from '../../source/runtime/store.ts';
 import {Transcript} from '../../source/runtime/transcript.ts';
@@ -38,6 +39,8 @@ export async function openRun(machine: AnyStateMachine, probes: Record<string, P
 	const transcript = await Transcript.open(path.join(where, 'transcript.log'));
 	const host = await SimulatedHost.open(scenario, {stateFile: path.join(where, 'host.json'), speed: 0});
 	const wizard = new Wizard({
+		// The other servers of a multi-server scenario (PureMessage), each a simulated host of its own.
+		hostFor: serverHosts(host, host.scenario, where, {speed: 0}),
 		machine,
 		host,
 		store,
@@ -106,7 +109,7 @@ export async function drive(
 				break;
 			case 'input':
 				// An answer is typed literally; without one, Enter takes the default.
-				wizard.send({type: 'operator.input', value: answer ?? model.inputDefault ?? ''});
+				wizard.send({type: 'operator.input', value: answer ?? model.inputDefault ?? model.screenMeta.input?.example ?? ''});
 				break;
 			case 'blocked':
 				if (answer === 'fix') wizard.send({type: 'operator.fix'});

@@ -1,0 +1,158 @@
+/**
+ * A server reached with the system's OpenSSH client: every command is
+ * `ssh -o BatchMode=yes ... destination -- 'quoted' 'argv'`, started from an
+ * argument vector (no local shell), key-based (BatchMode never asks for a
+ * password). The remote side gets one string for its shell: each argument is
+ * quoted for it with shellQuote, so spaces, quotes, `$()` and `;` arrive as
+ * written. Files are read and written with cat, sh and mv on the server.
+ */
+import {spawn} from 'node:child_process';
+import {lineSplitter, TAIL_BYTES} from './local-host.ts';
+import {sshArgv, type SshTarget} from './ssh-command.ts';
+import {type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type RunOptions} from './types.ts';
+
+export type SshHostOptions = {
+	/** More ssh options, e.g. ['-o', 'UserKnownHostsFile=/tmp/x'] (tests). */
+	extra?: string[];
+	/** The ssh program (default: ssh from PATH). */
+	program?: string;
+};
+
+/** ssh's own exit status when the connection or authentication failed. */
+export const SSH_FAILED = 255;
+
+/** `env -u NAME NAME=value cmd`: a command's environment changes, done on the server. */
+function withEnv(command: CommandSpec): string[] {
+	const env = Object.entries(command.env ?? {});
+	const prefix = env.length > 0 ? ['env', ...env.flatMap(([k, v]) => (v === null ? ['-u', k] : [`${k}=${v}`]))] : [];
+	const argv = [...prefix, ...command.argv];
+	return command.cwd ? ['sh', '-c', 'cd "$1" && shift && exec "$@"', 'sh', command.cwd, ...argv] : argv;
+}
+
+export class SshHost implements Host {
+	readonly kind = 'ssh' as const;
+	readonly label: string;
+
+	constructor(
+		readonly target: SshTarget,
+		private readonly options: SshHostOptions = {},
+		label?: string,
+	) {
+		this.label = label ?? `${target.destination} (ssh)`;
+	}
+
+	/** The exact local argv that runs `argv` on the server: shown to the operator before it runs. */
+	argvFor(argv: string[], tty = false): string[] {
+		const full = sshArgv(this.target, argv, {tty, ...(this.options.extra ? {extra: this.options.extra} : {})});
+		return this.options.program ? [this.options.program, ...full.slice(1)] : full;
+	}
+
+	run(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
+		const startedAt = new Date().toISOString();
+		const [program, ...args] = this.argvFor(withEnv(command));
+		return new Promise(resolve => {
+			const child = spawn(program!, args, {stdio: ['pipe', 'pipe', 'pipe'], detached: true});
+			const keep = options.capture === 'tail' ? (s: string) => (s.length > TAIL_BYTES ? s.slice(-TAIL_BYTES) : s) : (s: string) => s;
+			let stdout = '';
+			let stderr = '';
+			const out = lineSplitter(text => options.onOutput?.({stream: 'stdout', text}));
+			const err = lineSplitter(text => options.onOutput?.({stream: 'stderr', text}));
+			child.stdout.setEncoding('utf8').on('data', (d: string) => {
+				stdout = keep(stdout + d);
+				out.write(d);
+			});
+			child.stderr.setEncoding('utf8').on('data', (d: string) => {
+				stderr = keep(stderr + d);
+				err.write(d);
+			});
+			child.stdin.on('error', () => undefined);
+			child.stdin.end(options.input ?? '');
+			const done = (exitCode: number) => {
+				out.end();
+				err.end();
+				resolve({exitCode, stdout, stderr, startedAt, endedAt: new Date().toISOString()});
+			};
+			child.on('error', error => {
+				stderr += `${program}: ${error.message}\n`;
+				done(127);
+			});
+			child.on('close', (code, signal) => done(code ?? (signal ? 128 + 15 : 1)));
+		});
+	}
+
+	/** On the terminal with -t: pmx-setup's questions reach the operator. */
+	runInteractive(command: CommandSpec): Promise<CommandResult> {
+		const startedAt = new Date().toISOString();
+		const [program, ...args] = this.argvFor(withEnv(command), true);
+		return new Promise(resolve => {
+			const child = spawn(program!, args, {stdio: 'inherit'});
+			child.on('error', () => resolve({exitCode: 127, stdout: '', stderr: '', startedAt, endedAt: new Date().toISOString()}));
+			child.on('close', code => resolve({exitCode: code ?? 1, stdout: '', stderr: '', startedAt, endedAt: new Date().toISOString()}));
+		});
+	}
+
+	private async must(argv: string[], input?: string): Promise<string> {
+		const result = await this.run({argv}, {capture: 'all', ...(input !== undefined ? {input} : {})});
+		if (result.exitCode !== 0) throw new Error(`on ${this.target.destination}: ${argv.join(' ')} exited ${result.exitCode}: ${result.stderr.trim().split('\n').pop() ?? ''}`);
+		return result.stdout;
+	}
+
+	async readFile(path: string): Promise<string | null> {
+		// Exit 3: the file is not there; anything else that fails is an error.
+		const result = await this.run({argv: ['sh', '-c', 'test -e "$1" || exit 3; exec cat -- "$1"', 'sh', path]}, {capture: 'all'});
+		if (result.exitCode === 3) return null;
+		if (result.exitCode !== 0) throw new Error(`on ${this.target.destination}: cannot read ${path}: ${result.stderr.trim()}`);
+		return result.stdout;
+	}
+
+	/** Temp file beside it, sync, rename: a cut connection leaves the old or the new content. */
+	async writeFile(path: string, content: string, mode?: number): Promise<void> {
+		const script = 't="$1.upgrade-wizard.$$"; cat >"$t" && { [ -z "$2" ] || chmod "$2" "$t"; } && sync "$t" 2>/dev/null; mv -f "$t" "$1" || { rm -f "$t"; exit 1; }';
+		await this.must(['sh', '-c', script, 'sh', path, mode === undefined ? '' : mode.toString(8)], content);
+	}
+
+	async removeFile(path: string): Promise<void> {
+		await this.must(['rm', '-f', '--', path]);
+	}
+
+	async listDir(path: string): Promise<string[]> {
+		const result = await this.run({argv: ['ls', '-1A', '--', path]}, {capture: 'all'});
+		if (result.exitCode !== 0) return [];
+		return result.stdout.split('\n').filter(l => l !== '').sort();
+	}
+
+	async stat(path: string): Promise<FileInfo | null> {
+		const result = await this.run({argv: ['stat', '-c', '%s %Y %F', '--', path]}, {capture: 'all'});
+		if (result.exitCode !== 0) {
+			if (/No such file/i.test(result.stderr)) return null;
+			throw new Error(`on ${this.target.destination}: stat ${path}: ${result.stderr.trim()}`);
+		}
+		const [size, mtime, ...type] = result.stdout.trim().split(' ');
+		const kind = type.join(' ');
+		return {size: Number(size), mtimeMs: Number(mtime) * 1000, isFile: kind.startsWith('regular'), isDirectory: kind === 'directory'};
+	}
+
+	/** statfs on the server: block size, blocks, available to users, free. */
+	async diskSpace(path: string): Promise<DiskSpace> {
+		const [bsize, blocks, bavail, bfree] = (await this.must(['stat', '-f', '-c', '%S %b %a %f', '--', path])).trim().split(' ').map(Number);
+		return {totalBytes: blocks! * bsize!, availableBytes: bavail! * bsize!, freeBytes: bfree! * bsize!};
+	}
+
+	/** What the commands run with is the server's login environment, not this one's. */
+	env(): Record<string, string> {
+		return {};
+	}
+
+	async identity(): Promise<Identity> {
+		const [uid, user, hostname] = (await this.must(['sh', '-c', 'id -u; id -un; hostname'])).trim().split('\n');
+		return {uid: Number(uid), user: user ?? '', hostname: hostname ?? ''};
+	}
+
+	async bootId(): Promise<string> {
+		return ((await this.readFile('/proc/sys/kernel/random/boot_id')) ?? '').trim();
+	}
+
+	now(): number {
+		return Date.now();
+	}
+}

@@ -1,0 +1,142 @@
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {SshHost} from '../../source/host/ssh-host.ts';
+
+/*
+ * SshHost against a real sshd (Debian's openssh-server) that this test
+ * starts on a loopback port with a throwaway host key and user key, and
+ * stops afterwards. It never connects anywhere but 127.0.0.1.
+ */
+
+const SSHD = '/usr/sbin/sshd';
+let dir = '';
+let sshd: ChildProcess | null = null;
+let port = 0;
+let host: SshHost;
+let sshdLog = '';
+
+const freePort = () =>
+	new Promise<number>((resolve, reject) => {
+		const server = net.createServer();
+		server.listen(0, '127.0.0.1', () => {
+			const {port: p} = server.address() as net.AddressInfo;
+			server.close(() => resolve(p));
+		});
+		server.on('error', reject);
+	});
+
+const listening = async (p: number, ms: number) => {
+	const deadline = Date.now() + ms;
+	while (Date.now() < deadline) {
+		const up = await new Promise<boolean>(resolve => {
+			const socket = net.connect(p, '127.0.0.1', () => {
+				socket.end();
+				resolve(true);
+			});
+			socket.on('error', () => resolve(false));
+		});
+		if (up) return;
+		await new Promise(r => setTimeout(r, 50));
+	}
+	throw new Error(`sshd did not listen on 127.0.0.1:${p} within ${ms} ms:\n${sshdLog}`);
+};
+
+beforeAll(async () => {
+	if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: install Debian's openssh-server (apt-get install -y openssh-server) to run the SSH host test`);
+	if (process.getuid?.() !== 0) throw new Error('the SSH host test logs in as root over a throwaway sshd and must run as root (as in CI)');
+	dir = mkdtempSync(path.join(os.tmpdir(), 'muw-sshd-'));
+	for (const [file, type] of [['host_key', 'ed25519'], ['user_key', 'ed25519']] as const) {
+		const made = spawnSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', path.join(dir, file)], {encoding: 'utf8'});
+		if (made.status !== 0) throw new Error(`ssh-keygen failed: ${made.stderr}`);
+	}
+	writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(path.join(dir, 'user_key.pub')), {mode: 0o600});
+	port = await freePort();
+	writeFileSync(
+		path.join(dir, 'sshd_config'),
+		[
+			`Port ${port}`,
+			'ListenAddress 127.0.0.1',
+			`HostKey ${path.join(dir, 'host_key')}`,
+			`AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+			`PidFile ${path.join(dir, 'sshd.pid')}`,
+			'PermitRootLogin prohibit-password',
+			'PasswordAuthentication no',
+			'KbdInteractiveAuthentication no',
+			'StrictModes no',
+			'UsePAM no',
+			'UseDNS no',
+			'',
+		].join('\n'),
+	);
+	// sshd refuses to start without its privilege separation directory.
+	mkdirSync('/run/sshd', {recursive: true, mode: 0o755});
+	sshd = spawn(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {stdio: ['ignore', 'ignore', 'pipe']});
+	sshd.stderr!.setEncoding('utf8').on('data', (d: string) => (sshdLog += d));
+	await listening(port, 10_000);
+	host = new SshHost(
+		{destination: 'root@127.0.0.1', port, identity: path.join(dir, 'user_key')},
+		{extra: ['-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'LogLevel=ERROR']},
+	);
+});
+
+afterAll(() => {
+	sshd?.kill('SIGTERM');
+	if (dir) rmSync(dir, {recursive: true, force: true});
+});
+
+describe('SshHost against a real sshd on 127.0.0.1', {timeout: 90_000}, () => {
+	it('shows the exact ssh command: batch mode, the key, the port, the remote command quoted for its shell', () => {
+		const argv = host.argvFor(['pmx', 'status']);
+		expect(argv.slice(0, 3)).toEqual(['ssh', '-o', 'BatchMode=yes']);
+		expect(argv).toContain(String(port));
+		expect(argv.slice(-3)).toEqual(['root@127.0.0.1', '--', 'pmx status']);
+	});
+
+	it('runs a command with awkward arguments, which arrive exactly as given', async () => {
+		const awkward = ["it's", 'two words', '$(touch /tmp/muw-ssh-pwned)', 'a;b', '*', '"q"', ''];
+		const result = await host.run({argv: ['printf', '[%s]\\n', ...awkward]}, {capture: 'all'});
+		expect(result.exitCode, result.stderr + sshdLog).toBe(0);
+		expect(result.stdout).toBe(awkward.map(a => `[${a}]\n`).join(''));
+		expect(existsSync('/tmp/muw-ssh-pwned')).toBe(false);
+	});
+
+	it('streams output and reports the remote exit status', async () => {
+		const lines: string[] = [];
+		const result = await host.run({argv: ['sh', '-c', 'echo one; echo two >&2; exit 7']}, {onOutput: c => lines.push(`${c.stream}:${c.text}`)});
+		expect(result.exitCode).toBe(7);
+		expect(lines).toEqual(expect.arrayContaining(['stdout:one', 'stderr:two']));
+	});
+
+	it('writes and reads a file on the server, and says when one is missing', async () => {
+		const file = path.join(dir, 'remote dir', "it's a file.txt");
+		mkdirSync(path.dirname(file), {recursive: true});
+		await host.writeFile(file, 'first line\n$HOME stays literal\n', 0o600);
+		expect(readFileSync(file, 'utf8')).toBe('first line\n$HOME stays literal\n');
+		expect(await host.readFile(file)).toBe('first line\n$HOME stays literal\n');
+		expect((await host.stat(file))?.isFile).toBe(true);
+		expect(await host.listDir(path.dirname(file))).toEqual(["it's a file.txt"]);
+		await host.removeFile(file);
+		expect(await host.readFile(file)).toBeNull();
+		expect(await host.stat(file)).toBeNull();
+	});
+
+	it('reads identity and disk space on the server', async () => {
+		const id = await host.identity();
+		expect(id.uid).toBe(0);
+		expect(id.hostname).toBe(os.hostname());
+		const space = await host.diskSpace(dir);
+		expect(space.totalBytes).toBeGreaterThan(0);
+		expect(space.availableBytes).toBeLessThanOrEqual(space.totalBytes);
+	});
+
+	it('fails, without asking for a password, when the key is not accepted', async () => {
+		const stranger = new SshHost({destination: 'root@127.0.0.1', port, identity: path.join(dir, 'host_key')}, {extra: ['-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'LogLevel=ERROR']});
+		const result = await stranger.run({argv: ['true']}, {capture: 'all'});
+		expect(result.exitCode).toBe(255);
+		expect(result.stderr).toMatch(/Permission denied/);
+	});
+});
