@@ -23,7 +23,7 @@ export const PRODUCTS = {
 		defaultScenario: 'three-servers',
 		isProductHost: () => existsSync('/opt/pmx'),
 		hostWord: 'PureMessage server',
-		otherScenarios: 'single, five-servers, hostname-changed, migration-mismatch, web-first, filter-low-disk',
+		otherScenarios: 'single, five-servers, hostname-changed',
 	},
 } as const;
 export type Product = keyof typeof PRODUCTS;
