@@ -5,6 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {SshHost} from '../../source/host/ssh-host.ts';
+import {computePlan, type PmContext} from '../../machines/puremessage-5.6-to-6.ts';
+import type {Server} from '../../source/probes/pm-deployment.ts';
+import {pmProbes} from '../../source/runtime/pm-probes.ts';
+import {parseIpAddr} from '../../source/probes/preflight.ts';
+import {LocalHost} from '../../source/host/local-host.ts';
 
 /*
  * SshHost against a real sshd (Debian's openssh-server) that this test
@@ -138,5 +143,25 @@ describe('SshHost against a real sshd on 127.0.0.1', {timeout: 90_000}, () => {
 		const result = await stranger.run({argv: ['true']}, {capture: 'all'});
 		expect(result.exitCode).toBe(255);
 		expect(result.stderr).toMatch(/Permission denied/);
+	});
+
+	it('carries the PureMessage probes to a server reached over SSH: root, hostname and addresses, /opt/pmx6', async () => {
+		const server: Server = {name: 'mta1', hostname: 'mta1.example.lan', addresses: [], roles: ['mta', 'filter'], access: 'ssh', ssh: host.target};
+		const db: Server = {name: 'db1', hostname: 'db1.example.lan', addresses: [], roles: ['database', 'csm'], access: 'local', ssh: null};
+		const plan = computePlan([db, server]);
+		const context = {facts: {deployment: {file: 'x', servers: [db, server]}}, plan, current: 'upgrade:mta1', diskPassed: [], choices: {}} as unknown as PmContext;
+		const reached: string[] = [];
+		const env = {processEnv: {}, hostFor: async (target: {name: string}) => (reached.push(target.name), host)};
+		const local = new LocalHost();
+		const {identityNow} = (await pmProbes.identity!(local, context, env)) as {identityNow: {server: string; hostname: string; addresses: string[]}};
+		expect(reached).toEqual(['mta1']);
+		expect(identityNow.server).toBe('mta1');
+		expect(identityNow.hostname).toBe(spawnSync('hostname', {encoding: 'utf8'}).stdout.trim());
+		const here = parseIpAddr(spawnSync('ip', ['-o', 'addr', 'show'], {encoding: 'utf8'}).stdout).filter(a => a.ifname !== 'lo' && !a.address.startsWith('fe80:'));
+		expect(identityNow.addresses).toEqual([...new Set(here.map(a => a.address))].sort());
+		const {identities} = (await pmProbes.preconditions!(local, context, env)) as {identities: Record<string, {uid: number}>};
+		expect(identities.mta1!.uid).toBe(0);
+		const {installed} = (await pmProbes.installed!(local, context, env)) as {installed: {pmx6: boolean}};
+		expect(installed.pmx6).toBe(existsSync('/opt/pmx6'));
 	});
 });
