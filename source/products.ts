@@ -24,7 +24,6 @@ export const PRODUCTS = {
 	puremessage: {machine: pmUpgradeMachine, probes: pmProbes, defaultScenario: 'three-servers', isProductHost: () => existsSync('/opt/pmx')},
 } as const;
 export type Product = keyof typeof PRODUCTS;
-export const PLANNED: string[] = [];
 
 export class UsageError extends Error {}
 

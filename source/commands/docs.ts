@@ -8,7 +8,7 @@ import {mkdir, readdir, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {DOCS} from '../docs/products.ts';
 import {generateDocs} from '../docs/generate.ts';
-import {EXIT, PLANNED, PRODUCTS, UsageError, type Product} from '../products.ts';
+import {EXIT, PRODUCTS, UsageError, type Product} from '../products.ts';
 
 export const DOCS_HELP = `upgrade-wizard docs: the documentation of an upgrade path, generated from the code.
 
@@ -37,7 +37,6 @@ function parse(argv: string[]): {product: Product; out: string} | 'help' {
 		else product = arg;
 	}
 	if (!product) throw new UsageError(`name the product, e.g. upgrade-wizard docs pmg --out docs/pmg. Products: ${Object.keys(PRODUCTS).join(', ')}.`);
-	if (PLANNED.includes(product)) throw new UsageError(`the ${product} upgrade path is not built yet; available: ${Object.keys(PRODUCTS).join(', ')}.`);
 	if (!(product in PRODUCTS)) throw new UsageError(`unknown product "${product}". Available: ${Object.keys(PRODUCTS).join(', ')}.`);
 	if (!DOCS[product as Product]) throw new UsageError(`the ${product} documentation is not generated yet; available: ${Object.keys(DOCS).join(', ')}.`);
 	if (!out) throw new UsageError(`say where the files go: upgrade-wizard docs ${product} --out DIR.`);

@@ -10,7 +10,7 @@ import {CHECKS} from './check.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
 import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
 import {shellQuote, type Host} from '../host/types.ts';
-import {EXIT, PLANNED, PRODUCTS, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
+import {EXIT, PRODUCTS, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
 import {acquireLock, LockedError, type Lock} from '../runtime/lock.ts';
 import {leaveOnSignals} from '../runtime/signals.ts';
 import {position, Wizard} from '../runtime/runtime.ts';
@@ -76,7 +76,6 @@ export function parseArgs(argv: string[]): Args | 'help' {
 		else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}. See upgrade-wizard --help.`);
 		else if (args.product) throw new UsageError(`one product at a time: got ${args.product} and ${arg}.`);
 		else if (arg in PRODUCTS) args.product = arg as Product;
-		else if (PLANNED.includes(arg)) throw new UsageError(`the ${arg} upgrade path is not built yet; available: ${Object.keys(PRODUCTS).join(', ')}.`);
 		else throw new UsageError(`unknown product "${arg}". Available: ${Object.keys(PRODUCTS).join(', ')}. See upgrade-wizard --help.`);
 	}
 	if (!args.product) throw new UsageError('name the product to upgrade, e.g. upgrade-wizard pmg. See upgrade-wizard --help.');

@@ -22,8 +22,7 @@ const run = (...args: string[]) => {
 describe('the command line', () => {
 	it.each([
 		[[], /name the product to upgrade, e\.g\. upgrade-wizard pmg/],
-		[['postfix'], /unknown product "postfix"\. Available: pmg, vmm/],
-		[['puremessage'], /the puremessage upgrade path is not built yet; available: pmg, vmm/],
+		[['postfix'], /unknown product "postfix"\. Available: pmg, vmm, puremessage/],
 		[['vmm', '--simulate', 'nosuch'], /no bundled scenario "nosuch" for vmm\. Bundled: clean, dovecot-1\.1, from-0\.6\.0/],
 		[['pmg', '--bogus'], /unknown option --bogus\. See upgrade-wizard --help/],
 		[['pmg', '--simulate'], /--simulate needs a value/],
