@@ -201,8 +201,9 @@ export type ScreenMeta<C> = {
 	 * For `input`: what is asked, and the value Enter on an empty line gives.
 	 * The text is used literally (a path with spaces, quotes or `;`), never
 	 * by a shell. Never ask for a password here: it would be saved.
-	 * `example` is what the tests and the docs type there (say it in the
-	 * prompt); Enter never takes it (a figure must be read off the host).
+	 * `example` is named in the footer ("type e.g. 12G") and is what the
+	 * tests and the docs type there; Enter never takes it (a figure must be
+	 * read off the host).
 	 */
 	input?: {prompt: (context: C) => string; default?: (context: C) => string; example?: string};
 };

@@ -323,6 +323,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			if (input) body.push(...wrap(input.prompt(context), WIDTH - 2).map(l => line(` ${l}`, 'bold')));
 			if (fallback) body.push(...wrapExact(`Enter on an empty line: ${fallback}`, WIDTH - 2).map(l => line(` ${l}`, 'dim')));
 			body.push(blank, ...wrapExact(`> ${ui.text}_`, WIDTH - 2).map((l, i) => (i === 0 ? [{text: ' > ', tone: 'accent' as const}, {text: l.slice(2), tone: 'bold' as const}] : line(` ${l}`, 'bold'))));
+			if (input?.example) keys.push({key: 'type', label: `e.g. ${input.example}`});
 			keys.push({key: 'Enter', label: fallback ? 'confirm (empty: default)' : 'confirm'}, {key: 'Esc', label: 'clear'});
 			break;
 		}
