@@ -428,8 +428,9 @@ export const pmUpgradeMachine = setup({
 				},
 				remedy: (c: PmContext) => [
 					`Free space on the file system that holds ${DISK_PATH} on ${currentServer(c)?.name ?? 'the server'},`,
-					'or grow it, then press r. Old 5.6.1 logs and reports you have',
-					'archived elsewhere are candidates; do not remove /opt/pmx.',
+					'or grow it, then press r and type the figure again. Old 5.6.1 logs',
+					'and reports you have archived elsewhere are candidates; do not',
+					'remove /opt/pmx.',
 				],
 				probeShows: [`statfs ${DISK_PATH}`],
 			},
@@ -476,7 +477,8 @@ export const pmUpgradeMachine = setup({
 					],
 				},
 				passed: {meta: {view: 'passed'}, on: {'operator.continue': {target: 'next', actions: 'markDiskPassed'}}},
-				blocked: {meta: {view: 'blocked'}, on: {'operator.recheck': 'checking'}},
+				// r asks for the figure again: a mistyped one (120G for 12G) must not hold the server back for good.
+				blocked: {meta: {view: 'blocked'}, on: {'operator.recheck': 'ask'}},
 				probeFailed: {meta: {view: 'failed'}, on: {'operator.retry': 'checking'}},
 				manualFree: {
 					meta: {

@@ -102,6 +102,20 @@ describe('puremessage scenarios on simulated servers', () => {
 		await run.transcript.close();
 	});
 
+	it('a mistyped figure is not final: r on the blocked screen asks for it again, and the right one passes', async () => {
+		const run = await openRun(machine, pmProbes, scenario('filter-low-disk'));
+		// 120G where the size check said 2G: more than db1, the first server, has.
+		expect(await drive(run, (_w, view) => view === 'blocked', {'diskSpace.ask': '120G'})).toBe('diskSpace.blocked');
+		run.wizard.send({type: 'operator.recheck'});
+		await settled(run.wizard);
+		expect(screenText(run).replaceAll(/\s+/g, ' ')).toContain('Type the space it says is required');
+		run.wizard.send({type: 'operator.input', value: '2G'});
+		await settled(run.wizard);
+		expect(screenText(run)).toMatch(/\[PASS\]\s+db1: 24\.0 GiB free for \/opt; the size check needs 2\.0 GiB \(2G\)/);
+		expect(runsOf(run)).toEqual([]);
+		await run.transcript.close();
+	});
+
 	it('the web interface picked before the filters: refused, with the server that is next', async () => {
 		const run = await openRun(machine, pmProbes, scenario('web-first'));
 		await drive(run, w => w === 'plan.pick', migrate);
