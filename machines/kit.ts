@@ -481,6 +481,69 @@ export function inputScreen<C>(spec: {
 	};
 }
 
+/** Where the wizard runs: over SSH or not, inside tmux/screen or not, and the command that relaunches it in tmux. */
+export type SessionFacts = {ssh: boolean; multiplexer: boolean; relaunch?: string};
+
+/**
+ * The first step of a path without a preconditions step of its own: over
+ * SSH and not inside tmux or screen, the operator is offered the exact
+ * command that starts the wizard again inside tmux (it resumes here), or
+ * goes on at their own risk and is reminded once more before the first
+ * command that changes the host. Anywhere else it passes without a screen.
+ * The probe named `session` answers `{session: SessionFacts}`.
+ */
+export function sessionStep<C>(spec: {id: string; next: string; phase: string; why: string; fallbackRelaunch: string}): AnyConfig {
+	const {id, next} = spec;
+	const target = `#wizard.${next}`;
+	return {
+		meta: {step: true, title: 'Where the wizard runs', phase: spec.phase, why: spec.why, probeShows: ['SSH_CONNECTION, TMUX, STY']},
+		initial: 'checking',
+		states: {
+			checking: {
+				meta: {view: 'checking'},
+				invoke: {
+					id: `probe.${id}`,
+					src: 'probe',
+					input: ({context}: {context: C}) => ({probe: 'session', context}),
+					onDone: {target: 'evaluate', actions: 'assignFacts'},
+					onError: {target: 'probeFailed', actions: 'recordError'},
+				},
+			},
+			evaluate: {
+				always: [{guard: 'needsSessionWarning', target: 'sessionWarning'}, {target, actions: [recordStatus(id, 'passed')]}],
+			},
+			sessionWarning: {
+				meta: {
+					view: 'choose',
+					lines: () => [
+						'You are connected over SSH and not inside tmux or screen. If the connection',
+						'drops while a command runs on the terminal, that command dies with it.',
+					],
+					options: (c: C) => [
+						{
+							value: 'tmux',
+							label: 'Relaunch the wizard inside tmux (it resumes here)',
+							hint: (c as {facts: {session?: SessionFacts}}).facts.session?.relaunch ?? spec.fallbackRelaunch,
+						},
+						{value: 'continue', label: 'Go on without tmux (I accept the risk)'},
+					],
+				},
+				on: {
+					'operator.choose': [
+						{guard: 'relaunchChosen', target: 'relaunch'},
+						{target, actions: [{type: 'recordChoice', params: {key: 'ssh'}}, recordStatus(id, 'passed')]},
+					],
+				},
+			},
+			relaunch: {
+				meta: {view: 'info', lines: () => ['Relaunching inside tmux: the wizard will resume at this step.']},
+				on: {'host.session': 'checking'},
+			},
+			probeFailed: {meta: {view: 'failed'}, on: {'operator.retry': 'checking'}},
+		},
+	};
+}
+
 /** Said once, before the first command that changes the host, to an operator who declined tmux. */
 export const SSH_REMINDER = [
 	'WARN: this is the first command that changes the host, and you are over',
@@ -508,6 +571,13 @@ export const common = {
 			const output = (event as {output?: RunSummary}).output;
 			return Boolean(output) && output!.failedIndex === null;
 		},
+		/** Over SSH, not inside tmux or screen, and the operator has not chosen to go on anyway. */
+		needsSessionWarning: ({context}: {context: Ctx}) => {
+			const session = (context.facts as {session?: SessionFacts}).session;
+			return Boolean(session?.ssh) && !session?.multiplexer && context.choices.ssh !== 'continue';
+		},
+		/** The operator chose to start the wizard again inside tmux. */
+		relaunchChosen: ({event}: {event: Ev}) => 'value' in event && event.value === 'tmux',
 		/** The operator chose to go on over SSH without tmux and has not been reminded yet. */
 		sshReminderDue: ({context}: {context: Ctx}) => context.choices.ssh === 'continue' && context.confirmations['ssh.reminded'] === undefined,
 		/** An input screen got a value that is not only blanks. */

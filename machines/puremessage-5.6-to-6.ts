@@ -17,7 +17,7 @@ import {sshArgv, type SshTarget as SshTargetSpec} from '../source/host/ssh-comma
 import {shellQuote} from '../source/host/types.ts';
 import {ROLES, type Access, type Deployment, type DeploymentProblem, type Role, type Server} from '../source/probes/pm-deployment.ts';
 import {parseSize} from '../source/host/scenario.ts';
-import {common, confirmScreen, infoStep, phases, step, type Finding, type OperatorEvent, type RunSummary, type StepCommand, type WizardContext} from './kit.ts';
+import {common, confirmScreen, infoStep, phases, sessionStep, step, type Finding, type SessionFacts, type OperatorEvent, type RunSummary, type StepCommand, type WizardContext} from './kit.ts';
 
 /** Where 6 installs; 5.6.1 stays in /opt/pmx beside it during the upgrade. */
 export const PMX6_DIR = '/opt/pmx6';
@@ -69,6 +69,8 @@ export type ServerTarget = {name: string; hostname: string; access: Access; ssh:
 export type PmIdentity = {hostname: string; addresses: string[]};
 
 export type PmFacts = {
+	/** Over SSH, inside tmux or screen (the first step). */
+	session?: SessionFacts;
 	deployment?: Deployment | null;
 	deploymentFile?: string;
 	deploymentProblems?: DeploymentProblem[];
@@ -93,7 +95,7 @@ export type PmContext = WizardContext<PmFacts> & {
 	refused: string | null;
 };
 export type PmInput = {startedAt: number};
-export type PmProbe = 'inventory' | 'preconditions' | 'identity' | 'disk' | 'installed';
+export type PmProbe = 'session' | 'inventory' | 'preconditions' | 'identity' | 'disk' | 'installed';
 
 const WORDS = {root: 'root', unchanged: 'unchanged', sent: 'sent', upgraded: 'upgraded', migrated: 'migrated', started: 'started', enough: 'enough', mailFlows: 'mail flows'};
 
@@ -339,8 +341,15 @@ export const pmUpgradeMachine = setup({
 		refused: null,
 	}),
 	meta: {product: 'puremessage', title: 'PureMessage 5.6.1 -> 6', phases: phaseList, version: 1},
-	initial: 'inventory',
+	initial: 'session',
 	states: {
+		session: sessionStep<PmContext>({
+			id: 'session',
+			next: 'inventory',
+			phase: 'prepare',
+			why: 'pmx-setup runs on the terminal and asks its questions there, here or through ssh -t. A dropped SSH connection kills a command that has the terminal: run the wizard inside tmux or screen, or from a console.',
+			fallbackRelaunch: 'tmux new-session -A -s upgrade-wizard -- upgrade-wizard puremessage',
+		}),
 		inventory: step<PmContext>({
 			id: 'inventory',
 			next: 'preconditions',

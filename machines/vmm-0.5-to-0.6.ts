@@ -18,6 +18,8 @@ import {
 	type RunSummary,
 	type StepCommand,
 	type WizardContext,
+	sessionStep,
+	type SessionFacts,
 } from './kit.ts';
 
 /** The update script for Dovecot v1.2.x/v2.0.x/v2.1.x. */
@@ -54,6 +56,8 @@ export type Route = 'upgrade' | 'dovecot12';
 
 /** What the probes have found on the host so far. */
 export type VmmFacts = {
+	/** Over SSH, inside tmux or screen (the first step). */
+	session?: SessionFacts;
 	/** What `vmm version` said: the version, or null when vmm did not answer. */
 	vmm?: {version: string | null; raw: string};
 	source?: {
@@ -97,7 +101,7 @@ export type VmmFacts = {
 export type VmmContext = WizardContext<VmmFacts>;
 export type VmmInput = {startedAt: number};
 
-export type VmmProbe = 'vmmVersion' | 'sourceCandidates' | 'sourceDir' | 'tools' | 'dovecot' | 'services' | 'environment' | 'dump' | 'restore' | 'config' | 'functionFile' | 'layoutFile';
+export type VmmProbe = 'session' | 'vmmVersion' | 'sourceCandidates' | 'sourceDir' | 'tools' | 'dovecot' | 'services' | 'environment' | 'dump' | 'restore' | 'config' | 'functionFile' | 'layoutFile';
 
 const KNOWN: Record<string, VmmVersion> = {'0.4': '0.4', '0.4-r41': '0.4', '0.5.2': '0.5.2', '0.6.0': '0.6.0', '0.6.1': '0.6.1'};
 
@@ -402,8 +406,15 @@ export const vmmUpgradeMachine = setup({
 		confirmations: {},
 	}),
 	meta: {product: 'vmm', title: 'vmm 0.5.2 -> 0.6.x', phases: phaseList, version: 1},
-	initial: 'version',
+	initial: 'session',
 	states: {
+		session: sessionStep<VmmContext>({
+			id: 'session',
+			next: 'version',
+			phase: 'prepare',
+			why: 'The upgrade stops Postfix and Dovecot and changes the database; pg_dump and psql ask for the password on the terminal. A dropped SSH connection kills a command that has the terminal: run the wizard inside tmux or screen, or from a console.',
+			fallbackRelaunch: 'tmux new-session -A -s upgrade-wizard -- upgrade-wizard vmm',
+		}),
 		version: step<VmmContext>({
 			id: 'version',
 			next: 'route',

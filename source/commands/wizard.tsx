@@ -192,7 +192,8 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 	// environment (HOME, XDG_STATE_HOME) still finds the same saved place.
 	const relaunch = [
 		'tmux', 'new-session', '-A', '-s', 'upgrade-wizard', '--',
-		...selfArgv(), ...(scenario && !args.stateDir ? ['--state-dir', where.state] : []),
+		// Without --reset: the wizard inside tmux resumes at the saved place, it does not forget it again.
+		...selfArgv().filter(arg => arg !== '--reset'), ...(scenario && !args.stateDir ? ['--state-dir', where.state] : []),
 	];
 	const wizard = new Wizard({
 		relaunch,

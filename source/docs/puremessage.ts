@@ -23,6 +23,8 @@ const contextKey = (c: WizardContext<any>) => {
 		context.choices,
 		Object.keys(context.confirmations).sort(),
 		context.facts.identityNow ?? null,
+		// Over SSH without tmux (the session step's warning).
+		Boolean(context.facts.session?.ssh && !context.facts.session.multiplexer),
 	];
 };
 
@@ -41,5 +43,7 @@ export const pmDocs: ProductDocs = {
 		{scenario: scenario('three-servers'), answers: migrate},
 		{scenario: scenario('hostname-changed'), answers: migrate},
 		{scenario: scenario('filter-low-disk'), answers: migrate},
+		// Over SSH without tmux: the offer to relaunch, declined, and the reminder before pmx-setup.
+		{scenario: scenario('over-ssh'), answers: {...migrate, 'session.sessionWarning': 'continue'}},
 	],
 };

@@ -22,6 +22,9 @@ const contextKey = (c: WizardContext<any>) => {
 		context.choices.version ?? null,
 		context.choices.password ?? null,
 		context.facts.tools?.init ?? null,
+		// Over SSH without tmux (the session step's warning), and whether the operator went on anyway.
+		Boolean(context.facts.session?.ssh && !context.facts.session.multiplexer),
+		context.choices.ssh ?? null,
 	];
 };
 
@@ -43,6 +46,8 @@ export const vmmDocs: ProductDocs = {
 		{scenario: scenario('old-0.4'), answers: SOURCE},
 		{scenario: scenario('postfix-running'), answers: SOURCE},
 		{scenario: scenario('truncated-dump'), answers: SOURCE},
+		// Over SSH without tmux: the offer to relaunch, declined, and the reminder before the first command.
+		{scenario: scenario('over-ssh'), answers: {...SOURCE, 'session.sessionWarning': 'continue'}},
 		// A directory that is not a vmm source: the check stops.
 		{scenario: scenario('clean'), answers: {'sourceDir.ask': '/root'}},
 	],

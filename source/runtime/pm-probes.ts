@@ -9,6 +9,7 @@ import type {Host} from '../host/types.ts';
 import {parseDeployment, type Server} from '../probes/pm-deployment.ts';
 import {parseIpAddr} from '../probes/preflight.ts';
 import type {ProbeEnv, ProbeFn} from './runtime.ts';
+import {sessionFacts} from './session.ts';
 
 /** Where the deployment file is looked for when --deployment names none. */
 export const DEFAULT_DEPLOYMENT = '/etc/upgrade-wizard/puremessage-deployment.yaml';
@@ -31,6 +32,10 @@ export async function readIdentity(host: Host): Promise<{hostname: string; addre
 }
 
 const probes: Record<PmProbe, (host: Host, context: PmContext, env: ProbeEnv) => Promise<Facts>> = {
+	async session(host, _context, env) {
+		return {session: sessionFacts(host, env)};
+	},
+
 	async inventory(host, _context, env) {
 		const file = env.deployment ?? DEFAULT_DEPLOYMENT;
 		const text = await host.readFile(file);

@@ -19,6 +19,7 @@ import {maskLines, type FileChange} from '../../machines/kit.ts';
 import type {Host} from '../host/types.ts';
 import {driverOf, dumpIsComplete, lineDiff, SECRET_LINE, mergeConfig, parseDovecotVersion, parsePythonVersion, parseVmmVersion, viewReferences} from '../probes/vmm.ts';
 import type {ProbeEnv, ProbeFn} from './runtime.ts';
+import {sessionFacts} from './session.ts';
 
 type Facts = Partial<VmmFacts>;
 
@@ -55,6 +56,10 @@ async function sqlFile(host: Host, file: string | undefined, pattern: RegExp): P
 }
 
 const probes: Record<VmmProbe, (host: Host, context: VmmContext, env: ProbeEnv) => Promise<Facts>> = {
+	async session(host, _context, env) {
+		return {session: sessionFacts(host, env)};
+	},
+
 	async vmmVersion(host) {
 		const result = await run(host, 'vmm', 'version');
 		const raw = `${result.stdout}${result.stderr}`;

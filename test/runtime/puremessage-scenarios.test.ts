@@ -58,6 +58,27 @@ describe('puremessage scenarios on simulated servers', () => {
 		await run.transcript.close();
 	});
 
+	it('over SSH without tmux: offers the relaunch first; declined, it warns once more before the first command that changes a server', async () => {
+		const run = await openRun(machine, pmProbes, scenario('over-ssh'));
+		const seen: string[] = [];
+		await drive(run, () => false, {...migrate, 'session.sessionWarning': 'continue'}, seen);
+		expect(seen[0]).toBe('session.sessionWarning');
+		expect(seen.filter(w => w.endsWith('.sshReminder'))).toHaveLength(1);
+		// The reminder comes before pmx-setup runs on db1, the first command that changes a server.
+		expect(seen.find(w => w.endsWith('.sshReminder') || w.endsWith('.running'))).toMatch(/\.sshReminder$/);
+		expect(runsOf(run)).toEqual(['pmx-setup db1', 'pmx start db1', 'pmx-setup mta1']);
+		expect((run.wizard.actor.getSnapshot().context as PmContext).choices.ssh).toBe('continue');
+		await run.transcript.close();
+	});
+
+	it('not over SSH: no session screen at all', async () => {
+		const run = await openRun(machine, pmProbes, scenario('three-servers'));
+		const seen: string[] = [];
+		await drive(run, w => w.startsWith('inventory.'), migrate, seen);
+		expect(seen.filter(w => w.startsWith('session.'))).toEqual([]);
+		await run.transcript.close();
+	});
+
 	it('five servers: the order comes from the roles, one filter server at a time, the mail-flow test after the first', async () => {
 		const run = await openRun(machine, pmProbes, scenario('five-servers'));
 		const seen: string[] = [];

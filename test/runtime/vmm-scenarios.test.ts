@@ -51,6 +51,21 @@ async function walk(name: string, answers: Answers, stop: (where: string, view: 
 afterAll(removeRuns);
 
 describe('vmm scenarios on the simulated host', () => {
+	it('over SSH without tmux: offers the relaunch first; declined, it warns once more before the first command that stops a service', async () => {
+		const {where, seen, transcript} = await walk('over-ssh', {'session.sessionWarning': 'continue'});
+		expect(where).toBe('finished.');
+		expect(seen[0]).toBe('session.sessionWarning');
+		const reminders = seen.filter(w => w.endsWith('.sshReminder'));
+		expect(reminders).toHaveLength(1);
+		expect(seen.find(w => w.endsWith('.sshReminder') || w.endsWith('.running'))).toBe(reminders[0]);
+		expect(transcript).toContain('run: /etc/init.d/postfix stop');
+	});
+
+	it('not over SSH: no session screen at all', async () => {
+		const {seen} = await walk('clean', {}, w => w.startsWith('version.'));
+		expect(seen.filter(w => w.startsWith('session.'))).toEqual([]);
+	});
+
 	it('clean 0.5.2 with Dovecot 2.1.7: the whole upgrade, with the Dovecot 1.2.x script, to the end', async () => {
 		const {run, where, seen, transcript, state} = await walk('clean', {}, () => false, 'config.review');
 		expect(where).toBe('finished.');
