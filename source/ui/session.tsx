@@ -86,9 +86,12 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 			}
 			// A clean screen: the frame is drawn from the top, whatever the command left.
 			if (process.stdout.isTTY) process.stdout.write('\u001B[2J\u001B[H');
-			process.off('SIGINT', ignoreInterrupt);
 			startReading(process.stdin);
 			mount();
+			// A Ctrl-C meant for the command may still be on its way to this
+			// process (the whole process group gets it): keep ignoring it a
+			// moment longer. Ink reads Ctrl-C as a key from here on.
+			setTimeout(() => process.off('SIGINT', ignoreInterrupt), 500).unref();
 		},
 	};
 	mount();
@@ -137,5 +140,11 @@ function startReading(stdin: NodeJS.ReadStream) {
  * let go of, is left alone; nothing else needs to happen meanwhile.
  */
 function waitForEnter(): void {
-	spawnSync('sh', ['-c', 'read _'], {stdio: 'inherit'});
+	// Only Enter (or the end of input) counts: a Ctrl-C here, or one that
+	// reaches the terminal's process group late, ends the little shell, not
+	// the wait, and the command's last words stay until they were read.
+	for (let tries = 0; tries < 100; tries++) {
+		const result = spawnSync('sh', ['-c', 'read _'], {stdio: 'inherit'});
+		if (result.signal === null) return;
+	}
 }
