@@ -53,6 +53,9 @@ const scenarios: Array<[string, Record<string, string>]> = [
 	['cluster-master', {}],
 ];
 
+/** Where vmm's and PureMessage's session check leads when it has nothing to say. */
+const FIRST_AFTER_SESSION: Record<string, string> = {vmm: 'version', puremessage: 'inventory'};
+
 type Walk = {product: 'pmg' | 'vmm' | 'puremessage'; name: string; answers: Record<string, string>; end: string; minSaves: number; every: number};
 
 /** Kill the walk after each N-th saved transition (every `every`-th N), start it again, check it came back as it was. */
@@ -80,7 +83,9 @@ async function crashAnywhere({product, name, answers, end, minSaves, every}: Wal
 		const expected = expectedResume(saved.snapshot, machine);
 		const [step, screen] = back.at.split('.');
 		// The same step; a screen that was probing may have moved on by itself after the probe.
-		if (step !== expected.step) failures.push(`${n}: saved at ${JSON.stringify(saved.snapshot.value)}, resumed at ${back.at}`);
+		// The session check has no screen of its own off SSH: it goes on to the first step of the path.
+		const passedOn = expected.step === 'session' && expected.screen === 'checking' && step === FIRST_AFTER_SESSION[product];
+		if (step !== expected.step && !passedOn) failures.push(`${n}: saved at ${JSON.stringify(saved.snapshot.value)}, resumed at ${back.at}`);
 		if (expected.screen === 'interrupted' && screen !== 'interrupted') failures.push(`${n}: a running command resumed at ${back.at}`);
 		for (const key of Object.keys(saved.snapshot.context.facts)) {
 			if (!(key in back.facts)) failures.push(`${n}: lost the fact ${key}`);
