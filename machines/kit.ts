@@ -4,7 +4,7 @@
  * of a step (review -> run -> check -> passed | blocked). No I/O here: the
  * actors named below are supplied by the runtime with `.provide()`.
  */
-import {assign} from 'xstate';
+import {assign, fromPromise} from 'xstate';
 import type {CommandSpec} from '../source/host/types.ts';
 
 /** A server of a multi-server deployment that a command runs on (the runtime picks its Host). */
@@ -207,6 +207,29 @@ export type ScreenMeta<C> = {
 	 */
 	input?: {prompt: (context: C) => string; default?: (context: C) => string; example?: string};
 };
+
+/**
+ * The actors every machine invokes, as placeholders: the runtime provides
+ * the real ones with `.provide()`, so a machine never does I/O itself.
+ */
+export function runtimeActors<Facts, Probe extends string, C>() {
+	return {
+		runCommands: fromPromise<RunSummary, {step: string; commands: StepCommand[]}>(async () => {
+			throw new Error('runCommands is provided by the runtime');
+		}),
+		applyChanges: fromPromise<RunSummary, {step: string; changes: FileChange[]}>(async () => {
+			throw new Error('applyChanges is provided by the runtime');
+		}),
+		probe: fromPromise<Partial<Facts>, {probe: Probe; context: C}>(async () => {
+			throw new Error('probe is provided by the runtime');
+		}),
+	};
+}
+
+/** The context every path starts from: nothing found, nothing decided. */
+export function freshContext<F>(startedAt: number): WizardContext<F> {
+	return {startedAt, facts: {} as F, status: {}, lastRun: null, error: null, choices: {}, confirmations: {}};
+}
 
 export const phases = (...list: Array<[string, string]>): Phase[] =>
 	list.map(([id, title]) => ({id, title}));

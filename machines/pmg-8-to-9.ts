@@ -5,18 +5,19 @@
  * Pure: probes and commands are actors the runtime provides.
  */
 import {adviceFor, type ConffileAdvice} from '../source/probes/conffiles.ts';
-import {and, fromPromise, setup} from 'xstate';
+import {and, setup} from 'xstate';
 import {compareDebianVersions} from '../source/probes/debian-version.ts';
 import {
 	common,
 	confirmScreen,
+	freshContext,
 	infoStep,
+	runtimeActors,
 	phases,
 	step,
 	type FileChange,
 	type Finding,
 	type OperatorEvent,
-	type RunSummary,
 	type StepCommand,
 	type WizardContext,
 } from './kit.ts';
@@ -351,29 +352,10 @@ export const pmgUpgradeMachine = setup({
 	actions: {
 		...common.actions,
 	} as never,
-	actors: {
-		// Placeholders: the runtime provides the real ones with .provide().
-		runCommands: fromPromise<RunSummary, {step: string; commands: StepCommand[]}>(async () => {
-			throw new Error('runCommands is provided by the runtime');
-		}),
-		applyChanges: fromPromise<RunSummary, {step: string; changes: FileChange[]}>(async () => {
-			throw new Error('applyChanges is provided by the runtime');
-		}),
-		probe: fromPromise<Partial<PmgFacts>, {probe: PmgProbe; context: PmgContext}>(async () => {
-			throw new Error('probe is provided by the runtime');
-		}),
-	},
+	actors: runtimeActors<PmgFacts, PmgProbe, PmgContext>(),
 }).createMachine({
 	id: 'wizard',
-	context: ({input}) => ({
-		startedAt: input.startedAt,
-		facts: {},
-		status: {},
-		lastRun: null,
-		error: null,
-		choices: {},
-		confirmations: {},
-	}),
+	context: ({input}) => freshContext(input.startedAt),
 	meta: {product: 'pmg', title: 'PMG 8 -> 9', phases: phaseList, version: 1},
 	initial: 'preconditions',
 	states: {

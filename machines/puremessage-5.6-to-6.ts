@@ -12,12 +12,12 @@
  * operator to confirm; it never makes a command up.
  * Pure: probes and commands are actors the runtime provides.
  */
-import {assign, fromPromise, setup} from 'xstate';
+import {assign, setup} from 'xstate';
 import {sshArgv, type SshTarget as SshTargetSpec} from '../source/host/ssh-command.ts';
 import {shellQuote} from '../source/host/types.ts';
 import {ROLES, type Access, type Deployment, type DeploymentProblem, type Role, type Server} from '../source/probes/pm-deployment.ts';
 import {parseSize} from '../source/host/scenario.ts';
-import {common, confirmScreen, infoStep, phases, sessionStep, step, type Finding, type SessionFacts, type OperatorEvent, type RunSummary, type StepCommand, type WizardContext} from './kit.ts';
+import {common, confirmScreen, freshContext, infoStep, runtimeActors, phases, sessionStep, step, type Finding, type SessionFacts, type OperatorEvent, type StepCommand, type WizardContext} from './kit.ts';
 
 /** Where 6 installs; 5.6.1 stays in /opt/pmx beside it during the upgrade. */
 export const PMX6_DIR = '/opt/pmx6';
@@ -315,24 +315,11 @@ export const pmUpgradeMachine = setup({
 	},
 	guards: {...common.guards, ...pmGuards, inOrder, sameMigrationChoices, validFigure} as never,
 	actions: {...common.actions, ...pmActions} as never,
-	actors: {
-		runCommands: fromPromise<RunSummary, {step: string; commands: StepCommand[]}>(async () => {
-			throw new Error('runCommands is provided by the runtime');
-		}),
-		probe: fromPromise<Partial<PmFacts>, {probe: PmProbe; context: PmContext}>(async () => {
-			throw new Error('probe is provided by the runtime');
-		}),
-	},
+	actors: runtimeActors<PmFacts, PmProbe, PmContext>(),
 }).createMachine({
 	id: 'wizard',
 	context: ({input}) => ({
-		startedAt: input.startedAt,
-		facts: {},
-		status: {},
-		lastRun: null,
-		error: null,
-		choices: {},
-		confirmations: {},
+		...freshContext<PmFacts>(input.startedAt),
 		plan: [],
 		progress: {},
 		current: null,

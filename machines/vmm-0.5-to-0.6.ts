@@ -6,16 +6,17 @@
  * what the document lost. Pure: probes and commands are actors the runtime
  * provides.
  */
-import {and, assign, fromPromise, setup} from 'xstate';
+import {and, assign, setup} from 'xstate';
 import {
 	common,
+	freshContext,
 	inputScreen,
+	runtimeActors,
 	phases,
 	step,
 	type FileChange,
 	type Finding,
 	type OperatorEvent,
-	type RunSummary,
 	type StepCommand,
 	type WizardContext,
 	sessionStep,
@@ -382,29 +383,10 @@ export const vmmUpgradeMachine = setup({
 			return {choices, facts};
 		}),
 	} as never,
-	actors: {
-		// Placeholders: the runtime provides the real ones with .provide().
-		runCommands: fromPromise<RunSummary, {step: string; commands: StepCommand[]}>(async () => {
-			throw new Error('runCommands is provided by the runtime');
-		}),
-		applyChanges: fromPromise<RunSummary, {step: string; changes: FileChange[]}>(async () => {
-			throw new Error('applyChanges is provided by the runtime');
-		}),
-		probe: fromPromise<Partial<VmmFacts>, {probe: VmmProbe; context: VmmContext}>(async () => {
-			throw new Error('probe is provided by the runtime');
-		}),
-	},
+	actors: runtimeActors<VmmFacts, VmmProbe, VmmContext>(),
 }).createMachine({
 	id: 'wizard',
-	context: ({input}) => ({
-		startedAt: input.startedAt,
-		facts: {},
-		status: {},
-		lastRun: null,
-		error: null,
-		choices: {},
-		confirmations: {},
-	}),
+	context: ({input}) => freshContext(input.startedAt),
 	meta: {product: 'vmm', title: 'vmm 0.5.2 -> 0.6.x', phases: phaseList, version: 1},
 	initial: 'session',
 	states: {
