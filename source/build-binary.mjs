@@ -9,16 +9,15 @@ import {execFileSync} from 'node:child_process';
 import {copyFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {build} from 'esbuild';
 import postject from 'postject';
-import {alwaysDraw, inkWithoutDevtools, yogaWithoutFetch} from './build-plugins.mjs';
+import {buildWizardBundle} from './build-plugins.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const output = path.join(root, 'dist/upgrade-wizard-linux-x64');
 const work = path.join(root, 'dist/sea');
 /** The fuse Node's binary carries for this purpose (documented with single executable applications). */
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-/** Also in source/binary.ts. */
+/** Also in source/entry.ts. */
 const MANIFEST = 'scenarios.json';
 
 function fail(message) {
@@ -36,20 +35,7 @@ mkdirSync(work, {recursive: true});
 
 // 1. The CLI as one CommonJS file.
 const main = path.join(work, 'main.cjs');
-await build({
-	entryPoints: [path.join(root, 'source/binary.ts')],
-	outfile: main,
-	bundle: true,
-	platform: 'node',
-	format: 'cjs',
-	target: 'node20',
-	plugins: [inkWithoutDevtools, yogaWithoutFetch('deferred'), alwaysDraw],
-	// import.meta does not exist in CommonJS: the executable's own path stands in.
-	define: {'process.env.NODE_ENV': '"production"', 'import.meta.url': '__importMetaUrl'},
-	banner: {js: "var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
-	logLevel: 'warning',
-	legalComments: 'none',
-});
+await buildWizardBundle(main);
 
 // 2. The scenarios as assets, listed in a manifest asset (Node 20 cannot list assets).
 const scenarios = [];

@@ -29,7 +29,7 @@ export class UsageError extends Error {}
 
 let unpackedScenarios: string | null = null;
 
-/** The single executable unpacks the scenarios it carries and says where (source/binary.ts). */
+/** The single executable unpacks the scenarios it carries and says where (source/entry.ts). */
 export function useScenarioDir(dir: string) {
 	unpackedScenarios = dir;
 }

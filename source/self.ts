@@ -1,7 +1,7 @@
 /**
  * How this program was started, to start it again (inside tmux) or to tell
  * the operator the command that continues: `node dist/cli.js`, or the single
- * executable alone, which has no script argument (source/binary.ts).
+ * executable alone, which has no script argument (source/entry.ts).
  */
 let singleExecutable = false;
 

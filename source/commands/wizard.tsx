@@ -2,6 +2,8 @@
  * `upgrade-wizard <product>`: the interactive wizard on this host or a
  * simulated one.
  */
+import {spawnSync} from 'node:child_process';
+import {readdir, rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {LocalHost} from '../host/local-host.ts';
@@ -151,10 +153,9 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 			if (loaded.kind === 'ok') await store.clear();
 			notice.push('--reset: the saved place was forgotten; starting at the first step.');
 			if (scenario) {
-				const fs = await import('node:fs/promises');
-				await fs.rm(path.join(where.state, 'host.json'), {force: true});
+				await rm(path.join(where.state, 'host.json'), {force: true});
 				// The other servers of a simulated deployment.
-				for (const name of await fs.readdir(where.state)) if (/^host-.+\.json$/.test(name)) await fs.rm(path.join(where.state, name), {force: true});
+				for (const name of await readdir(where.state)) if (/^host-.+\.json$/.test(name)) await rm(path.join(where.state, name), {force: true});
 			}
 		}
 		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json'), ...(loadedScenario ? {scenario: loadedScenario} : {})}) : new LocalHost(process.env, {runDir: path.join(where.state, 'runs')});
@@ -243,7 +244,6 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 				process.stdout.write(`\n$ ${relaunch.map(shellQuote).join(' ')}\n`);
 				// The wizard inside tmux takes the lock over from this one.
 				await lock.release();
-				const {spawnSync} = await import('node:child_process');
 				const result = spawnSync(relaunch[0]!, relaunch.slice(1), {stdio: 'inherit'});
 				if (result.error) {
 					process.stderr.write(`upgrade-wizard: tmux could not be started (${result.error.message}). Install it (apt install tmux) or choose to go on without it.\n`);

@@ -1,10 +1,10 @@
 /**
- * Entry of the single executable (`npm run build:binary`): Node's
- * single-executable-application support runs this as a CommonJS script, so
- * nothing may wait at the top level. Yoga's WebAssembly is compiled first
- * (ink needs it only once it lays out a frame), the scenario files the
- * executable carries are unpacked, then the CLI runs as `node dist/cli.js`
- * would.
+ * Entry of the wizard's bundle (dist/wizard.cjs), which runs as a CommonJS
+ * script: under the launcher (dist/cli.js, with V8's code cache) or as the
+ * main script of the single executable (`npm run build:binary`). Nothing
+ * may wait at the top level of a script: yoga's WebAssembly is compiled
+ * first (ink needs it only once it lays out a frame); in the single
+ * executable, the scenario files it carries are unpacked; then the CLI runs.
  */
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
