@@ -4,11 +4,12 @@
  * changes still looks as expected, so an upgrade of ink or yoga-layout
  * fails the build instead of quietly producing a broken bundle.
  */
-import {readFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import {build} from 'esbuild';
 import {createRequire} from 'node:module';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {fileURLToPath, pathToFileURL} from 'node:url';
 
 const require = createRequire(import.meta.url);
 const yogaDir = path.dirname(path.dirname(path.dirname(require.resolve('yoga-layout/load'))));
@@ -105,12 +106,48 @@ export const alwaysDraw = {
 };
 
 /**
+ * The bundled scenario files, parsed and checked now (source/scenario-layers.ts),
+ * as the module source/host/scenario-cache.ts of the bundle: the wizard
+ * then parses none of them at its start.
+ */
+async function withScenarioLayers() {
+	const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+	const built = await build({
+		entryPoints: [path.join(root, 'source/scenario-layers.ts')],
+		bundle: true,
+		platform: 'node',
+		format: 'esm',
+		target: 'node20',
+		write: false,
+		// yaml is CommonJS and requires Node's modules.
+		banner: {js: "import {createRequire as __createRequire} from 'node:module';\nconst require = __createRequire(import.meta.url);"},
+		logLevel: 'warning',
+	});
+	const work = mkdtempSync(path.join(tmpdir(), 'upgrade-wizard-build-'));
+	let layers;
+	try {
+		const file = path.join(work, 'scenario-layers.mjs');
+		writeFileSync(file, built.outputFiles[0].contents);
+		layers = (await import(pathToFileURL(file).href)).scenarioLayers(path.join(root, 'scenarios'));
+	} finally {
+		rmSync(work, {recursive: true, force: true});
+	}
+	if (Object.keys(layers).length === 0) throw new Error('no scenario file under scenarios/ could be parsed; see source/scenario-layers.ts');
+	return {
+		name: 'scenario-layers',
+		setup(b) {
+			b.onLoad({filter: /[\\/]source[\\/]host[\\/]scenario-cache\.ts$/}, () => ({contents: `export const PARSED_LAYERS = ${JSON.stringify(layers)};\n`, loader: 'js'}));
+		},
+	};
+}
+
+/**
  * The wizard as one CommonJS file, from source/entry.ts: what the launcher
  * (dist/cli.js, source/launch.ts) runs with V8's code cache, and what the
  * single executable runs as its main script. CommonJS because both load it
  * as a script, which is what a code cache is made for.
  */
-export function buildWizardBundle(outfile) {
+export async function buildWizardBundle(outfile) {
 	return build({
 		entryPoints: [path.join(path.dirname(fileURLToPath(import.meta.url)), 'entry.ts')],
 		outfile,
@@ -123,7 +160,7 @@ export function buildWizardBundle(outfile) {
 		// Names are kept: a stack trace still names its functions.
 		minifyWhitespace: true,
 		minifySyntax: true,
-		plugins: [inkWithoutDevtools, yogaWithoutFetch('deferred'), alwaysDraw],
+		plugins: [inkWithoutDevtools, yogaWithoutFetch('deferred'), alwaysDraw, await withScenarioLayers()],
 		// import.meta does not exist in CommonJS: the bundle's own path stands in.
 		define: {'process.env.NODE_ENV': '"production"', 'import.meta.url': '__importMetaUrl'},
 		banner: {js: "var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;"},

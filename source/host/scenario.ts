@@ -8,8 +8,10 @@
  * systems are replaced per mount, and the extending file's commands come
  * first so that they win.
  */
+import {createHash} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
+import {PARSED_LAYERS} from './scenario-cache.ts';
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Scalar} from 'yaml';
 
 export const PRODUCTS = ['pmg', 'vmm', 'puremessage'] as const;
@@ -164,8 +166,12 @@ export async function parseScenario(text: string, file: string, readExtended: (f
 // ---------------------------------------------------------------------------
 // One file
 
-/** What one file says; merged with the files it extends afterwards. */
-type Layer = {
+/**
+ * What one file says; merged with the files it extends afterwards. Nothing
+ * in it depends on where the file is but `path` and the commands'
+ * `origin.path`: the build keeps the bundled files' layers by content.
+ */
+export type Layer = {
 	path: string;
 	line: number;
 	product?: {value: Product; line: number};
@@ -180,6 +186,7 @@ type Layer = {
 	files: Record<string, ScenarioFile | null>;
 	services: Record<string, Partial<ServiceSpec>>;
 	commands: CommandEntry[];
+	/** As written: relative to the file's folder, or absolute. */
 	servers: Record<string, string>;
 	/** `free` effects, checked against the merged file systems. */
 	freeEffects: Array<{mount: string; line: number; field: string}>;
@@ -187,7 +194,33 @@ type Layer = {
 
 const TOP_KEYS = ['product', 'title', 'description', 'difficulty', 'extends', 'host', 'env', 'filesystems', 'files', 'services', 'commands', 'servers'];
 
+/**
+ * A file's layer: the one the build made of the same text (the bundled
+ * scenarios, source/build-plugins.mjs), or parsed and checked now. Parsing
+ * the default scenario's 60 KB was a fifth of the wizard's start.
+ */
 function parseLayer(text: string, file: string): Layer {
+	const cached = PARSED_LAYERS[layerKey(text)];
+	return cached === undefined ? parseLayerText(text, file) : layerFromCache(cached, file);
+}
+
+/** The key of a file's text among the layers the build made. */
+export const layerKey = (text: string) => createHash('sha256').update(text).digest('base64');
+
+/** A layer as the build keeps it: JSON, a regular expression as its source. */
+export function layerToCache(layer: Layer): string {
+	// Without the file's path, which is put back on reading.
+	return JSON.stringify({...layer, path: '', commands: layer.commands.map(command => ({...command, match: command.match.source, origin: {...command.origin, path: ''}}))});
+}
+
+/** A kept layer, as the file `file` would have given it. */
+export function layerFromCache(json: string, file: string): Layer {
+	const kept = JSON.parse(json) as Omit<Layer, 'commands'> & {commands: Array<Omit<CommandEntry, 'match'> & {match: string}>};
+	return {...kept, path: file, commands: kept.commands.map(command => ({...command, match: new RegExp(command.match), origin: {...command.origin, path: file}}))};
+}
+
+/** Parse and check one file's text. */
+export function parseLayerText(text: string, file: string): Layer {
 	const lineCounter = new LineCounter();
 	const doc = parseDocument(text, {lineCounter, prettyErrors: true, uniqueKeys: true});
 	const syntax = doc.errors[0];
@@ -258,7 +291,7 @@ function parseLayer(text: string, file: string): Layer {
 				for (const [name, entry] of r.map(value, 'servers', null)) {
 					if (!/^[A-Za-z0-9][\w.-]*$/.test(name)) throw r.fail(entry.keyNode, `servers.${name}`, `"${name}" is not a server name`, 'use letters, digits, dots, dashes and _, as in the deployment file');
 					const file = r.text(entry.value, `servers.${name}`, {nonEmpty: true});
-					layer.servers[name] = path.isAbsolute(file) ? file : path.join(path.dirname(layer.path), file);
+					layer.servers[name] = file;
 				}
 				break;
 		}
@@ -496,7 +529,7 @@ function mergeLayers(layers: Layer[]): Scenario {
 	let commands: CommandEntry[] = [];
 	const servers: Record<string, string> = {};
 	for (const layer of layers) {
-		Object.assign(servers, layer.servers);
+		for (const [name, file] of Object.entries(layer.servers)) servers[name] = path.isAbsolute(file) ? file : path.join(path.dirname(layer.path), file);
 		if (layer.product) {
 			if (product && product.value !== layer.product.value) {
 				throw new ScenarioError(layer.path, layer.product.line, 'product', `"${layer.product.value}" differs from "${product.value}" of the scenario it extends`, 'a scenario extends one of the same product: remove product: or extend another file');
