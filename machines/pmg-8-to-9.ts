@@ -12,6 +12,7 @@ import {
 	confirmScreen,
 	freshContext,
 	infoStep,
+	once,
 	runtimeActors,
 	phases,
 	step,
@@ -337,7 +338,8 @@ function conffileLines(c: PmgContext): string[] {
 	return lines;
 }
 
-export const pmgUpgradeMachine = setup({
+export const pmgUpgradeMachine = once(() =>
+	setup({
 	types: {
 		context: {} as PmgContext,
 		events: {} as OperatorEvent | {type: 'host.session'},
@@ -1244,6 +1246,7 @@ export const pmgUpgradeMachine = setup({
 			},
 		},
 	},
-});
+}),
+);
 
-export type PmgUpgradeMachine = typeof pmgUpgradeMachine;
+export type PmgUpgradeMachine = ReturnType<typeof pmgUpgradeMachine>;

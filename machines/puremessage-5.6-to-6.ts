@@ -17,7 +17,7 @@ import {sshArgv, type SshTarget as SshTargetSpec} from '../source/host/ssh-comma
 import {shellQuote} from '../source/host/types.ts';
 import {ROLES, type Access, type Deployment, type DeploymentProblem, type Role, type Server} from '../source/probes/pm-deployment.ts';
 import {parseSize} from '../source/host/scenario.ts';
-import {common, confirmScreen, freshContext, infoStep, runtimeActors, phases, sessionStep, step, type Finding, type SessionFacts, type OperatorEvent, type StepCommand, type WizardContext} from './kit.ts';
+import {common, confirmScreen, freshContext, infoStep, once, runtimeActors, phases, sessionStep, step, type Finding, type SessionFacts, type OperatorEvent, type StepCommand, type WizardContext} from './kit.ts';
 
 /** Where 6 installs; 5.6.1 stays in /opt/pmx beside it during the upgrade. */
 export const PMX6_DIR = '/opt/pmx6';
@@ -307,7 +307,8 @@ const pmActions = {
 
 const recordStatus = (stepId: string, status: 'passed' | 'failed') => ({type: 'recordStatus', params: {step: stepId, status}});
 
-export const pmUpgradeMachine = setup({
+export const pmUpgradeMachine = once(() =>
+	setup({
 	types: {
 		context: {} as PmContext,
 		events: {} as OperatorEvent,
@@ -819,7 +820,8 @@ export const pmUpgradeMachine = setup({
 			},
 		},
 	},
-});
+}),
+);
 
 function identityFindings(c: PmContext): Finding[] {
 	const s = currentServer(c);
@@ -839,4 +841,4 @@ function manualIdentityPrompt(c: PmContext): string {
 	return `On ${s?.name}'s console run hostname and ip -o addr show. They must show ${was?.hostname} and ${was?.addresses.join(', ')}, as recorded at the start. Type "${WORDS.unchanged}" if they do; if not, stop: changing them during the upgrade may leave the system unrecoverable.`;
 }
 
-export type PmUpgradeMachine = typeof pmUpgradeMachine;
+export type PmUpgradeMachine = ReturnType<typeof pmUpgradeMachine>;

@@ -11,6 +11,7 @@ import {
 	common,
 	freshContext,
 	inputScreen,
+	once,
 	runtimeActors,
 	phases,
 	step,
@@ -362,7 +363,8 @@ const sqlFileFindings = (what: string) => (c: VmmContext): Finding[] => {
 	return [pass(f.matches, `${f.path}: holds ${what}`, `${f.path}: does not hold ${what}`)];
 };
 
-export const vmmUpgradeMachine = setup({
+export const vmmUpgradeMachine = once(() =>
+	setup({
 	types: {
 		context: {} as VmmContext,
 		events: {} as OperatorEvent,
@@ -905,9 +907,10 @@ export const vmmUpgradeMachine = setup({
 			},
 		},
 	},
-});
+}),
+);
 
-export type VmmUpgradeMachine = typeof vmmUpgradeMachine;
+export type VmmUpgradeMachine = ReturnType<typeof vmmUpgradeMachine>;
 
 /** Kept from the installed file when the 0.6.x one is put in its place: the site's connection. */
 export const KEEP_KEYS = {postfix: ['hosts', 'user', 'password', 'dbname'], dovecot: ['driver', 'connect', 'default_pass_scheme']} as const;

@@ -48,7 +48,7 @@ export async function docsFiles(product: Product) {
 	const {machine, probes} = PRODUCTS[product];
 	const docs = DOCS[product];
 	if (!docs) throw new UsageError(`the ${product} documentation is not generated yet; available: ${Object.keys(DOCS).join(', ')}.`);
-	return generateDocs({product, machine: machine as never, probes, docs});
+	return generateDocs({product, machine: machine() as never, probes, docs});
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -171,7 +171,7 @@ export async function run(argv: string[]): Promise<number> {
 		againArgs,
 		summary: async (wizard, transcriptPath, again) =>
 			trainingSummary({
-				machine: PRODUCTS[chosen.product].machine as never,
+				machine: PRODUCTS[chosen.product].machine() as never,
 				scenarioTitle: chosen.scenario.title,
 				transcript: await readFile(transcriptPath, 'utf8').catch(() => ''),
 				snapshot: wizard.actor.getSnapshot() as never,

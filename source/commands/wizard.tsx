@@ -137,9 +137,10 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		return EXIT.notTerminal;
 	}
 	const product = PRODUCTS[args.product];
+	const machine = product.machine();
 
 	const where = stateLocation(args.product, scenario, args.stateDir);
-	const store = new StateStore(where.state, args.product, (product.machine.root.meta as {version: number}).version);
+	const store = new StateStore(where.state, args.product, (machine.root.meta as {version: number}).version);
 	let transcript: Transcript;
 	let host: Host;
 	let lock: Lock;
@@ -200,7 +201,7 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		relaunch,
 		hostFor: serverHosts(host, loadedScenario, where.state),
 		...(args.deployment ? {deployment: args.deployment} : {}),
-		machine: product.machine,
+		machine,
 		host,
 		store,
 		transcript,
@@ -218,7 +219,7 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 	const open = () =>
 		attachTerminal({
 			runs,
-			machine: product.machine,
+			machine,
 			wizard,
 			hostLabel: host.label,
 			transcriptPath: where.transcript,

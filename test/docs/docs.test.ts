@@ -50,7 +50,7 @@ describe.each(Object.keys(PRODUCTS))('the generated docs of %s', product => {
 	});
 
 	it('have a screenshot of every screen of the machine, each in the walkthrough', () => {
-		const machine = PRODUCTS[product as keyof typeof PRODUCTS].machine;
+		const machine = PRODUCTS[product as keyof typeof PRODUCTS].machine();
 		const names = files(committed);
 		const walkthrough = readFileSync(path.join(committed, 'walkthrough.md'), 'utf8');
 		const screens = screensOf(machine as never);

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {getShortestPaths} from 'xstate/graph';
-import {CLUSTER_DAEMONS, MIN_FREE_BYTES, PMG_SERVICES, pmgGuards, pmgUpgradeMachine, type PmgContext, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
+import {CLUSTER_DAEMONS, MIN_FREE_BYTES, PMG_SERVICES, pmgGuards, pmgUpgradeMachine, type PmgContext, type PmgUpgradeMachine, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
 import {position} from '../../source/runtime/runtime.ts';
 
 /*
@@ -61,11 +61,11 @@ const probeOutputs: Record<string, Array<Partial<PmgFacts>>> = {
 const ok = {failedIndex: null, commands: [], tail: [], step: 'x'};
 const failed = {failedIndex: 0, commands: [{display: 'x', exitCode: 100, durationMs: 1, dryRun: false}], tail: [], step: 'x'};
 
-type Snap = ReturnType<typeof pmgUpgradeMachine.resolveState>;
+type Snap = ReturnType<PmgUpgradeMachine['resolveState']>;
 
 function activeNode(snapshot: Snap) {
 	const {step, screen} = position(snapshot.value);
-	const stepNode = pmgUpgradeMachine.root.states[step]!;
+	const stepNode = pmgUpgradeMachine().root.states[step]!;
 	return {stepNode, node: screen ? stepNode.states[screen]! : stepNode};
 }
 
@@ -134,7 +134,7 @@ const serializeState = (snapshot: Snap) => {
 	]);
 };
 
-const paths = getShortestPaths(pmgUpgradeMachine as never, {
+const paths = getShortestPaths(pmgUpgradeMachine() as never, {
 	events: eventsFor as never,
 	input: {startedAt: 0},
 	serializeState,
@@ -154,7 +154,7 @@ describe('pmg upgrade machine, over every path', () => {
 
 	it('reaches every step of the procedure', () => {
 		const steps = new Set(paths.map(p => position(p.state.value).step));
-		for (const step of Object.keys(pmgUpgradeMachine.root.states)) expect(steps, step).toContain(step);
+		for (const step of Object.keys(pmgUpgradeMachine().root.states)) expect(steps, step).toContain(step);
 	});
 
 	it('never reaches the dist-upgrade without a verified backup, 10 GB free, 8.2.5 and no bookworm repository', () => {

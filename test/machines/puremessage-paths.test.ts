@@ -7,6 +7,7 @@ import {
 	pmUpgradeMachine,
 	serverNamed,
 	type PmContext,
+	type PmUpgradeMachine,
 } from '../../machines/puremessage-5.6-to-6.ts';
 import type {Deployment} from '../../source/probes/pm-deployment.ts';
 import {position} from '../../source/runtime/runtime.ts';
@@ -22,7 +23,7 @@ import {FIVE, SINGLE, THREE} from '../fixtures/pm-deployments.ts';
  */
 
 const GiB = 1024 ** 3;
-type Snap = ReturnType<typeof pmUpgradeMachine.resolveState>;
+type Snap = ReturnType<PmUpgradeMachine['resolveState']>;
 
 const ok = {failedIndex: null, commands: [], tail: [], step: 'x'};
 const failed = {failedIndex: 0, commands: [{display: 'pmx-setup', exitCode: 1, durationMs: 1, dryRun: false}], tail: [], step: 'x'};
@@ -60,7 +61,7 @@ function probeOutputs(probe: string, context: PmContext, deployment: Deployment)
 
 function activeNode(snapshot: Snap) {
 	const {step, screen} = position(snapshot.value);
-	const stepNode = pmUpgradeMachine.root.states[step]!;
+	const stepNode = pmUpgradeMachine().root.states[step]!;
 	return {stepNode, node: screen ? stepNode.states[screen]! : stepNode};
 }
 
@@ -110,7 +111,7 @@ const serializeState = (snapshot: Snap) => {
 type Path = {state: Snap; steps: Array<{state: Snap; event: {type: string; value?: string}}>};
 
 const explore = (deployment: Deployment) =>
-	getShortestPaths(pmUpgradeMachine as never, {events: eventsFor(deployment) as never, input: {startedAt: 0}, serializeState} as never) as unknown as Path[];
+	getShortestPaths(pmUpgradeMachine() as never, {events: eventsFor(deployment) as never, input: {startedAt: 0}, serializeState} as never) as unknown as Path[];
 
 const where = (s: Snap) => position(s.value);
 const currentOf = (s: Snap) => {
@@ -134,7 +135,7 @@ describe.each([
 	it('reaches the end, and every step of the procedure', () => {
 		expect(paths.some(p => p.state.status === 'done')).toBe(true);
 		const steps = new Set(paths.map(p => where(p.state).step));
-		const expected = Object.entries(pmUpgradeMachine.root.states)
+		const expected = Object.entries(pmUpgradeMachine().root.states)
 			.filter(([, n]) => (n.meta as {step?: boolean} | undefined)?.step)
 			.map(([id]) => id)
 			.filter(id => id !== 'verifyFilter' || plan.some(i => i.group === 'filter'))

@@ -11,6 +11,7 @@ import {
 	vmmUpgradeMachine,
 	type VmmContext,
 	type VmmFacts,
+	type VmmUpgradeMachine,
 } from '../../machines/vmm-0.5-to-0.6.ts';
 import {position} from '../../source/runtime/runtime.ts';
 
@@ -62,12 +63,12 @@ const probeOutputs: Record<string, (c: VmmContext) => Array<Partial<VmmFacts>>> 
 const ok = {failedIndex: null, commands: [], tail: [], step: 'x'};
 const failed = {failedIndex: 0, commands: [{display: 'x', exitCode: 3, durationMs: 1, dryRun: false}], tail: [], step: 'x'};
 
-type Snap = ReturnType<typeof vmmUpgradeMachine.resolveState>;
+type Snap = ReturnType<VmmUpgradeMachine['resolveState']>;
 const args = (snapshot: Snap) => ({context: snapshot.context, event: {type: 'x'}, self: undefined});
 
 function activeNode(snapshot: Snap) {
 	const {step, screen} = position(snapshot.value);
-	const stepNode = vmmUpgradeMachine.root.states[step]!;
+	const stepNode = vmmUpgradeMachine().root.states[step]!;
 	return {stepNode, node: screen ? stepNode.states[screen]! : stepNode};
 }
 
@@ -128,7 +129,7 @@ const serializeState = (snapshot: Snap) => {
 	]);
 };
 
-const paths = getShortestPaths(vmmUpgradeMachine as never, {events: eventsFor as never, input: {startedAt: Date.UTC(2026, 11, 2, 1)}, serializeState} as never) as unknown as Array<{
+const paths = getShortestPaths(vmmUpgradeMachine() as never, {events: eventsFor as never, input: {startedAt: Date.UTC(2026, 11, 2, 1)}, serializeState} as never) as unknown as Array<{
 	state: Snap;
 	steps: Array<{state: Snap; event: {type: string}}>;
 }>;
@@ -152,7 +153,7 @@ describe('vmm upgrade machine, over every path', () => {
 
 	it('reaches every step of the procedure', () => {
 		const steps = new Set(paths.map(p => position(p.state.value).step));
-		for (const step of Object.keys(vmmUpgradeMachine.root.states)) expect(steps, step).toContain(step);
+		for (const step of Object.keys(vmmUpgradeMachine().root.states)) expect(steps, step).toContain(step);
 	});
 
 	it('changes the database only after the tools, the Dovecot version and a verified backup passed', () => {

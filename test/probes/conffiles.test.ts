@@ -120,7 +120,7 @@ describe('watching the terminal output for the question', () => {
 describe('the PMG path asks for the advice', () => {
 	it('the dist-upgrade to 9 runs apt on the terminal with the seed\'s conffile advice; the 8.x update does not', async () => {
 		const {pmgUpgradeMachine} = await import('../../machines/pmg-8-to-9.ts');
-		const commandsOf = (step: string) => (pmgUpgradeMachine.root.states[step]!.meta as {commands: (c: unknown) => Array<{argv: string[]; interactive?: boolean; conffileAdvice?: unknown}>}).commands({});
+		const commandsOf = (step: string) => (pmgUpgradeMachine().root.states[step]!.meta as {commands: (c: unknown) => Array<{argv: string[]; interactive?: boolean; conffileAdvice?: unknown}>}).commands({});
 		const upgrade = commandsOf('distUpgrade').find(c => c.argv.join(' ') === 'apt dist-upgrade')!;
 		expect(upgrade.interactive).toBe(true);
 		expect(upgrade.conffileAdvice).toBe(CONFFILE_ADVICE);

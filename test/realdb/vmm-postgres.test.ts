@@ -158,8 +158,8 @@ async function openAt(at: Record<string, string>, context: VmmContext, dir: stri
 	const store = new StateStore(dir, 'vmm', 1);
 	await store.prepare();
 	const transcript = await Transcript.open(path.join(dir, 'transcript.log'));
-	const snapshot = JSON.parse(JSON.stringify(vmmUpgradeMachine.getPersistedSnapshot(vmmUpgradeMachine.resolveState({value: at, context}))));
-	const wizard = new Wizard({machine: vmmUpgradeMachine as never, host, store, transcript, probes: vmmProbes, processEnv: {}, snapshot});
+	const snapshot = JSON.parse(JSON.stringify(vmmUpgradeMachine().getPersistedSnapshot(vmmUpgradeMachine().resolveState({value: at, context}))));
+	const wizard = new Wizard({machine: vmmUpgradeMachine() as never, host, store, transcript, probes: vmmProbes, processEnv: {}, snapshot});
 	await wizard.start();
 	return {wizard, host: host as never, dir, store, transcript};
 }
@@ -167,7 +167,7 @@ async function openAt(at: Record<string, string>, context: VmmContext, dir: stri
 const screenText = (run: Run) => {
 	const snapshot = run.wizard.actor.getSnapshot();
 	const {step, screen} = position(snapshot.value);
-	return screenModel({machine: vmmUpgradeMachine as unknown as AnyStateMachine, snapshot: snapshot as never, ui: freshUi(`${step}.${screen}`), output: run.wizard.output.snapshot(), hostLabel: ''})
+	return screenModel({machine: vmmUpgradeMachine() as unknown as AnyStateMachine, snapshot: snapshot as never, ui: freshUi(`${step}.${screen}`), output: run.wizard.output.snapshot(), hostLabel: ''})
 		.body.map(lineText)
 		.join('\n');
 };

@@ -36,7 +36,7 @@ const run = (...args: string[]) =>
 const report = (outcome: Outcome) => JSON.parse(outcome.stdout.trim().split('\n').at(-1)!) as {at: string; saves: number; facts: Record<string, unknown>};
 
 /** Where a saved snapshot should resume: a running command comes back as interrupted. */
-const expectedResume = (saved: {value: unknown}, machine: AnyStateMachine = pmgUpgradeMachine as never) => {
+const expectedResume = (saved: {value: unknown}, machine: AnyStateMachine = pmgUpgradeMachine() as never) => {
 	const {step, screen} = position(interruptedSnapshot(machine, saved).value);
 	// Killed while waiting for the reboot, which the simulated host did: it starts after the reboot.
 	if (step === 'reboot' && screen === 'waiting') return {step: 'verifyVersion', screen: null};
@@ -60,7 +60,7 @@ type Walk = {product: 'pmg' | 'vmm' | 'puremessage'; name: string; answers: Reco
 
 /** Kill the walk after each N-th saved transition (every `every`-th N), start it again, check it came back as it was. */
 async function crashAnywhere({product, name, answers, end, minSaves, every}: Walk) {
-	const machine = (product === 'pmg' ? pmgUpgradeMachine : product === 'vmm' ? vmmUpgradeMachine : pmUpgradeMachine) as never as AnyStateMachine;
+	const machine = (product === 'pmg' ? pmgUpgradeMachine() : product === 'vmm' ? vmmUpgradeMachine() : pmUpgradeMachine()) as never as AnyStateMachine;
 	const scenario = path.resolve(`scenarios/${product}/${name}.yaml`);
 	const answersArg = JSON.stringify(answers);
 	const full = await run('walk', path.join(root, product, name, 'full'), scenario, '0', answersArg);

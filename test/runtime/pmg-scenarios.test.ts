@@ -15,14 +15,14 @@ import {drive, openRun, removeRuns, type Answers} from './drive.ts';
  */
 
 const scenario = (name: string) => path.resolve('scenarios/pmg', `${name}.yaml`);
-const machine = pmgUpgradeMachine as never;
+const machine = pmgUpgradeMachine() as never;
 
 async function stopsAt(name: string, answers: Answers = {}) {
 	const run = await openRun(machine, pmgProbes, scenario(name));
 	const seen: string[] = [];
 	const where = await drive(run, (_w, view) => view === 'blocked', answers, seen);
 	const model = screenModel({
-		machine: pmgUpgradeMachine as never,
+		machine: pmgUpgradeMachine() as never,
 		snapshot: run.wizard.actor.getSnapshot() as never,
 		ui: freshUi(where),
 		output: run.wizard.output.snapshot(),
@@ -85,7 +85,7 @@ describe('pmg scenarios on the simulated host', () => {
 		expect(text).toContain('Press c to run pg_upgradecluster without the variables above');
 		// Choosing to clean: the command shown runs without LC_ALL and says so.
 		run.wizard.send({type: 'operator.choose', value: 'yes'});
-		const model = screenModel({machine: pmgUpgradeMachine as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
+		const model = screenModel({machine: pmgUpgradeMachine() as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
 		expect(position(run.wizard.actor.getSnapshot().value)).toEqual({step: 'postgresCheck', screen: 'passed'});
 		expect(model.body.map(lineText).join('\n')).toContain('removed for pg_upgradecluster');
 	});
@@ -115,7 +115,7 @@ describe('pmg scenarios on the simulated host', () => {
 		const run = await openRun(machine, pmgProbes, scenario('cluster-master'));
 		const seen: string[] = [];
 		await drive(run, w => w === 'cluster.allNodes', {}, seen);
-		const model = screenModel({machine: pmgUpgradeMachine as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
+		const model = screenModel({machine: pmgUpgradeMachine() as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
 		expect(seen).toContain('cluster.review');
 		const text = model.body.map(lineText).join('\n');
 		expect(text).toContain('Type "all nodes"');
@@ -127,7 +127,7 @@ describe('pmg scenarios on the simulated host', () => {
 		const again = await openRun(machine, pmgProbes, scenario('cluster-master'), run.dir);
 		const at = await drive(again, w => w === 'clusterServices.allUpgraded' || w === 'clusterServices.review', {});
 		expect(at).toBe('clusterServices.allUpgraded');
-		const later = screenModel({machine: pmgUpgradeMachine as never, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''});
+		const later = screenModel({machine: pmgUpgradeMachine() as never, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''});
 		expect(later.body.map(lineText).join('\n')).toContain('Upgrade pmg2 the same way first');
 		again.wizard.send({type: 'operator.confirm', text: 'all upgraded'});
 		expect(position(again.wizard.actor.getSnapshot().value)).toEqual({step: 'clusterServices', screen: 'review'});
@@ -145,7 +145,7 @@ describe('pmg scenarios on the simulated host', () => {
 		run.wizard.send({type: 'operator.choose', value: old!.path});
 		const where = await drive(run, (_w, view) => view === 'blocked' || view === 'confirm');
 		expect(where).toBe('backup.blocked');
-		const model = screenModel({machine: pmgUpgradeMachine as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
+		const model = screenModel({machine: pmgUpgradeMachine() as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
 		const text = model.body.map(lineText).join('\n');
 		expect(text).toContain('before this upgrade began');
 		expect(text).toContain('type "old backup"');

@@ -16,7 +16,7 @@ import {drive, openRun, removeRuns, settled, type Run} from './drive.ts';
  */
 
 const scenario = (name: string) => path.resolve('scenarios/puremessage', `${name}.yaml`);
-const machine = pmUpgradeMachine as never;
+const machine = pmUpgradeMachine() as never;
 const migrate = {'migration.choose': 'database-quarantine'};
 
 afterAll(removeRuns);

@@ -15,7 +15,7 @@ import {drive, openRun, removeRuns, settled} from './drive.ts';
  */
 
 const clean = path.resolve('scenarios/pmg/clean.yaml');
-const machine = pmgUpgradeMachine as never;
+const machine = pmgUpgradeMachine() as never;
 const where = (run: {wizard: {actor: {getSnapshot(): {value: unknown}}}}) => position(run.wizard.actor.getSnapshot().value);
 const SOURCES = '/etc/apt/sources.list';
 
@@ -65,7 +65,7 @@ describe('the runtime', () => {
 		// The saved place as a crash during the command would leave it.
 		const saved = JSON.parse(readFileSync(path.join(run.dir, 'state.json'), 'utf8')) as {snapshot: {value: unknown}};
 		const cut = {...saved.snapshot, value: {stopServices: 'running'}};
-		expect(interruptedSnapshot(pmgUpgradeMachine, cut).value).toEqual({stopServices: 'interrupted'});
+		expect(interruptedSnapshot(pmgUpgradeMachine(), cut).value).toEqual({stopServices: 'interrupted'});
 		await run.store.save(cut);
 
 		const again = await openRun(machine, pmgProbes, clean, run.dir);
@@ -111,7 +111,7 @@ describe('the runtime', () => {
 		await expect(run.wizard.flushed()).rejects.toThrow('ENOSPC');
 		const problem = run.wizard.problem.get();
 		expect(problem).toContain('The saved place could not be written (ENOSPC');
-		const model = screenModel({machine: pmgUpgradeMachine as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: '', problem});
+		const model = screenModel({machine: pmgUpgradeMachine() as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: '', problem});
 		expect(lineText(model.body[0]!)).toContain('[FAIL] The saved place could not be written');
 		// Space again: the next transition is saved and the warning goes.
 		full = false;
@@ -136,7 +136,7 @@ describe('the runtime', () => {
 		const again = await openRun(machine, pmgProbes, clean, run.dir);
 		await settled(again.wizard);
 		expect(where(again)).toEqual({step: 'reboot', screen: 'notRebooted'});
-		const model = screenModel({machine: pmgUpgradeMachine as never, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''});
+		const model = screenModel({machine: pmgUpgradeMachine() as never, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''});
 		expect(model.body.map(lineText).join('\n')).toContain('the host has not rebooted (its boot id is unchanged)');
 		await again.transcript.close();
 	}, 30_000);

@@ -15,7 +15,7 @@ import {drive, openRun, removeRuns, type Answers, type Run} from './drive.ts';
  */
 
 const scenario = (name: string) => path.resolve('scenarios/pmg', `${name}.yaml`);
-const machine = pmgUpgradeMachine as never;
+const machine = pmgUpgradeMachine() as never;
 
 const text = (run: Run) =>
 	screenModel({machine, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''})

@@ -15,7 +15,7 @@ import {drive, openRun, removeRuns, type Answers, type Run} from './drive.ts';
  */
 
 const scenario = (name: string) => path.resolve('scenarios/vmm', `${name}.yaml`);
-const machine = vmmUpgradeMachine as never;
+const machine = vmmUpgradeMachine() as never;
 const SOURCE = {'sourceDir.ask': '/root/vmm-0.6.2'};
 
 const screenText = (run: Run, where: string) =>

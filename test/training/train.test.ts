@@ -99,10 +99,10 @@ describe('upgrade-wizard train --scenario FILE: a trainer\'s own file', () => {
 
 describe('training mode', () => {
 	it('says on every screen of a step why it exists, also where the screen would not', async () => {
-		const run = await openRun(pmgUpgradeMachine as never, pmgProbes, path.resolve('scenarios/pmg/low-disk.yaml'));
+		const run = await openRun(pmgUpgradeMachine() as never, pmgProbes, path.resolve('scenarios/pmg/low-disk.yaml'));
 		await drive(run, (_w, view) => view === 'blocked');
 		const model = (training: boolean) =>
-			screenModel({machine: pmgUpgradeMachine as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: 'pmg1', training})
+			screenModel({machine: pmgUpgradeMachine() as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: 'pmg1', training})
 				.body.map(lineText)
 				.join('\n');
 		expect(model(true)).toContain('The upgrade needs at least 10 GB free on the root file system');
@@ -112,7 +112,7 @@ describe('training mode', () => {
 	});
 
 	it('ends with a summary: the guards that stopped the trainee, what they did and what they skipped', async () => {
-		const run = await openRun(pmgUpgradeMachine as never, pmgProbes, path.resolve('scenarios/pmg/low-disk.yaml'));
+		const run = await openRun(pmgUpgradeMachine() as never, pmgProbes, path.resolve('scenarios/pmg/low-disk.yaml'));
 		// The old backup, overridden; then the disk check stops.
 		await drive(run, w => w === 'backup.choose');
 		run.wizard.send({type: 'operator.choose', value: '/var/lib/pmg/backup/pmg-backup_2026_08_09_6A77DF20.tgz'});
@@ -125,7 +125,7 @@ describe('training mode', () => {
 		await run.wizard.flushed();
 		await run.transcript.close();
 		const text = trainingSummary({
-			machine: pmgUpgradeMachine as never,
+			machine: pmgUpgradeMachine() as never,
 			scenarioTitle: 'PMG 8.2 host with 9.5 GiB free on /',
 			transcript: readFileSync(path.join(run.dir, 'transcript.log'), 'utf8'),
 			snapshot: run.wizard.actor.getSnapshot() as never,
@@ -143,7 +143,7 @@ describe('training mode', () => {
 	});
 
 	it('lists skips with their reasons and failed commands with their exit status', async () => {
-		const run = await openRun(pmgUpgradeMachine as never, pmgProbes, path.resolve('scenarios/pmg/cluster-daemons-running.yaml'));
+		const run = await openRun(pmgUpgradeMachine() as never, pmgProbes, path.resolve('scenarios/pmg/cluster-daemons-running.yaml'));
 		await drive(run, w => w === 'updateCurrent.review');
 		run.wizard.send({type: 'operator.skip', reason: 'updated yesterday'});
 		const failed = await drive(run, (_w, view) => view === 'failed');
@@ -153,7 +153,7 @@ describe('training mode', () => {
 		await run.wizard.flushed();
 		await run.transcript.close();
 		const summary = unwrap(trainingSummary({
-			machine: pmgUpgradeMachine as never,
+			machine: pmgUpgradeMachine() as never,
 			scenarioTitle: 'Cluster daemons still running',
 			transcript: readFileSync(path.join(run.dir, 'transcript.log'), 'utf8'),
 			snapshot: run.wizard.actor.getSnapshot() as never,

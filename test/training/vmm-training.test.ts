@@ -22,7 +22,7 @@ describe('vmm training', () => {
 	});
 
 	it('postfix-running: the summary names the guard that stopped the trainee, what they gave and did', async () => {
-		const run = await openRun(vmmUpgradeMachine as never, vmmProbes, path.resolve('scenarios/vmm/postfix-running.yaml'));
+		const run = await openRun(vmmUpgradeMachine() as never, vmmProbes, path.resolve('scenarios/vmm/postfix-running.yaml'));
 		const at = await drive(run, (_w, view) => view === 'blocked', {'sourceDir.ask': '/root/vmm-0.6.2'});
 		expect(at).toBe('stopServices.blocked');
 		run.wizard.send({type: 'operator.fix'});
@@ -30,7 +30,7 @@ describe('vmm training', () => {
 		await run.wizard.flushed();
 		await run.transcript.close();
 		const text = trainingSummary({
-			machine: vmmUpgradeMachine as never,
+			machine: vmmUpgradeMachine() as never,
 			scenarioTitle: 'vmm 0.5.2, a second Postfix keeps running',
 			transcript: readFileSync(path.join(run.dir, 'transcript.log'), 'utf8'),
 			snapshot: run.wizard.actor.getSnapshot() as never,

@@ -28,7 +28,7 @@ const good: Record<string, Partial<PmgFacts>> = {
 function setup(facts: Record<string, Partial<PmgFacts>> = good) {
 	const sent: OperatorEvent[] = [];
 	const output = new OutputBuffer();
-	const machine = pmgUpgradeMachine.provide({
+	const machine = pmgUpgradeMachine().provide({
 		actors: {
 			probe: fromPromise(async ({input}: {input: {probe: string}}) => facts[input.probe] ?? {}),
 			runCommands: fromPromise(async (): Promise<RunSummary> => ({step: 'x', commands: [], failedIndex: null, tail: []})),
@@ -38,7 +38,7 @@ function setup(facts: Record<string, Partial<PmgFacts>> = good) {
 	actor.start();
 	const view = render(
 		<App
-			machine={pmgUpgradeMachine as never}
+			machine={pmgUpgradeMachine() as never}
 			actor={actor as never}
 			output={output}
 			hostLabel="pmg1.example.lan (simulated)"

@@ -28,7 +28,7 @@ const facts: Record<string, Partial<VmmFacts>> = {
 
 function setup() {
 	const sent: OperatorEvent[] = [];
-	const machine = vmmUpgradeMachine.provide({
+	const machine = vmmUpgradeMachine().provide({
 		actors: {
 			probe: fromPromise(async ({input}: {input: {probe: string}}) => facts[input.probe] ?? {}),
 			runCommands: fromPromise(async (): Promise<RunSummary> => ({step: 'x', commands: [], failedIndex: null, tail: []})),
@@ -38,7 +38,7 @@ function setup() {
 	actor.start();
 	const view = render(
 		<App
-			machine={vmmUpgradeMachine as never}
+			machine={vmmUpgradeMachine() as never}
 			actor={actor as never}
 			output={new OutputBuffer()}
 			hostLabel="mail.example.org (simulated)"
@@ -117,12 +117,12 @@ describe('the input screen', () => {
 		const {view, sent, actor} = setup();
 		cleanup = view.unmount;
 		// Straight to the database questions, as after the earlier steps.
-		const at = vmmUpgradeMachine.resolveState({value: {database: 'host'}, context: actor.getSnapshot().context as never});
-		const moved = createActor(vmmUpgradeMachine as never as AnyStateMachine, {snapshot: at as never, input: {startedAt: 0}});
+		const at = vmmUpgradeMachine().resolveState({value: {database: 'host'}, context: actor.getSnapshot().context as never});
+		const moved = createActor(vmmUpgradeMachine() as never as AnyStateMachine, {snapshot: at as never, input: {startedAt: 0}});
 		moved.start();
 		view.rerender(
 			<App
-				machine={vmmUpgradeMachine as never}
+				machine={vmmUpgradeMachine() as never}
 				actor={moved as never}
 				output={new OutputBuffer()}
 				hostLabel="mail.example.org (simulated)"

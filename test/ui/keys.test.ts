@@ -8,8 +8,8 @@ import {freshUi, screenModel, type UiState} from '../../source/ui/screen.ts';
 const context: PmgContext = {startedAt: 0, facts: {}, status: {}, lastRun: null, error: null, choices: {}, confirmations: {}};
 const model = (value: Record<string, string>) =>
 	screenModel({
-		machine: pmgUpgradeMachine as never,
-		snapshot: pmgUpgradeMachine.resolveState({value, context}) as never,
+		machine: pmgUpgradeMachine() as never,
+		snapshot: pmgUpgradeMachine().resolveState({value, context}) as never,
 		ui: freshUi(''),
 		output: new OutputBuffer().snapshot(),
 		hostLabel: '',
@@ -57,8 +57,8 @@ describe('keys', () => {
 		expect(press(chars('q'), {updateCurrent: 'review'}).left()).toBe(true);
 		// The question is on screen, under the command's output.
 		const m = screenModel({
-			machine: pmgUpgradeMachine as never,
-			snapshot: pmgUpgradeMachine.resolveState({value: {updateCurrent: 'running'}, context}) as never,
+			machine: pmgUpgradeMachine() as never,
+			snapshot: pmgUpgradeMachine().resolveState({value: {updateCurrent: 'running'}, context}) as never,
 			ui: asked.ui,
 			output: new OutputBuffer().snapshot(),
 			hostLabel: '',

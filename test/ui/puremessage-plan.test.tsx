@@ -43,7 +43,7 @@ function facts(deployment: Deployment) {
 function setup(deployment: Deployment) {
 	const sent: OperatorEvent[] = [];
 	const answer = facts(deployment);
-	const machine = pmUpgradeMachine.provide({
+	const machine = pmUpgradeMachine().provide({
 		actors: {
 			probe: fromPromise(async ({input}: {input: {probe: string; context: PmContext}}) => answer(input.probe, input.context)),
 			runCommands: fromPromise(async (): Promise<RunSummary> => ({step: 'x', commands: [], failedIndex: null, tail: []})),
@@ -53,7 +53,7 @@ function setup(deployment: Deployment) {
 	actor.start();
 	const view = render(
 		<App
-			machine={pmUpgradeMachine as never}
+			machine={pmUpgradeMachine() as never}
 			actor={actor as never}
 			output={new OutputBuffer()}
 			hostLabel="db1.example.lan (simulated)"

@@ -7,9 +7,9 @@ import {lineText, wrapExact} from '../../source/ui/text.ts';
 const context: PmgContext = {startedAt: 0, facts: {}, status: {}, lastRun: null, error: null, choices: {}, confirmations: {}};
 
 const screenAt = (value: Record<string, string>, ctx: PmgContext = context) => {
-	const snapshot = pmgUpgradeMachine.resolveState({value, context: ctx});
+	const snapshot = pmgUpgradeMachine().resolveState({value, context: ctx});
 	return screenModel({
-		machine: pmgUpgradeMachine as never,
+		machine: pmgUpgradeMachine() as never,
 		snapshot: snapshot as never,
 		ui: freshUi(''),
 		output: new OutputBuffer().snapshot(),
