@@ -105,6 +105,46 @@ export const alwaysDraw = {
 	},
 };
 
+/*
+ * string-width (ink measures every piece of text with it, and wrap-ansi has
+ * its own older copy) builds an Intl.Segmenter and regular expressions of
+ * Unicode properties when it is loaded: ICU tables, ~15 ms of every start.
+ * Here the module's body runs on the first text that is not printable
+ * ASCII; printable ASCII is as wide as it is long, which both versions
+ * answer too (test/ui/text-width.test.ts holds them to it). The wizard's
+ * screens on a Linux console are all ASCII.
+ */
+export const lazyTextWidth = {
+	name: 'lazy-text-width',
+	setup(b) {
+		b.onLoad({filter: /[\\/]node_modules[\\/](?:.+[\\/])?string-width[\\/]index\.js$/}, args => {
+			const source = readFileSync(args.path, 'utf8');
+			const lines = source.split('\n');
+			const firstBody = lines.findIndex(line => line.trim() !== '' && !line.startsWith('import '));
+			const head = lines.slice(0, firstBody).join('\n');
+			const body = lines.slice(firstBody).join('\n');
+			const declaration = 'export default function stringWidth(';
+			if (body.split(declaration).length !== 2 || /^export /m.test(body.replace(declaration, ''))) {
+				throw new Error(`string-width changed: ${args.path} no longer has one export, ${declaration}...; see source/build-plugins.mjs`);
+			}
+			const contents = [
+				head,
+				'let loaded;',
+				'function load() {',
+				body.replace(declaration, 'function stringWidth('),
+				'return stringWidth;',
+				'}',
+				'export default function stringWidthOnDemand(string, options) {',
+				"\tif (typeof string === 'string' && /^[\\u0020-\\u007E]*$/.test(string)) return string.length;",
+				'\treturn (loaded ??= load())(string, options);',
+				'}',
+				'',
+			].join('\n');
+			return {contents, loader: 'js'};
+		});
+	},
+};
+
 /**
  * The bundled scenario files, parsed and checked now (source/scenario-layers.ts),
  * as the module source/host/scenario-cache.ts of the bundle: the wizard
@@ -160,7 +200,7 @@ export async function buildWizardBundle(outfile) {
 		// Names are kept: a stack trace still names its functions.
 		minifyWhitespace: true,
 		minifySyntax: true,
-		plugins: [inkWithoutDevtools, yogaWithoutFetch('deferred'), alwaysDraw, await withScenarioLayers()],
+		plugins: [inkWithoutDevtools, yogaWithoutFetch('deferred'), alwaysDraw, lazyTextWidth, await withScenarioLayers()],
 		// import.meta does not exist in CommonJS: the bundle's own path stands in.
 		define: {'process.env.NODE_ENV': '"production"', 'import.meta.url': '__importMetaUrl'},
 		banner: {js: "var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;"},

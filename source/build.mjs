@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
-import {alwaysDraw, buildWizardBundle, inkWithoutDevtools, yogaWithoutFetch} from './build-plugins.mjs';
+import {alwaysDraw, buildWizardBundle, inkWithoutDevtools, lazyTextWidth, yogaWithoutFetch} from './build-plugins.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shebang = '#!/usr/bin/env node';
@@ -29,7 +29,7 @@ if (entry) {
 		platform: 'node',
 		format: 'esm',
 		target: 'node20',
-		plugins: [inkWithoutDevtools, yogaWithoutFetch('await'), alwaysDraw],
+		plugins: [inkWithoutDevtools, yogaWithoutFetch('await'), alwaysDraw, lazyTextWidth],
 		banner: {
 			js: `${shebang}\nimport {createRequire as __createRequire} from 'node:module';\nconst require = __createRequire(import.meta.url);`,
 		},

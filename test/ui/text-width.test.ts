@@ -1,0 +1,44 @@
+import {execFileSync} from 'node:child_process';
+import {mkdtempSync, rmSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import stringWidth8 from 'string-width';
+import wrapAnsi from 'wrap-ansi';
+import {afterAll, describe, expect, it} from 'vitest';
+// The older copy wrap-ansi has of its own.
+import stringWidth7 from '../../node_modules/wrap-ansi/node_modules/string-width/index.js';
+import {SAMPLES} from '../fixtures/text-width-samples.ts';
+
+/*
+ * The bundle loads string-width's Unicode tables on the first text that is
+ * not printable ASCII, and answers printable ASCII with its length
+ * (lazyTextWidth in source/build-plugins.mjs). Both installed versions must
+ * agree with that, and the bundled ones with the originals on every kind of text.
+ */
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'muw-width-'));
+afterAll(() => rmSync(work, {recursive: true, force: true}));
+
+const printable = Array.from({length: 0x7e - 0x20 + 1}, (_, i) => String.fromCharCode(0x20 + i));
+
+describe('the width of printable ASCII', () => {
+	it.each([
+		['string-width 8 (ink)', stringWidth8],
+		['string-width 7 (wrap-ansi)', stringWidth7 as (text: string) => number],
+	])('%s: one column a character, as long as the text', (_, width) => {
+		for (const c of printable) expect(width(c), JSON.stringify(c)).toBe(1);
+		expect(width(printable.join(''))).toBe(printable.length);
+	});
+});
+
+describe('the bundled string-width', () => {
+	it('measures and wraps every kind of text as the original does', () => {
+		const probe = path.join(work, 'probe.js');
+		execFileSync(process.execPath, ['source/build.mjs', 'test/fixtures/text-width-probe.ts', probe]);
+		const bundled = JSON.parse(execFileSync(process.execPath, [probe], {encoding: 'utf8'})) as {widths: number[]; wrapped: string[]};
+		expect(bundled.widths).toEqual(SAMPLES.map(s => stringWidth8(s)));
+		expect(bundled.wrapped).toEqual(SAMPLES.map(s => wrapAnsi(s, 7, {hard: true})));
+		// Not a vacuous comparison: the samples are measured differently from their length.
+		expect(bundled.widths.filter((w, i) => w !== SAMPLES[i]!.length).length).toBeGreaterThan(4);
+	});
+});
