@@ -3,23 +3,24 @@
  * <product>` is the wizard; the other commands have a file each in
  * source/commands/.
  */
-import {run as check} from './commands/check.ts';
-import {run as docs} from './commands/docs.ts';
-import {run as train} from './commands/train.ts';
 import {runWizard} from './commands/wizard.tsx';
 import {EXIT} from './products.ts';
 
-/** Commands other than the wizard itself, by their first word. */
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-	check,
-	docs,
-	train,
+/**
+ * Commands other than the wizard itself, by their first word; each loaded
+ * when it is asked for (docs brings a terminal emulator the wizard's start
+ * does not need).
+ */
+const COMMANDS: Record<string, () => Promise<{run: (argv: string[]) => Promise<number>}>> = {
+	check: () => import('./commands/check.ts'),
+	docs: () => import('./commands/docs.ts'),
+	train: () => import('./commands/train.ts'),
 };
 
 async function main(argv: string[]): Promise<number> {
 	const [first, ...rest] = argv;
-	const command = first ? COMMANDS[first] : undefined;
-	return command ? command(rest) : runWizard(argv);
+	const command = first && Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+	return command ? (await command()).run(rest) : runWizard(argv);
 }
 
 main(process.argv.slice(2)).then(

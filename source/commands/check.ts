@@ -48,9 +48,9 @@ function parse(argv: string[]): Args | 'help' {
 		else product = arg;
 	}
 	if (!product) throw new UsageError(`name the product, e.g. upgrade-wizard check pmg. Products with a check: ${Object.keys(CHECKS).join(', ')}.`);
-	if (!(product in CHECKS)) {
+	if (!Object.hasOwn(CHECKS, product)) {
 		throw new UsageError(
-			product in PRODUCTS ? `there is no pre-flight check for ${product} yet; products with one: ${Object.keys(CHECKS).join(', ')}.` : `unknown product "${product}". Products with a check: ${Object.keys(CHECKS).join(', ')}.`,
+			Object.hasOwn(PRODUCTS, product) ? `there is no pre-flight check for ${product} yet; products with one: ${Object.keys(CHECKS).join(', ')}.` : `unknown product "${product}". Products with a check: ${Object.keys(CHECKS).join(', ')}.`,
 		);
 	}
 	return {product, json, simulate};

@@ -37,7 +37,7 @@ function parse(argv: string[]): {product: Product; out: string} | 'help' {
 		else product = arg;
 	}
 	if (!product) throw new UsageError(`name the product, e.g. upgrade-wizard docs pmg --out docs/pmg. Products: ${Object.keys(PRODUCTS).join(', ')}.`);
-	if (!(product in PRODUCTS)) throw new UsageError(`unknown product "${product}". Available: ${Object.keys(PRODUCTS).join(', ')}.`);
+	if (!Object.hasOwn(PRODUCTS, product)) throw new UsageError(`unknown product "${product}". Available: ${Object.keys(PRODUCTS).join(', ')}.`);
 	if (!DOCS[product as Product]) throw new UsageError(`the ${product} documentation is not generated yet; available: ${Object.keys(DOCS).join(', ')}.`);
 	if (!out) throw new UsageError(`say where the files go: upgrade-wizard docs ${product} --out DIR.`);
 	return {product: product as Product, out};

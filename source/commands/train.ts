@@ -121,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
 		if (args.file) {
 			// A trainer's file: every field checked before anything starts.
 			const scenario = await loadScenario(args.file);
-			if (!(scenario.product in PRODUCTS)) {
+			if (!Object.hasOwn(PRODUCTS, scenario.product)) {
 				throw new UsageError(`${args.file}: product "${scenario.product}" has no upgrade path yet; available: ${Object.keys(PRODUCTS).join(', ')}.`);
 			}
 			const name = path.basename(args.file).replace(/\.ya?ml$/, '');

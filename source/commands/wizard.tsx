@@ -77,7 +77,7 @@ export function parseArgs(argv: string[]): Args | 'help' {
 		else if (arg === '--deployment') args.deployment = value();
 		else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}. See upgrade-wizard --help.`);
 		else if (args.product) throw new UsageError(`one product at a time: got ${args.product} and ${arg}.`);
-		else if (arg in PRODUCTS) args.product = arg as Product;
+		else if (Object.hasOwn(PRODUCTS, arg)) args.product = arg as Product;
 		else throw new UsageError(`unknown product "${arg}". Available: ${Object.keys(PRODUCTS).join(', ')}. See upgrade-wizard --help.`);
 	}
 	if (!args.product) throw new UsageError('name the product to upgrade, e.g. upgrade-wizard pmg. See upgrade-wizard --help.');
@@ -131,7 +131,7 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 	if (!process.stdin.isTTY || !process.stdout.isTTY) {
 		process.stderr.write(
 			`upgrade-wizard: the wizard needs a terminal (stdin and stdout). Run it from a console, iKVM or an SSH session inside tmux.${
-				args.product in CHECKS ? `\nWithout a terminal (cron, monitoring), the read-only pre-flight report: upgrade-wizard check ${args.product}` : ''
+				Object.hasOwn(CHECKS, args.product) ? `\nWithout a terminal (cron, monitoring), the read-only pre-flight report: upgrade-wizard check ${args.product}` : ''
 			}\n`,
 		);
 		return EXIT.notTerminal;

@@ -23,6 +23,10 @@ describe('the command line', () => {
 	it.each([
 		[[], /name the product to upgrade, e\.g\. upgrade-wizard pmg/],
 		[['postfix'], /unknown product "postfix"\. Available: pmg, vmm, puremessage/],
+		// Names every object has (Object.prototype's) are no product or command either.
+		[['constructor'], /unknown product "constructor"\. Available: pmg, vmm, puremessage/],
+		[['check', 'toString'], /check: unknown product "toString"\. Products with a check: pmg/],
+		[['docs', '__proto__'], /docs: unknown product "__proto__"\. Available: pmg, vmm, puremessage/],
 		[['vmm', '--simulate', 'nosuch'], /no bundled scenario "nosuch" for vmm\. Bundled: clean, dovecot-1\.1, from-0\.6\.0/],
 		[['pmg', '--bogus'], /unknown option --bogus\. See upgrade-wizard --help/],
 		[['pmg', '--simulate'], /--simulate needs a value/],
