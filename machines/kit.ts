@@ -2,9 +2,9 @@
  * The vocabulary every upgrade machine shares: step content (meta), the
  * operator's events, command descriptions, and builders for the usual shape
  * of a step (review -> run -> check -> passed | blocked). No I/O here: the
- * actors named below are supplied by the runtime with `.provide()`.
+ * actors named below are done by the runtime bound to the wizard (bindRuntime).
  */
-import {assign, fromPromise} from 'xstate';
+import {assign, fromPromise, type ActorSystem} from 'xstate';
 import type {CommandSpec} from '../source/host/types.ts';
 
 /** A server of a multi-server deployment that a command runs on (the runtime picks its Host). */
@@ -208,21 +208,43 @@ export type ScreenMeta<C> = {
 	input?: {prompt: (context: C) => string; default?: (context: C) => string; example?: string};
 };
 
+/** The actor system of a running wizard, of any product. */
+type AnyActorSystem = ActorSystem<any>;
+
+/** What the runtime does for the actors a machine invokes (source/runtime/runtime.ts). */
+export type RuntimeActions = {
+	runCommands: (input: {step: string; commands: StepCommand[]; run?: number}) => Promise<RunSummary>;
+	applyChanges: (input: {step: string; changes: FileChange[]}) => Promise<RunSummary>;
+	probe: (input: {probe: string; context: unknown}) => Promise<unknown>;
+};
+
+/** By the actor system of each running wizard: its runtime. */
+const runtimes = new WeakMap<AnyActorSystem, RuntimeActions>();
+
 /**
- * The actors every machine invokes, as placeholders: the runtime provides
- * the real ones with `.provide()`, so a machine never does I/O itself.
+ * The runtime of the wizard whose actor system this is. Binding it, rather
+ * than `.provide()`-ing actors, spares building the machine's states a
+ * second time at every start; `.provide()` still overrides these (tests).
+ */
+export function bindRuntime(system: AnyActorSystem, actions: RuntimeActions) {
+	runtimes.set(system, actions);
+}
+
+function runtimeOf(system: AnyActorSystem, name: keyof RuntimeActions): RuntimeActions {
+	const actions = runtimes.get(system);
+	if (!actions) throw new Error(`${name} is done by the runtime, and none is bound to this actor (bindRuntime)`);
+	return actions;
+}
+
+/**
+ * The actors every machine invokes: they hand their input to the runtime
+ * bound to the wizard's actor system, so a machine never does I/O itself.
  */
 export function runtimeActors<Facts, Probe extends string, C>() {
 	return {
-		runCommands: fromPromise<RunSummary, {step: string; commands: StepCommand[]}>(async () => {
-			throw new Error('runCommands is provided by the runtime');
-		}),
-		applyChanges: fromPromise<RunSummary, {step: string; changes: FileChange[]}>(async () => {
-			throw new Error('applyChanges is provided by the runtime');
-		}),
-		probe: fromPromise<Partial<Facts>, {probe: Probe; context: C}>(async () => {
-			throw new Error('probe is provided by the runtime');
-		}),
+		runCommands: fromPromise<RunSummary, {step: string; commands: StepCommand[]}>(async ({input, system}) => runtimeOf(system, 'runCommands').runCommands(input)),
+		applyChanges: fromPromise<RunSummary, {step: string; changes: FileChange[]}>(async ({input, system}) => runtimeOf(system, 'applyChanges').applyChanges(input)),
+		probe: fromPromise<Partial<Facts>, {probe: Probe; context: C}>(async ({input, system}) => (await runtimeOf(system, 'probe').probe(input)) as Partial<Facts>),
 	};
 }
 

@@ -4,9 +4,9 @@
  * writes the transcript. The UI gets the actor and the live output from here
  * and never touches the host.
  */
-import {createActor, fromPromise, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
+import {createActor, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
 import {displayCommand, SECRET_NAME, type Host, type RunRecord} from '../host/types.ts';
-import {maskLines, unmaskLines, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
+import {bindRuntime, maskLines, unmaskLines, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
 import type {Transcript} from './transcript.ts';
@@ -95,30 +95,25 @@ export class Wizard {
 		this.options = options;
 		this.terminal = options.terminal;
 		const {machine, host} = options;
-		const provided = machine.provide({
-			actors: {
-				runCommands: fromPromise(async ({input}: {input: {step: string; commands: StepCommand[]; run?: number}}) =>
-					this.runCommands(input.step, input.commands, input.run ?? 0),
-				),
-				applyChanges: fromPromise(async ({input}: {input: {step: string; changes: FileChange[]}}) =>
-					this.applyChanges(input.step, input.changes),
-				),
-				probe: fromPromise(async ({input}: {input: {probe: string; context: unknown}}) => {
-					const probe = options.probes[input.probe];
-					if (!probe) throw new Error(`no probe named ${input.probe}`);
-					return probe(host, input.context, {
-						processEnv: options.processEnv ?? process.env,
-						...(options.relaunch ? {relaunch: options.relaunch} : {}),
-						...(options.hostFor ? {hostFor: options.hostFor} : {}),
-						...(options.deployment ? {deployment: options.deployment} : {}),
-					});
-				}),
-			},
-		});
 		const snapshot = options.snapshot ? interruptedSnapshot(machine, options.snapshot) : undefined;
-		this.actor = createActor(provided, {
+		this.actor = createActor(machine, {
 			input: {startedAt: host.now()},
 			...(snapshot ? {snapshot} : {}),
+		});
+		// What the machine's actors do, for this wizard only (nothing runs before start()).
+		bindRuntime(this.actor.system, {
+			runCommands: input => this.runCommands(input.step, input.commands, input.run ?? 0),
+			applyChanges: input => this.applyChanges(input.step, input.changes),
+			probe: async input => {
+				const probe = options.probes[input.probe];
+				if (!probe) throw new Error(`no probe named ${input.probe}`);
+				return probe(host, input.context, {
+					processEnv: options.processEnv ?? process.env,
+					...(options.relaunch ? {relaunch: options.relaunch} : {}),
+					...(options.hostFor ? {hostFor: options.hostFor} : {}),
+					...(options.deployment ? {deployment: options.deployment} : {}),
+				});
+			},
 		});
 		this.actor.subscribe({
 			next: state => this.onTransition(state),

@@ -22,6 +22,16 @@ const SOURCES = '/etc/apt/sources.list';
 afterAll(removeRuns);
 
 describe('the runtime', () => {
+	it('binds each wizard to its own host: two at once, on one machine, each probes its own', async () => {
+		// Both start before either has probed: a runtime shared by mistake would probe one host twice.
+		const [asRoot, notRoot] = await Promise.all([openRun(machine, pmgProbes, clean), openRun(machine, pmgProbes, path.resolve('scenarios/pmg/not-root.yaml'))]);
+		await Promise.all([settled(asRoot.wizard), settled(notRoot.wizard)]);
+		expect(where(asRoot)).toEqual({step: 'preconditions', screen: 'passed'});
+		expect(where(notRoot)).toEqual({step: 'preconditions', screen: 'blocked'});
+		await asRoot.transcript.close();
+		await notRoot.transcript.close();
+	}, 30_000);
+
 	it('keeps the old file as .bak, and never overwrites an earlier .bak', async () => {
 		const run = await openRun(machine, pmgProbes, clean);
 		await drive(run, w => w === 'debianRepos.review');
