@@ -23,10 +23,13 @@ async function main(argv: string[]): Promise<number> {
 	return command ? (await command()).run(rest) : runWizard(argv);
 }
 
-main(process.argv.slice(2)).then(
-	code => process.exit(code),
-	error => {
-		process.stderr.write(`upgrade-wizard: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-		process.exit(EXIT.failure);
-	},
-);
+/** Run the command the arguments name, then exit with its status (source/entry.ts calls this). */
+export function runCli(argv: string[]): void {
+	main(argv).then(
+		code => process.exit(code),
+		error => {
+			process.stderr.write(`upgrade-wizard: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+			process.exit(EXIT.failure);
+		},
+	);
+}

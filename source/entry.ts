@@ -2,9 +2,10 @@
  * Entry of the wizard's bundle (dist/wizard.cjs), which runs as a CommonJS
  * script: under the launcher (dist/cli.js, with V8's code cache) or as the
  * main script of the single executable (`npm run build:binary`). Nothing
- * may wait at the top level of a script: yoga's WebAssembly is compiled
- * first (ink needs it only once it lays out a frame); in the single
- * executable, the scenario files it carries are unpacked; then the CLI runs.
+ * may wait at the top level of a script. Yoga's WebAssembly compiles in the
+ * background while the CLI's modules are evaluated, and the CLI starts once
+ * it is ready (ink lays nothing out before); in the single executable, the
+ * scenario files it carries are unpacked first.
  */
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
@@ -39,8 +40,10 @@ async function start() {
 		markSingleExecutable();
 		useScenarioDir(unpackScenarios());
 	}
+	// The CLI's modules are evaluated while yoga's WebAssembly compiles (ink lays nothing out before).
+	const {runCli} = await import('./cli.tsx');
 	await yogaReady;
-	await import('./cli.tsx');
+	runCli(process.argv.slice(2));
 }
 
 start().catch((error: unknown) => {
