@@ -11,10 +11,10 @@
  */
 import {createRequire} from 'node:module';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {compileBundle} from './code-cache.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+// A CommonJS script (dist/package.json says so): Node starts one sooner than an ES module.
+const here = __dirname;
 const bundle = path.join(here, 'wizard.cjs');
 const compiled = compileBundle(bundle, `${bundle}.cache`);
 

@@ -28,7 +28,7 @@ const cacheOf = (bundle: string, cache: string) => execFileSync(process.execPath
 function copyOfDist(name: string, cache: Buffer | null): string {
 	const dir = path.join(work, name, 'dist');
 	mkdirSync(dir, {recursive: true});
-	for (const file of ['cli.js', 'wizard.cjs']) copyFileSync(path.join(dist, file), path.join(dir, file));
+	for (const file of ['cli.js', 'package.json', 'wizard.cjs']) copyFileSync(path.join(dist, file), path.join(dir, file));
 	if (cache) writeFileSync(path.join(dir, 'wizard.cjs.cache'), cache);
 	return dir;
 }
