@@ -110,8 +110,9 @@ export const alwaysDraw = {
  * its own older copy) builds an Intl.Segmenter and regular expressions of
  * Unicode properties when it is loaded: ICU tables, ~15 ms of every start.
  * Here the module's body runs on the first text that is not printable
- * ASCII; printable ASCII is as wide as it is long, which both versions
- * answer too (test/ui/text-width.test.ts holds them to it). The wizard's
+ * ASCII once its escape sequences are taken out; such text is as wide as
+ * it is long, which both versions answer too (test/ui/text-width.test.ts
+ * holds them to it). The wizard's
  * screens on a Linux console are all ASCII.
  */
 export const lazyTextWidth = {
@@ -124,7 +125,7 @@ export const lazyTextWidth = {
 			const head = lines.slice(0, firstBody).join('\n');
 			const body = lines.slice(firstBody).join('\n');
 			const declaration = 'export default function stringWidth(';
-			if (body.split(declaration).length !== 2 || /^export /m.test(body.replace(declaration, ''))) {
+			if (!/^import stripAnsi from 'strip-ansi';$/m.test(head) || body.split(declaration).length !== 2 || /^export /m.test(body.replace(declaration, ''))) {
 				throw new Error(`string-width changed: ${args.path} no longer has one export, ${declaration}...; see source/build-plugins.mjs`);
 			}
 			const contents = [
@@ -135,7 +136,11 @@ export const lazyTextWidth = {
 				'return stringWidth;',
 				'}',
 				'export default function stringWidthOnDemand(string, options) {',
-				"\tif (typeof string === 'string' && /^[\\u0020-\\u007E]*$/.test(string)) return string.length;",
+				"\tif (typeof string === 'string') {",
+				// Both versions measure text without its escape sequences (ink's bold), unless told to count them.
+				"\t\tconst text = options?.countAnsiEscapeCodes || !/[\\u001B\\u009B]/.test(string) ? string : stripAnsi(string);",
+				"\t\tif (/^[\\u0020-\\u007E]*$/.test(text)) return text.length;",
+				'\t}',
 				'\treturn (loaded ??= load())(string, options);',
 				'}',
 				'',

@@ -35,8 +35,13 @@ describe('the bundled string-width', () => {
 	it('measures and wraps every kind of text as the original does', () => {
 		const probe = path.join(work, 'probe.js');
 		execFileSync(process.execPath, ['source/build.mjs', 'test/fixtures/text-width-probe.ts', probe]);
-		const bundled = JSON.parse(execFileSync(process.execPath, [probe], {encoding: 'utf8'})) as {widths: number[]; wrapped: string[]};
+		const bundled = JSON.parse(execFileSync(process.execPath, [probe], {encoding: 'utf8'})) as Record<'widths' | 'widthsCounted' | 'widths7' | 'widths7Counted', number[]> & {wrapped: string[]};
+		const counted = {countAnsiEscapeCodes: true};
+		const width7 = stringWidth7 as (text: string, options?: object) => number;
 		expect(bundled.widths).toEqual(SAMPLES.map(s => stringWidth8(s)));
+		expect(bundled.widthsCounted).toEqual(SAMPLES.map(s => stringWidth8(s, counted)));
+		expect(bundled.widths7).toEqual(SAMPLES.map(s => width7(s)));
+		expect(bundled.widths7Counted).toEqual(SAMPLES.map(s => width7(s, counted)));
 		expect(bundled.wrapped).toEqual(SAMPLES.map(s => wrapAnsi(s, 7, {hard: true})));
 		// Not a vacuous comparison: the samples are measured differently from their length.
 		expect(bundled.widths.filter((w, i) => w !== SAMPLES[i]!.length).length).toBeGreaterThan(4);
