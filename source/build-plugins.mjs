@@ -150,6 +150,63 @@ export const lazyTextWidth = {
 	},
 };
 
+/*
+ * An Intl.Segmenter costs ~20 ms when it is the process's first (ICU loads
+ * its break rules), and ink's dependencies make them at load or for every
+ * line drawn:
+ * - @alcalzone/ansi-tokenize splits each line of each frame into graphemes.
+ *   A line of ASCII (escape sequences are ASCII too) has one character a
+ *   grapheme but for CR LF, which is one; such a line is split without ICU.
+ * - slice-ansi makes one, and a regular expression of a Unicode property,
+ *   when loaded; it is used only when text is cut to a width. Made on first use.
+ * test/ui/text-width.test.ts compares both, bundled, with the originals.
+ */
+export const lazySegmenters = {
+	name: 'lazy-segmenters',
+	setup(b) {
+		const rewrite = (args, replacements) => {
+			let source = readFileSync(args.path, 'utf8');
+			for (const [from, to, count = 1] of replacements) {
+				if (source.split(from).length - 1 !== count) throw new Error(`${args.path} changed: it no longer has ${count} of ${from}; see lazySegmenters in source/build-plugins.mjs`);
+				source = source.replaceAll(from, to);
+			}
+			return {contents: source, loader: 'js'};
+		};
+		const segmenter = "new Intl.Segmenter(undefined, { granularity: \"grapheme\" })";
+		b.onLoad({filter: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/}, args =>
+			rewrite(args, [
+				[
+					`const segmenter = ${segmenter};`,
+					[
+						'let segmenter;',
+						'function segmentsOf(str) {',
+						"\tif (/^[\\x00-\\x7F]*$/.test(str) && !str.includes('\\r\\n')) {",
+						'\t\tconst segments = [];',
+						'\t\tfor (let index = 0; index < str.length; index++) segments.push({segment: str[index], index});',
+						'\t\treturn segments;',
+						'\t}',
+						`\treturn (segmenter ??= ${segmenter}).segment(str);`,
+						'}',
+					].join('\n'),
+				],
+				['segmenter.segment(str)', 'segmentsOf(str)'],
+			]),
+		);
+		b.onLoad({filter: /[\\/]slice-ansi[\\/]tokenize-ansi\.js$/}, args =>
+			rewrite(args, [
+				[
+					'const EMOJI_PRESENTATION_GRAPHEME_REGEX = /\\p{Emoji_Presentation}/u;',
+					'let emojiPresentation;\nconst EMOJI_PRESENTATION_GRAPHEME_REGEX = {test: text => (emojiPresentation ??= /\\p{Emoji_Presentation}/u).test(text)};',
+				],
+				["GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});", "GRAPHEME_SEGMENTER = {segment: text => (graphemeSegmenter ??= new Intl.Segmenter(undefined, {granularity: 'grapheme'})).segment(text)};"],
+				['const GRAPHEME_SEGMENTER', 'let graphemeSegmenter;\nconst GRAPHEME_SEGMENTER'],
+				['EMOJI_PRESENTATION_GRAPHEME_REGEX.test(', 'EMOJI_PRESENTATION_GRAPHEME_REGEX.test(', 1],
+				['GRAPHEME_SEGMENTER.segment(', 'GRAPHEME_SEGMENTER.segment(', 3],
+			]),
+		);
+	},
+};
+
 /**
  * The bundled scenario files, parsed and checked now (source/scenario-layers.ts),
  * as the module source/host/scenario-cache.ts of the bundle: the wizard
@@ -205,7 +262,7 @@ export async function buildWizardBundle(outfile) {
 		// Names are kept: a stack trace still names its functions.
 		minifyWhitespace: true,
 		minifySyntax: true,
-		plugins: [inkWithoutDevtools, yogaWithoutFetch('deferred'), alwaysDraw, lazyTextWidth, await withScenarioLayers()],
+		plugins: [inkWithoutDevtools, yogaWithoutFetch('deferred'), alwaysDraw, lazyTextWidth, lazySegmenters, await withScenarioLayers()],
 		// import.meta does not exist in CommonJS: the bundle's own path stands in.
 		define: {'process.env.NODE_ENV': '"production"', 'import.meta.url': '__importMetaUrl'},
 		banner: {js: "var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
