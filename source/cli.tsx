@@ -3,8 +3,10 @@
  * <product>` is the wizard; the other commands have a file each in
  * source/commands/.
  */
+import {fileURLToPath} from 'node:url';
 import {runWizard} from './commands/wizard.tsx';
 import {EXIT} from './products.ts';
+import {readableStack} from './stack.ts';
 
 /**
  * Commands other than the wizard itself, by their first word; each loaded
@@ -28,7 +30,8 @@ export function runCli(argv: string[]): void {
 	main(argv).then(
 		code => process.exit(code),
 		error => {
-			process.stderr.write(`upgrade-wizard: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+			const stack = (error as Error).stack;
+			process.stderr.write(`upgrade-wizard: unexpected error: ${stack ? readableStack(stack, fileURLToPath(import.meta.url)) : String(error)}\n`);
 			process.exit(EXIT.failure);
 		},
 	);

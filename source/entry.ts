@@ -11,9 +11,11 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {getAsset, isSea} from 'node:sea';
+import {fileURLToPath} from 'node:url';
 import {yogaReady} from 'yoga-ready';
 import {useScenarioDir} from './products.ts';
 import {markSingleExecutable} from './self.ts';
+import {readableStack} from './stack.ts';
 
 /** The name of the asset that lists the others (source/build-binary.mjs writes it). */
 export const MANIFEST = 'scenarios.json';
@@ -47,6 +49,7 @@ async function start() {
 }
 
 start().catch((error: unknown) => {
-	process.stderr.write(`upgrade-wizard: could not start: ${(error as Error).stack ?? String(error)}\n`);
+	const stack = (error as Error).stack;
+	process.stderr.write(`upgrade-wizard: could not start: ${stack ? readableStack(stack, fileURLToPath(import.meta.url)) : String(error)}\n`);
 	process.exit(1);
 });
