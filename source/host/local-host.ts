@@ -10,7 +10,7 @@ import {StringDecoder} from 'node:string_decoder';
 import path from 'node:path';
 import {$, type ProcessPromise} from 'zx/core';
 import {adviceFor, type PromptEvent, PromptWatcher} from '../probes/conffiles.ts';
-import {shellQuote, type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type OutputChunk, type RunOptions, type RunRecord} from './types.ts';
+import {shellQuote, type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type RunOptions, type RunRecord} from './types.ts';
 
 /** How much of a bulk command's output is kept in memory (the transcript has it all). */
 export const TAIL_BYTES = 64 * 1024;
@@ -41,20 +41,106 @@ class TailChunks extends Array<string | Buffer> {
 	}
 }
 
-/** Split streamed text into lines, keeping an unfinished last line for later. */
-export function lineSplitter(emit: (line: string) => void) {
-	let pending = '';
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Whole lines of a stream, handed on together, as bytes: each call of `emit`
+ * gets every line completed since the last call, separated by "\n" (CR-LF
+ * made "\n"; no final newline). The bytes after the last newline wait for
+ * the rest of their line; `end()` hands on an unfinished last line. Lines are
+ * cut on bytes: "\n" never occurs inside a UTF-8 sequence, so a character
+ * split across two reads is whole again before anyone decodes it.
+ *
+ * What `emit` gets is valid only during the call (the memory is used again
+ * for the next lines): nothing of a stream's output is allocated per line,
+ * nor per read once the buffer has grown to a read's size.
+ */
+export function wholeLines(emit: (bytes: Buffer) => void) {
+	// The unfinished line, and the lines it completes when a read ends it.
+	let carry = Buffer.alloc(0);
+	let carried = 0;
+	const append = (bytes: Buffer) => {
+		if (carried + bytes.length > carry.length) {
+			const bigger = Buffer.allocUnsafe(Math.max(carry.length * 2, carried + bytes.length, 4096));
+			carry.copy(bigger, 0, 0, carried);
+			carry = bigger;
+		}
+		bytes.copy(carry, carried);
+		carried += bytes.length;
+	};
+	const hand = (lines: Buffer) => {
+		const crlf = lines.indexOf('\r\n') !== -1;
+		// A CR last is the CR of the CR-LF that ended the last line.
+		const end = lines.length > 0 && lines[lines.length - 1] === CR ? lines.length - 1 : lines.length;
+		if (!crlf) return emit(lines.subarray(0, end));
+		const out = Buffer.allocUnsafe(end);
+		let o = 0;
+		for (let i = 0; i < end; i++) if (lines[i] !== CR || lines[i + 1] !== LF) out[o++] = lines[i]!;
+		emit(out.subarray(0, o));
+	};
 	return {
-		write(text: string) {
-			const parts = (pending + text).split(/\r?\n/);
-			pending = parts.pop() ?? '';
-			for (const part of parts) emit(part);
+		write(bytes: Buffer) {
+			const last = bytes.lastIndexOf(LF);
+			if (last === -1) return append(bytes);
+			if (carried === 0) hand(bytes.subarray(0, last));
+			else {
+				append(bytes.subarray(0, last));
+				hand(carry.subarray(0, carried));
+			}
+			carried = 0;
+			if (last + 1 < bytes.length) append(bytes.subarray(last + 1));
 		},
 		end() {
-			if (pending !== '') emit(pending);
-			pending = '';
+			if (carried > 0) emit(carry.subarray(0, carried));
+			carried = 0;
 		},
 	};
+}
+
+/**
+ * The last `limit` bytes written (all of them when it is infinite), copied
+ * into memory kept from one write to the next.
+ */
+class ByteTail {
+	private buffer = Buffer.alloc(0);
+	private length = 0;
+	private readonly pieces: Buffer[] = [];
+	constructor(private readonly limit: number) {}
+
+	write(bytes: Buffer) {
+		if (!Number.isFinite(this.limit)) {
+			this.pieces.push(Buffer.from(bytes));
+			return;
+		}
+		if (bytes.length >= this.limit) {
+			if (this.buffer.length < this.limit) this.buffer = Buffer.allocUnsafe(2 * this.limit);
+			bytes.copy(this.buffer, 0, bytes.length - this.limit);
+			this.length = this.limit;
+			return;
+		}
+		if (this.length + bytes.length > this.buffer.length) {
+			if (this.buffer.length < 2 * this.limit) {
+				const bigger = Buffer.allocUnsafe(2 * this.limit);
+				this.buffer.copy(bigger, 0, 0, this.length);
+				this.buffer = bigger;
+			} else {
+				// Full: the last `limit` bytes move to the front.
+				this.buffer.copyWithin(0, this.length - this.limit, this.length);
+				this.length = this.limit;
+			}
+		}
+		bytes.copy(this.buffer, this.length);
+		this.length += bytes.length;
+	}
+
+	text(): string {
+		const all = Number.isFinite(this.limit) ? this.buffer.subarray(0, this.length) : Buffer.concat(this.pieces);
+		let start = Math.max(0, all.length - this.limit);
+		// Not inside a character: skip the rest of one cut off.
+		while (start > 0 && start < all.length && (all[start]! & 0xc0) === 0x80) start++;
+		return all.toString('utf8', start);
+	}
 }
 
 const mergedEnv = (base: NodeJS.ProcessEnv, changes: CommandSpec['env']): NodeJS.ProcessEnv => {
@@ -74,22 +160,15 @@ function statusOf(output: {exitCode: number | null; signal: NodeJS.Signals | nul
 
 /**
  * Follow a file another process writes: read what was added since the last
- * poll, hand on whole lines, and keep the last `keep` characters (or all).
+ * poll, hand on its whole lines (many per call, as bytes), and keep the last
+ * `keep` bytes (or all) for the result. One buffer serves every read: what
+ * a read brings is copied where it is kept, never allocated anew.
  */
-function follow(file: string, emit: (line: string) => void, keep: number) {
-	const decoder = new StringDecoder('utf8');
-	const lines = lineSplitter(emit);
+function follow(file: string, emit: (bytes: Buffer) => void, keep: number) {
+	const lines = wholeLines(emit);
+	const kept = new ByteTail(keep);
+	let buffer: Buffer | null = null;
 	let offset = 0;
-	// The tail as the chunks read: joining them at every read would build a
-	// string over 128 KB each time, which V8 frees only in a full collection.
-	const kept: string[] = [];
-	let keptLength = 0;
-	const take = (text: string) => {
-		lines.write(text);
-		kept.push(text);
-		keptLength += text.length;
-		while (kept.length > 1 && keptLength - kept[0]!.length >= keep) keptLength -= kept.shift()!.length;
-	};
 	return {
 		async poll() {
 			let handle: fs.FileHandle;
@@ -99,27 +178,23 @@ function follow(file: string, emit: (line: string) => void, keep: number) {
 				return; // Not created yet.
 			}
 			try {
-				// Reads under 128 KB: larger strings go where only a full
-				// collection frees them, and a long command's memory grows.
-				const buffer = Buffer.alloc(64 * 1024);
+				buffer ??= Buffer.allocUnsafe(64 * 1024);
 				for (;;) {
 					const {bytesRead} = await handle.read(buffer, 0, buffer.length, offset);
 					if (bytesRead === 0) break;
 					offset += bytesRead;
-					take(decoder.write(buffer.subarray(0, bytesRead)));
+					const read = buffer.subarray(0, bytesRead);
+					kept.write(read);
+					lines.write(read);
 				}
 			} finally {
 				await handle.close();
 			}
 		},
 		end() {
-			take(decoder.end());
 			lines.end();
 		},
-		kept: () => {
-			const all = kept.join('');
-			return all.length > keep ? all.slice(all.length - keep) : all;
-		},
+		kept: () => kept.text(),
 	};
 }
 
@@ -202,8 +277,8 @@ export class LocalHost implements Host {
 			detached: true,
 		})`sh -c ${script} sh ${files.stdout} ${files.stderr} ${files.status} ${command.argv}`;
 		const keep = options.capture === 'tail' ? TAIL_BYTES : Number.POSITIVE_INFINITY;
-		const out = follow(files.stdout, text => options.onOutput?.({stream: 'stdout', text}), keep);
-		const err = follow(files.stderr, text => options.onOutput?.({stream: 'stderr', text}), keep);
+		const out = follow(files.stdout, bytes => options.onOutput?.({stream: 'stdout', bytes}), keep);
+		const err = follow(files.stderr, bytes => options.onOutput?.({stream: 'stderr', bytes}), keep);
 		let finished = false;
 		const polling = (async () => {
 			while (!finished) {
@@ -244,8 +319,8 @@ export class LocalHost implements Host {
 		startedAt: string,
 	): Promise<CommandResult> {
 		const keep = options.capture === 'tail' ? TAIL_BYTES : Number.POSITIVE_INFINITY;
-		const out = follow(files.stdout, text => options.onOutput?.({stream: 'stdout', text}), keep);
-		const err = follow(files.stderr, text => options.onOutput?.({stream: 'stderr', text}), keep);
+		const out = follow(files.stdout, bytes => options.onOutput?.({stream: 'stdout', bytes}), keep);
+		const err = follow(files.stderr, bytes => options.onOutput?.({stream: 'stderr', bytes}), keep);
 		let current: RunRecord | null = record;
 		while (current?.state === 'running') {
 			await out.poll();
@@ -296,14 +371,10 @@ export class LocalHost implements Host {
 			// Its own process group: the terminal's signals do not reach it.
 			detached: true,
 		})`${command.argv}`;
-		const emit = (stream: OutputChunk['stream']) => {
-			const splitter = lineSplitter(text => options.onOutput?.({stream, text}));
-			return splitter;
-		};
-		const out = emit('stdout');
-		const err = emit('stderr');
-		child.stdout.on('data', (data: Buffer) => out.write(data.toString('utf8')));
-		child.stderr.on('data', (data: Buffer) => err.write(data.toString('utf8')));
+		const out = wholeLines(bytes => options.onOutput?.({stream: 'stdout', bytes}));
+		const err = wholeLines(bytes => options.onOutput?.({stream: 'stderr', bytes}));
+		child.stdout.on('data', (data: Buffer) => out.write(data));
+		child.stderr.on('data', (data: Buffer) => err.write(data));
 		const output = await child;
 		out.end();
 		err.end();

@@ -166,8 +166,9 @@ export class SimulatedHost implements Host {
 		const line = displayCommand(command);
 		const startedMs = this.state.clockMs;
 		const answer = this.answer(command, line);
-		const stdoutLines = outputLines(answer.stdout).map(text => ({stream: 'stdout' as const, text}));
-		const stderrLines = outputLines(answer.stderr).map(text => ({stream: 'stderr' as const, text}));
+		// One line per chunk: the lines are spread over the command's duration.
+		const stdoutLines = outputLines(answer.stdout).map(text => ({stream: 'stdout' as const, bytes: Buffer.from(text)}));
+		const stderrLines = outputLines(answer.stderr).map(text => ({stream: 'stderr' as const, bytes: Buffer.from(text)}));
 		const chunks: OutputChunk[] = [...stdoutLines, ...stderrLines];
 		const totalMs = answer.duration * 1000 * this.speed;
 		if (chunks.length === 0 && totalMs > 0) await sleep(totalMs);

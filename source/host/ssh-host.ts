@@ -7,7 +7,8 @@
  * written. Files are read and written with cat, sh and mv on the server.
  */
 import {spawn} from 'node:child_process';
-import {lineSplitter, TAIL_BYTES} from './local-host.ts';
+import {StringDecoder} from 'node:string_decoder';
+import {TAIL_BYTES, wholeLines} from './local-host.ts';
 import {sshArgv, type SshTarget} from './ssh-command.ts';
 import {type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type RunOptions} from './types.ts';
 
@@ -55,19 +56,23 @@ export class SshHost implements Host {
 			const keep = options.capture === 'tail' ? (s: string) => (s.length > TAIL_BYTES ? s.slice(-TAIL_BYTES) : s) : (s: string) => s;
 			let stdout = '';
 			let stderr = '';
-			const out = lineSplitter(text => options.onOutput?.({stream: 'stdout', text}));
-			const err = lineSplitter(text => options.onOutput?.({stream: 'stderr', text}));
-			child.stdout.setEncoding('utf8').on('data', (d: string) => {
-				stdout = keep(stdout + d);
+			const out = wholeLines(bytes => options.onOutput?.({stream: 'stdout', bytes}));
+			const err = wholeLines(bytes => options.onOutput?.({stream: 'stderr', bytes}));
+			const outText = new StringDecoder('utf8');
+			const errText = new StringDecoder('utf8');
+			child.stdout.on('data', (d: Buffer) => {
+				stdout = keep(stdout + outText.write(d));
 				out.write(d);
 			});
-			child.stderr.setEncoding('utf8').on('data', (d: string) => {
-				stderr = keep(stderr + d);
+			child.stderr.on('data', (d: Buffer) => {
+				stderr = keep(stderr + errText.write(d));
 				err.write(d);
 			});
 			child.stdin.on('error', () => undefined);
 			child.stdin.end(options.input ?? '');
 			const done = (exitCode: number) => {
+				stdout = keep(stdout + outText.end());
+				stderr = keep(stderr + errText.end());
 				out.end();
 				err.end();
 				resolve({exitCode, stdout, stderr, startedAt, endedAt: new Date().toISOString()});

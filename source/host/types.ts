@@ -17,11 +17,32 @@ export type CommandSpec = {
 	cwd?: string;
 };
 
-/** One line (or partial line at the end) of a command's output. */
-export type OutputChunk = {stream: 'stdout' | 'stderr'; text: string};
+/**
+ * Whole lines of a command's output, as many as arrived together, as UTF-8
+ * bytes: lines separated by "\n" (CR-LF made "\n"), no final newline, so
+ * `chunkLines(chunk)` gives the lines. Only a stream's last chunk may end in
+ * an unfinished line. A line never spans two chunks, so neither does a
+ * secret printed on one line.
+ *
+ * Bytes, not a string: 2,000,000 lines of apt pass through without V8 ever
+ * holding them; only the few lines on screen are decoded. `bytes` is valid
+ * only during the call of `onOutput` (a host reads the next output into the
+ * same memory): copy what is kept.
+ */
+export type OutputChunk = {stream: 'stdout' | 'stderr'; bytes: Buffer};
+
+/** A chunk's lines as one string, joined with "\n". */
+export function chunkText(chunk: OutputChunk): string {
+	return chunk.bytes.toString('utf8');
+}
+
+/** A chunk's lines. */
+export function chunkLines(chunk: OutputChunk): string[] {
+	return chunkText(chunk).split('\n');
+}
 
 export type RunOptions = {
-	/** Called with output as it arrives, for live display. */
+	/** Called with output as it arrives, for live display and the transcript: whole lines, many per call. */
 	onOutput?: (chunk: OutputChunk) => void;
 	/**
 	 * How much of stdout/stderr to keep in the result: 'all' for probes whose

@@ -18,8 +18,41 @@ export type OutputView = {
 	startedAt: number | null;
 };
 
+const NEWLINE = Buffer.from('\n');
+
+/** How many lines `text` holds: one more than its newlines. */
+export function countLines(text: string | Buffer): number {
+	let count = 1;
+	for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count++;
+	return count;
+}
+
+/** Where the last `count` lines of `text` start (0 when it holds no more). */
+function startOfLast(text: string | Buffer, count: number): number {
+	let start = text.length;
+	for (let found = 0; found < count; found++) {
+		if (start === 0) return 0;
+		const at = text.lastIndexOf('\n', start - 1);
+		if (at === -1) return 0;
+		start = at;
+	}
+	return start + 1;
+}
+
+/** The last `count` lines of `text`, split; only that part of it is looked at. */
+export function lastLines(text: string, count: number): string[] {
+	return text.slice(startOfLast(text, count)).split('\n');
+}
+
 export class OutputBuffer {
-	private lines: string[] = [];
+	/**
+	 * The last lines as UTF-8 bytes, joined with "\n" (`tailLines` of them,
+	 * between TAIL_LINES and twice that once there are enough), in memory
+	 * kept from one chunk to the next: decoded only when drawn.
+	 */
+	private tailBytes = Buffer.alloc(0);
+	private tailLength = 0;
+	private tailLines = 0;
 	private total = 0;
 	private command: string | null = null;
 	private startedAt: number | null = null;
@@ -32,18 +65,53 @@ export class OutputBuffer {
 
 	start(command: string) {
 		this.command = command;
-		this.lines = [];
-		this.total = 0;
+		this.forget();
 		this.startedAt = this.clock();
 		this.flush();
 	}
 
-	push(line: string) {
-		this.lines.push(line);
-		this.total += 1;
-		// Trim in batches so pushing stays O(1) amortised.
-		if (this.lines.length > TAIL_LINES * 2) this.lines = this.lines.slice(-TAIL_LINES);
+	/** One or more lines, joined with "\n". */
+	push(text: string) {
+		this.pushBytes(Buffer.from(text, 'utf8'));
+	}
+
+	/**
+	 * A host's output chunk: lines as UTF-8 bytes, joined with "\n". All are
+	 * counted; the last TAIL_LINES are copied, and decoded only when the
+	 * screen is drawn (5 times a second), so a chunk of 1,000 lines becomes
+	 * no strings at all. The bytes are not kept (the host reuses them).
+	 */
+	pushBytes(bytes: Buffer) {
+		const lines = countLines(bytes);
+		this.total += lines;
+		if (lines >= TAIL_LINES) {
+			const start = startOfLast(bytes, TAIL_LINES);
+			this.tailLength = 0;
+			this.append(bytes, start);
+			this.tailLines = TAIL_LINES;
+		} else {
+			if (this.tailLines > 0) this.append(NEWLINE, 0);
+			this.append(bytes, 0);
+			this.tailLines += lines;
+			if (this.tailLines > 2 * TAIL_LINES) {
+				// Trimmed in batches, so that pushing stays O(1) amortised.
+				const start = startOfLast(this.tailBytes.subarray(0, this.tailLength), TAIL_LINES);
+				this.tailBytes.copyWithin(0, start, this.tailLength);
+				this.tailLength -= start;
+				this.tailLines = TAIL_LINES;
+			}
+		}
 		this.schedule();
+	}
+
+	private append(bytes: Buffer, from: number) {
+		const more = bytes.length - from;
+		if (this.tailLength + more > this.tailBytes.length) {
+			const bigger = Buffer.allocUnsafe(Math.max(2 * this.tailBytes.length, this.tailLength + more, 16 * 1024));
+			this.tailBytes.copy(bigger, 0, 0, this.tailLength);
+			this.tailBytes = bigger;
+		}
+		this.tailLength += bytes.copy(this.tailBytes, this.tailLength, from);
 	}
 
 	stop() {
@@ -52,10 +120,23 @@ export class OutputBuffer {
 
 	clear() {
 		this.command = null;
-		this.lines = [];
-		this.total = 0;
+		this.forget();
 		this.startedAt = null;
 		this.flush();
+	}
+
+	private forget() {
+		// Memory a very long line made the tail grow to is not kept for the next command.
+		if (this.tailBytes.length > 256 * 1024) this.tailBytes = Buffer.alloc(0);
+		this.tailLength = 0;
+		this.tailLines = 0;
+		this.total = 0;
+	}
+
+	/** The last TAIL_LINES lines. */
+	private tail(): string[] {
+		if (this.tailLines === 0) return [];
+		return lastLines(this.tailBytes.toString('utf8', 0, this.tailLength), TAIL_LINES);
 	}
 
 	snapshot = (): OutputView => this.view;
@@ -82,7 +163,7 @@ export class OutputBuffer {
 		this.dirty = false;
 		this.view = {
 			command: this.command,
-			lines: this.lines.slice(-TAIL_LINES),
+			lines: this.tail(),
 			total: this.total,
 			startedAt: this.startedAt,
 		};

@@ -9,7 +9,7 @@ import {displayCommand, SECRET_NAME, type Host, type RunRecord} from '../host/ty
 import {bindRuntime, maskLines, unmaskLines, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
-import type {Transcript} from './transcript.ts';
+import {redactBytes, type Transcript} from './transcript.ts';
 
 /** Hands the real terminal to an interactive command and takes it back. */
 export type Terminal = {
@@ -227,7 +227,6 @@ export class Wizard {
 				.filter(([name, value]) => SECRET_NAME.test(name) && typeof value === 'string' && value !== '')
 				.map(([, value]) => value as string);
 			for (const secret of secrets) transcript.redact(secret);
-			const mask = (text: string) => secrets.reduce((t, secret) => t.replaceAll(secret, '***'), text);
 			const started = Date.now();
 			this.output.start(display);
 			await transcript.note(`run${this.dryRun ? ' (dry run, not executed)' : ''}${command.server ? ` on ${command.server.name} (${host.label})` : ''}: ${display}`);
@@ -247,10 +246,12 @@ export class Wizard {
 				const result = await host.run(command, {
 					key: `${step}.${run}.${index}`,
 					capture: command.bulk ? 'tail' : 'all',
+					// Whole lines, many at a time, as bytes: counted and copied, never split
+					// into a string per line. A secret printed on one line is in one chunk.
 					onOutput: chunk => {
-						const text = mask(chunk.text);
-						this.output.push(text);
-						void transcript.write(`${chunk.stream === 'stderr' ? '! ' : '| '}${text}`);
+						const bytes = redactBytes(chunk.bytes, secrets);
+						this.output.pushBytes(bytes);
+						void transcript.writeLines(chunk.stream === 'stderr' ? '! ' : '| ', bytes);
 					},
 				});
 				exitCode = result.exitCode;

@@ -6,6 +6,64 @@
 import {promises as fs, constants as fsConstants} from 'node:fs';
 import path from 'node:path';
 
+/**
+ * `bytes` (UTF-8) with every secret replaced by ***: the same bytes when
+ * none occurs in them, else new ones (decoded, replaced, encoded).
+ */
+export function redactBytes(bytes: Buffer, secrets: readonly string[]): Buffer {
+	if (!secrets.some(secret => bytes.includes(secret))) return bytes;
+	return Buffer.from(redactText(bytes.toString('utf8'), secrets), 'utf8');
+}
+
+function redactText(text: string, secrets: readonly string[]): string {
+	for (const secret of secrets) if (text.includes(secret)) text = text.replaceAll(secret, '***');
+	return text;
+}
+
+const LF = 0x0a;
+
+/**
+ * Bytes waiting to be written, in memory kept from one write to the next
+ * (outside V8's heap): output waiting for the disk is never copied by a
+ * collection, and a steady stream allocates nothing once it has grown.
+ */
+class ByteQueue {
+	buffer = Buffer.alloc(0);
+	length = 0;
+
+	/** Room for `more` bytes after what is queued; where they go. */
+	reserve(more: number): number {
+		if (this.length + more > this.buffer.length) {
+			const bigger = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.length + more, 64 * 1024));
+			this.buffer.copy(bigger, 0, 0, this.length);
+			this.buffer = bigger;
+		}
+		return this.length;
+	}
+
+	text(text: string) {
+		const at = this.reserve(Buffer.byteLength(text, 'utf8'));
+		this.length += this.buffer.write(text, at, 'utf8');
+	}
+
+	/** Lines (joined with "\n") with `prefix` before each and "\n" after each. */
+	lines(prefix: Buffer, bytes: Buffer) {
+		let newlines = 0;
+		for (let at = bytes.indexOf(LF); at !== -1; at = bytes.indexOf(LF, at + 1)) newlines++;
+		let o = this.reserve(bytes.length + (newlines + 1) * prefix.length + 1);
+		const out = this.buffer;
+		const p = prefix.length;
+		for (let k = 0; k < p; k++) out[o++] = prefix[k]!;
+		for (let i = 0; i < bytes.length; i++) {
+			const byte = bytes[i]!;
+			out[o++] = byte;
+			if (byte === LF) for (let k = 0; k < p; k++) out[o++] = prefix[k]!;
+		}
+		out[o++] = LF;
+		this.length = o;
+	}
+}
+
 export class Transcript {
 	private handle: fs.FileHandle | null = null;
 	private pending: Promise<void> = Promise.resolve();
@@ -33,9 +91,28 @@ export class Transcript {
 	 * must not cost 200,000 writes (that took 11 s for `seq 200000`).
 	 */
 	write(...lines: string[]): Promise<void> {
-		let text = lines.map(line => `${line}\n`).join('');
-		for (const secret of this.secrets) text = text.replaceAll(secret, '***');
-		this.buffer += text;
+		this.queued.text(redactText(lines.map(line => `${line}\n`).join(''), this.secrets));
+		return this.queue();
+	}
+
+	/**
+	 * Append a command's output: lines as UTF-8 bytes joined with "\n" (a
+	 * host's chunk), each with `prefix` before it. The bytes are copied
+	 * before this returns.
+	 */
+	writeLines(prefix: string, bytes: Buffer): Promise<void> {
+		this.queued.lines(this.prefixBytes(prefix), redactBytes(bytes, this.secrets));
+		return this.queue();
+	}
+
+	private prefixes = new Map<string, Buffer>();
+	private prefixBytes(prefix: string): Buffer {
+		let bytes = this.prefixes.get(prefix);
+		if (!bytes) this.prefixes.set(prefix, (bytes = Buffer.from(prefix, 'utf8')));
+		return bytes;
+	}
+
+	private queue(): Promise<void> {
 		if (!this.drainQueued) {
 			this.drainQueued = true;
 			this.pending = this.pending.then(() => this.drain());
@@ -43,15 +120,24 @@ export class Transcript {
 		return this.pending;
 	}
 
-	private buffer = '';
+	/** What is gathered; while it is written, the other one gathers. */
+	private queued = new ByteQueue();
+	private spare = new ByteQueue();
 	private drainQueued = false;
 
 	private async drain(): Promise<void> {
 		this.drainQueued = false;
-		const text = this.buffer;
-		this.buffer = '';
+		const writing = this.queued;
+		this.queued = this.spare;
+		this.spare = writing;
 		const handle = this.handle;
-		if (text !== '' && handle) await handle.write(text);
+		try {
+			for (let at = 0; handle && at < writing.length; ) at += (await handle.write(writing.buffer, at, writing.length - at)).bytesWritten;
+		} finally {
+			writing.length = 0;
+			// What a burst made it grow to (the disk was slow) is not kept for good.
+			if (writing.buffer.length > 1024 * 1024) writing.buffer = Buffer.alloc(0);
+		}
 	}
 
 	note(what: string, at: Date = new Date()): Promise<void> {

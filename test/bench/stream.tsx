@@ -7,7 +7,7 @@
  *   transcript written);
  * - bytes: what the wizard wrote to the terminal meanwhile;
  * - maxRssKb: the peak resident memory of this process over its whole life.
- * Usage: node stream.js STATE_DIR RESULT_FILE LINES
+ * Usage: node stream.mjs STATE_DIR RESULT_FILE LINES
  */
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {loadScenario} from '../../source/host/scenario.ts';
 import {SimulatedHost} from '../../source/host/simulated-host.ts';
-import {displayCommand, type CommandSpec} from '../../source/host/types.ts';
+import {chunkText, displayCommand, type CommandSpec} from '../../source/host/types.ts';
 import {parseDpkgQueryStatus} from '../../source/probes/dpkg.ts';
 import {localeProblems, parseLocaleList} from '../../source/probes/locale.ts';
 import {parsePgLsclusters} from '../../source/probes/pg-lsclusters.ts';
@@ -197,7 +197,7 @@ describe('clean: the whole upgrade, stopped and started again at the reboot', ()
 		await ok(host, ['apt', 'update']);
 		const clock = host.now();
 		const chunks: string[] = [];
-		const upgrade = await host.runInteractive({argv: ['apt', 'dist-upgrade']}, {capture: 'tail', onOutput: c => chunks.push(c.text)});
+		const upgrade = await host.runInteractive({argv: ['apt', 'dist-upgrade']}, {capture: 'tail', onOutput: c => chunks.push(chunkText(c))});
 		expect(upgrade.exitCode).toBe(0);
 		expect(chunks.length).toBeGreaterThan(120);
 		expect(chunks.length).toBeLessThan(200);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {SimulatedHost} from '../../source/host/simulated-host.ts';
-import type {OutputChunk} from '../../source/host/types.ts';
+import {chunkText, type OutputChunk} from '../../source/host/types.ts';
 
 /*
  * The simulated host against small scenario files written here: matching,
@@ -102,8 +102,8 @@ commands:
 
 	it('streams stdout then stderr line by line, in order, with speed 0', async () => {
 		const host = await open(file);
-		const chunks: OutputChunk[] = [];
-		const result = await host.run({argv: ['talk']}, {onOutput: c => chunks.push(c)});
+		const chunks: Array<{stream: OutputChunk['stream']; text: string}> = [];
+		const result = await host.run({argv: ['talk']}, {onOutput: c => chunks.push({stream: c.stream, text: chunkText(c)})});
 		expect(chunks).toEqual([
 			{stream: 'stdout', text: 'one'},
 			{stream: 'stdout', text: 'two'},
@@ -135,8 +135,8 @@ commands:
 
 	it('an unmatched command exits 127 and says so', async () => {
 		const host = await open(file);
-		const chunks: OutputChunk[] = [];
-		const result = await host.run({argv: ['pmgfoo', '--bar', 'a b']}, {onOutput: c => chunks.push(c)});
+		const chunks: Array<{stream: OutputChunk['stream']; text: string}> = [];
+		const result = await host.run({argv: ['pmgfoo', '--bar', 'a b']}, {onOutput: c => chunks.push({stream: c.stream, text: chunkText(c)})});
 		const message = `pmgfoo: not simulated in scenario Test host (no commands[] entry matches "pmgfoo --bar 'a b'")`;
 		expect(result).toMatchObject({exitCode: 127, stdout: '', stderr: `${message}\n`});
 		expect(chunks).toEqual([{stream: 'stderr', text: message}]);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {SshHost} from '../../source/host/ssh-host.ts';
+import {chunkLines} from '../../source/host/types.ts';
 import {computePlan, type PmContext} from '../../machines/puremessage-5.6-to-6.ts';
 import type {Server} from '../../source/probes/pm-deployment.ts';
 import {pmProbes} from '../../source/runtime/pm-probes.ts';
@@ -111,7 +112,7 @@ describe('SshHost against a real sshd on 127.0.0.1', {timeout: 90_000}, () => {
 
 	it('streams output and reports the remote exit status', async () => {
 		const lines: string[] = [];
-		const result = await host.run({argv: ['sh', '-c', 'echo one; echo two >&2; exit 7']}, {onOutput: c => lines.push(`${c.stream}:${c.text}`)});
+		const result = await host.run({argv: ['sh', '-c', 'echo one; echo two >&2; exit 7']}, {onOutput: c => lines.push(...chunkLines(c).map(line => `${c.stream}:${line}`))});
 		expect(result.exitCode).toBe(7);
 		expect(lines).toEqual(expect.arrayContaining(['stdout:one', 'stderr:two']));
 	});

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {LocalHost, writeFileAtomic} from '../../source/host/local-host.ts';
-import {displayCommand} from '../../source/host/types.ts';
+import {chunkLines, displayCommand} from '../../source/host/types.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-local-'));
 afterAll(() => rmSync(dir, {recursive: true, force: true}));
@@ -20,14 +20,15 @@ describe('LocalHost', () => {
 		expect(listed.stdout).toContain(`it's a "dir"; $(touch`);
 	});
 
-	it('streams output line by line, stdout and stderr apart, and reports the exit status', async () => {
-		const chunks: string[] = [];
+	it('streams output in whole lines, stdout and stderr apart, and reports the exit status', async () => {
+		const lines: string[] = [];
 		const result = await host.run(
 			{argv: ['sh', '-c', 'echo one; echo two >&2; printf three; exit 3']},
-			{onOutput: c => chunks.push(`${c.stream}:${c.text}`)},
+			{onOutput: c => lines.push(...chunkLines(c).map(line => `${c.stream}:${line}`))},
 		);
 		expect(result.exitCode).toBe(3);
-		expect(chunks).toEqual(expect.arrayContaining(['stdout:one', 'stderr:two', 'stdout:three']));
+		expect(lines.filter(l => l.startsWith('stdout:'))).toEqual(['stdout:one', 'stdout:three']);
+		expect(lines.filter(l => l.startsWith('stderr:'))).toEqual(['stderr:two']);
 		expect(result.stdout).toBe('one\nthree');
 	});
 
@@ -42,12 +43,26 @@ describe('LocalHost', () => {
 		expect(displayCommand({argv: ['apt', 'policy'], env: {PAGER: 'cat'}})).toBe('env PAGER=cat apt policy');
 	});
 
-	it('keeps only a bounded tail of a bulk command in memory', async () => {
-		let lines = 0;
-		const result = await host.run({argv: ['seq', '1', '200000']}, {capture: 'tail', onOutput: () => lines++});
-		expect(lines).toBe(200000);
-		expect(result.stdout.length).toBeLessThanOrEqual(64 * 1024 + 8192);
-		expect(result.stdout.trim().endsWith('200000')).toBe(true);
+	it("hands on a bulk command's output many lines at a time, every line once and in order, and keeps only a bounded tail", async () => {
+		let calls = 0;
+		let expected = 1;
+		let wrong = 0;
+		const result = await host.run(
+			{argv: ['seq', '1', '200000']},
+			{
+				capture: 'tail',
+				onOutput: c => {
+					calls++;
+					for (const line of chunkLines(c)) if (line !== String(expected++)) wrong++;
+				},
+			},
+		);
+		expect(wrong).toBe(0);
+		expect(expected - 1).toBe(200000);
+		// 1.3 MB of output in pieces of up to 64 KB, not a call per line.
+		expect(calls).toBeLessThan(1000);
+		expect(Buffer.byteLength(result.stdout)).toBeLessThanOrEqual(64 * 1024);
+		expect(result.stdout.endsWith('199999\n200000\n')).toBe(true);
 	});
 
 	it('reads the file system figures from statfs', async () => {

@@ -46,4 +46,43 @@ describe('secrets', () => {
 		expect(statSync(path.join(dir, 'state')).mode & 0o777).toBe(0o700);
 		expect(statSync(path.join(dir, 'state', 'transcript.log')).mode & 0o777).toBe(0o600);
 	});
+
+	it('masks a password whose bytes reach the wizard in two reads, on screen and in the transcript', async () => {
+		// The password's first 5 characters and the rest, cut by the shell (neither is in the command line).
+		const head = '"${PGPASSWORD%"${PGPASSWORD#?????}"}"';
+		const rest = '"${PGPASSWORD#?????}"';
+		const script = [
+			// Written in two parts with a pause between: the wizard reads the first before the second exists.
+			`printf "connecting with %s" ${head}; sleep 0.3; printf "%s, accepted\\n" ${rest}`,
+			// A line of 65,530 bytes and the password: the output file's first 64 KB read ends inside it.
+			'head -c 65530 /dev/zero | tr "\\0" x; echo "$PGPASSWORD"',
+			`printf "denied for %s" ${head} >&2; sleep 0.3; printf "%s\\n" ${rest} >&2`,
+			'seq 1 3000',
+		].join('; ');
+		const split = {argv: ['sh', '-c', script], env: {PGPASSWORD: SECRET}, bulk: true};
+		const state = path.join(dir, 'state-split');
+		const store = new StateStore(state, 'secret', 1);
+		await store.prepare();
+		const transcript = await Transcript.open(path.join(state, 'transcript.log'));
+		const splitMachine = oneStepMachine({product: 'secret', title: 'Secret', stepTitle: 'Dump', why: 'w', commands: [split], done: 'd'});
+		const wizard = new Wizard({machine: splitMachine as never, host: new LocalHost(process.env, {runDir: path.join(state, 'runs')}), store, transcript, probes: {}});
+		const shown: string[] = [];
+		wizard.output.subscribe(() => shown.push(...wizard.output.snapshot().lines));
+		await wizard.start();
+		wizard.send({type: 'operator.continue'});
+		await waitFor(wizard.actor, s => JSON.stringify(s.value).includes('done'), {timeout: 10_000});
+		await wizard.flushed();
+		await transcript.close();
+		const logged = readFileSync(path.join(state, 'transcript.log'), 'utf8');
+		expect(logged).toContain('| connecting with ***, accepted\n');
+		expect(logged).toContain(`| ${'x'.repeat(65530)}***\n`);
+		expect(logged).toContain('! denied for ***\n');
+		expect(logged).toContain('| 3000\n');
+		expect(shown).toContain('connecting with ***, accepted');
+		expect(shown).toContain('denied for ***');
+		for (const text of [logged, shown.join('\n')]) {
+			expect(text).not.toContain('Corr3');
+			expect(text).not.toContain('ct-Horse');
+		}
+	});
 });

@@ -28,6 +28,50 @@ describe('the transcript', () => {
 		expect(statSync(file).mode & 0o777).toBe(0o600);
 	});
 
+	it('writes a chunk of output lines each with its prefix, stdout and stderr apart, in order with notes', async () => {
+		const file = path.join(dir, 'd.log');
+		const transcript = await Transcript.open(file);
+		transcript.redact('hunter2');
+		await transcript.note('run: apt dist-upgrade', new Date(0));
+		void transcript.writeLines('| ', Buffer.from('Reading package lists...\n\nSetting up pmg-api (9.0.3) ...'));
+		void transcript.writeLines('! ', Buffer.from('W: password hunter2 in a warning\nE: Paramètres'));
+		const reused = Buffer.from('last line');
+		const written = transcript.writeLines('| ', reused);
+		// Copied before writeLines returned.
+		reused.fill('#');
+		await written;
+		await transcript.note('exit status 0', new Date(0));
+		await transcript.close();
+		expect(readFileSync(file, 'utf8')).toBe(
+			[
+				'# 1970-01-01T00:00:00.000Z run: apt dist-upgrade',
+				'| Reading package lists...',
+				'| ',
+				'| Setting up pmg-api (9.0.3) ...',
+				'! W: password *** in a warning',
+				'! E: Paramètres',
+				'| last line',
+				'# 1970-01-01T00:00:00.000Z exit status 0',
+				'',
+			].join('\n'),
+		);
+	});
+
+	it('keeps every line of chunks that arrive faster than the disk takes them', async () => {
+		const file = path.join(dir, 'e.log');
+		const transcript = await Transcript.open(file);
+		let n = 0;
+		const writes: Array<Promise<void>> = [];
+		for (let chunk = 0; chunk < 200; chunk++) {
+			writes.push(transcript.writeLines(chunk % 10 === 9 ? '! ' : '| ', Buffer.from(Array.from({length: 500}, () => `line ${++n}`).join('\n'))));
+		}
+		await Promise.all(writes);
+		await transcript.close();
+		const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+		expect(lines).toHaveLength(100_000);
+		expect(lines.every((line, i) => line === `${Math.floor(i / 500) % 10 === 9 ? '! ' : '| '}line ${i + 1}`)).toBe(true);
+	});
+
 	it('a write resolves only once its line is in the file', async () => {
 		const file = path.join(dir, 'b.log');
 		const transcript = await Transcript.open(file);
