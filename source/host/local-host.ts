@@ -8,9 +8,17 @@ import {constants as fsConstants, promises as fs} from 'node:fs';
 import os from 'node:os';
 import {StringDecoder} from 'node:string_decoder';
 import path from 'node:path';
-import {$, type ProcessPromise} from 'zx/core';
+import type {ProcessPromise} from 'zx/core';
 import {adviceFor, type PromptEvent, PromptWatcher} from '../probes/conffiles.ts';
 import {shellQuote, type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type RunOptions, type RunRecord} from './types.ts';
+
+/**
+ * zx, loaded by the first command: it finds bash and sets itself up when
+ * loaded (~10 ms), which a start on the simulated host, or before its
+ * first command, need not wait for.
+ */
+let zx: Promise<typeof import('zx/core')> | undefined;
+const shell = async () => (await (zx ??= import('zx/core'))).$;
 
 /** How much of a bulk command's output is kept in memory (the transcript has it all). */
 export const TAIL_BYTES = 64 * 1024;
@@ -267,6 +275,7 @@ export class LocalHost implements Host {
 		await fs.writeFile(path.join(dir, 'command'), `${JSON.stringify({key: options.key ?? null, argv: command.argv, startedAt})}\n`, {mode: 0o600});
 		// The command's arguments reach it as "$@": no shell ever reads them.
 		const script = 'o=$1; e=$2; s=$3; shift 3; echo $$ >"$s.pid"; "$@" >"$o" 2>"$e" </dev/null; echo $? >"$s.tmp"; mv "$s.tmp" "$s"';
+		const $ = await shell();
 		const child: ProcessPromise = $({
 			quiet: true,
 			nothrow: true,
@@ -360,6 +369,7 @@ export class LocalHost implements Host {
 			options.capture === 'tail'
 				? {stdout: TailChunks.bounded(TAIL_BYTES), stderr: TailChunks.bounded(TAIL_BYTES), stdall: TailChunks.bounded(TAIL_BYTES)}
 				: undefined;
+		const $ = await shell();
 		const child: ProcessPromise = $({
 			quiet: true,
 			nothrow: true,
@@ -390,6 +400,7 @@ export class LocalHost implements Host {
 	async runInteractive(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
 		if (options.conffileAdvice) return this.runAdvised(command, options.conffileAdvice);
 		const startedAt = new Date().toISOString();
+		const $ = await shell();
 		const output = await $({
 			quiet: true,
 			nothrow: true,
@@ -439,6 +450,7 @@ export class LocalHost implements Host {
 			}
 		})();
 		// -q: no start and end lines on the terminal; -f: flush at each write; -e: the command's exit status.
+		const $ = await shell();
 		const output = await $({
 			quiet: true,
 			nothrow: true,
