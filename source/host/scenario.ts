@@ -562,7 +562,9 @@ function mergeLayers(layers: Layer[]): Scenario {
 		difficulty: top.difficulty,
 		host: {hostname: host.hostname, user: host.user ?? 'root', uid: host.uid ?? 0},
 		env,
-		filesystems: [...filesystems.values()].sort((a, b) => a.mount.localeCompare(b.mount)),
+		// By code unit, not localeCompare: the same on every host whatever its locale, and no ICU
+		// collator to set up (~10 ms, a twentieth of the wizard's start).
+		filesystems: [...filesystems.values()].sort((a, b) => (a.mount < b.mount ? -1 : a.mount > b.mount ? 1 : 0)),
 		files: Object.fromEntries(Object.entries(files).filter((e): e is [string, ScenarioFile] => e[1] !== null)),
 		services: Object.fromEntries(Object.entries(services).map(([unit, s]) => [unit, {active: s.active ?? true, enabled: s.enabled ?? true, masked: s.masked ?? false}])),
 		commands,

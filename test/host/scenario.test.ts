@@ -114,6 +114,12 @@ commands:
 		]);
 	});
 
+	it('lists file systems by mount in code-unit order, the same on every host whatever its locale', async () => {
+		const s = await parseScenario(`${minimal}filesystems:\n  - { mount: /var, size: 1G, free: 1G }\n  - { mount: /boot/efi, size: 1G, free: 1G }\n  - { mount: /Data, size: 1G, free: 1G }\n  - { mount: /, size: 1G, free: 1G }\n  - { mount: /boot, size: 1G, free: 1G }\n`, 'x.yaml');
+		// A locale's collation would put /Data after /boot; code units put capitals first.
+		expect(s.filesystems.map(f => f.mount)).toEqual(['/', '/Data', '/boot', '/boot/efi', '/var']);
+	});
+
 	it('reads sizes in bytes and binary units with decimals', () => {
 		expect(parseSize('9.5G')).toBe(10200547328);
 		expect(parseSize('1k')).toBe(1024);
