@@ -9,7 +9,7 @@ import type {Advice, Finding, Option, RunSummary, ScreenMeta, StepCommand, StepM
 import {displayCommand, type RunRecord} from '../host/types.ts';
 import type {OutputView} from '../runtime/output.ts';
 import {position} from '../runtime/runtime.ts';
-import {blank, clock, fit, line, wrap, wrapExact, type Line} from './text.ts';
+import {blank, clock, count, fit, line, wrap, wrapExact, type Line} from './text.ts';
 import {levelTone} from './theme.ts';
 
 export const WIDTH = 80;
@@ -211,7 +211,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			body.push(
 				blank,
 				[
-					{text: ` Output (last lines of ${output.total.toLocaleString('en-US')})`, tone: 'bold'},
+					{text: ` Output (last lines of ${count(output.total)})`, tone: 'bold'},
 					{text: `   running ${clock(elapsed)}`, tone: 'dim'},
 				],
 			);

@@ -58,6 +58,9 @@ export function fit(text: string, width: number): string {
 	return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}~`;
 }
 
+/** A count with thousands separated by commas (200,000): without Intl, whose first number format costs ICU's set-up. */
+export const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
 export function clock(ms: number): string {
 	const s = Math.max(0, Math.floor(ms / 1000));
 	const pad = (n: number) => String(n).padStart(2, '0');

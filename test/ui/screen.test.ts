@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest';
 import {CLUSTER_DAEMONS, PMG_SERVICES, pmgUpgradeMachine, type PmgContext} from '../../machines/pmg-8-to-9.ts';
 import {OutputBuffer} from '../../source/runtime/output.ts';
 import {freshUi, screenModel, WIDTH} from '../../source/ui/screen.ts';
-import {lineText, wrapExact} from '../../source/ui/text.ts';
+import {count, lineText, wrapExact} from '../../source/ui/text.ts';
 
 const context: PmgContext = {startedAt: 0, facts: {}, status: {}, lastRun: null, error: null, choices: {}, confirmations: {}};
 
@@ -84,5 +84,11 @@ describe('screens', () => {
 		expect(text).toContain('[FAIL] 10 GiB free on /');
 		expect(text).toContain('[PASS] pmg-api 8.2.5 or newer');
 		expect(model.keys.map(k => k.key)).toContain('r');
+	});
+});
+
+describe('counts on screen', () => {
+	it('separate thousands with commas, as en-US does, for any count of lines', () => {
+		for (const n of [0, 7, 999, 1000, 20_007, 200_000, 1_234_567, 2_000_000_000]) expect(count(n)).toBe(n.toLocaleString('en-US'));
 	});
 });
