@@ -1,24 +1,28 @@
 /**
  * `npm run build:binary`: one file, dist/upgrade-wizard-linux-x64, that runs
  * the wizard on a host without Node (Node's single executable applications):
- * the CLI bundled as CommonJS (what Node 20 runs as such a program's main
- * script), the scenario files as assets, injected with postject into a copy
- * of the Node binary that runs this script.
+ * the wizard's bundle as dist/cli.js runs it, V8's code cache of a start of
+ * it and the scenario files as assets, a small main script that runs the
+ * bundle from them (source/sea-main.ts), injected with postject into a copy
+ * of the Node binary that runs this script (so the code cache fits it).
  */
 import {execFileSync} from 'node:child_process';
-import {copyFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {copyFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import postject from 'postject';
-import {buildWizardBundle} from './build-plugins.mjs';
+import {build} from 'esbuild';
+import {buildCli} from './build-plugins.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const output = path.join(root, 'dist/upgrade-wizard-linux-x64');
 const work = path.join(root, 'dist/sea');
 /** The fuse Node's binary carries for this purpose (documented with single executable applications). */
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-/** Also in source/entry.ts. */
+/** Also in source/entry.ts and source/sea-main.ts. */
 const MANIFEST = 'scenarios.json';
+const BUNDLE_ASSET = 'wizard.cjs';
+const CACHE_ASSET = 'wizard.cjs.cache';
 
 function fail(message) {
 	process.stderr.write(`build:binary: ${message}\n`);
@@ -33,9 +37,21 @@ if (major < 20 || (major === 20 && minor < 12)) fail(`needs Node 20.12 or newer 
 rmSync(work, {recursive: true, force: true});
 mkdirSync(work, {recursive: true});
 
-// 1. The CLI as one CommonJS file.
+// 1. The CLI as dist/cli.js has it (the bundle and V8's code cache of a start of it), and
+// a main script that runs that bundle from the executable's assets (source/sea-main.ts).
+const problem = await buildCli(work);
+if (problem) process.stderr.write(`build:binary: no code cache for the executable (${problem}); it works, its start is slower.\n`);
 const main = path.join(work, 'main.cjs');
-await buildWizardBundle(main);
+await build({
+	entryPoints: [path.join(root, 'source/sea-main.ts')],
+	outfile: main,
+	bundle: true,
+	platform: 'node',
+	format: 'cjs',
+	target: 'node20',
+	logLevel: 'warning',
+	legalComments: 'none',
+});
 
 // 2. The scenarios as assets, listed in a manifest asset (Node 20 cannot list assets).
 const scenarios = [];
@@ -49,13 +65,14 @@ const walk = dir => {
 walk('scenarios');
 if (scenarios.length === 0) fail('no scenario files under scenarios/.');
 writeFileSync(path.join(work, MANIFEST), `${JSON.stringify(scenarios)}\n`);
-const assets = {[MANIFEST]: path.join(work, MANIFEST)};
+const assets = {[MANIFEST]: path.join(work, MANIFEST), [BUNDLE_ASSET]: path.join(work, 'wizard.cjs')};
+if (existsSync(path.join(work, 'wizard.cjs.cache'))) assets[CACHE_ASSET] = path.join(work, 'wizard.cjs.cache');
 for (const file of scenarios) assets[file] = path.join(root, file);
 
 const blob = path.join(work, 'sea-prep.blob');
 writeFileSync(
 	path.join(work, 'sea-config.json'),
-	`${JSON.stringify({main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets}, null, 2)}\n`,
+	`${JSON.stringify({main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, assets}, null, 2)}\n`,
 );
 try {
 	execFileSync(process.execPath, ['--experimental-sea-config', path.join(work, 'sea-config.json')], {stdio: 'pipe'});

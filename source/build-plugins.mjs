@@ -4,14 +4,16 @@
  * changes still looks as expected, so an upgrade of ink or yoga-layout
  * fails the build instead of quietly producing a broken bundle.
  */
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {spawn} from 'node:child_process';
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import os, {tmpdir} from 'node:os';
 import {build} from 'esbuild';
 import {createRequire} from 'node:module';
 import path from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 
 const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const yogaDir = path.dirname(path.dirname(path.dirname(require.resolve('yoga-layout/load'))));
 
 /*
@@ -213,7 +215,6 @@ export const lazySegmenters = {
  * then parses none of them at its start.
  */
 async function withScenarioLayers() {
-	const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 	const built = await build({
 		entryPoints: [path.join(root, 'source/scenario-layers.ts')],
 		bundle: true,
@@ -271,4 +272,87 @@ export async function buildWizardBundle(outfile) {
 		logLevel: 'warning',
 		legalComments: 'none',
 	});
+}
+
+/**
+ * The CLI in `dir`: the bundle (wizard.cjs, with its source map), its
+ * launcher (cli.js, source/launch.ts: CommonJS, as package.json there
+ * says, which Node starts ~10 ms sooner than an ES module), and V8's code
+ * cache of a real start of it (wizard.cjs.cache). Returns why the cache
+ * could not be made, or null: the CLI works without it, slower to start.
+ */
+export async function buildCli(dir) {
+	const cache = path.join(dir, 'wizard.cjs.cache');
+	// A cache of an older bundle would only be rejected: gone before anything is built.
+	rmSync(cache, {force: true});
+	await buildWizardBundle(path.join(dir, 'wizard.cjs'));
+	writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({type: 'commonjs'})}\n`);
+	await build({
+		entryPoints: [path.join(root, 'source/launch.ts')],
+		outfile: path.join(dir, 'cli.js'),
+		bundle: true,
+		platform: 'node',
+		format: 'cjs',
+		target: 'node20',
+		banner: {js: '#!/usr/bin/env node'},
+		logLevel: 'warning',
+		legalComments: 'none',
+	});
+	return writeCodeCache(path.join(dir, 'cli.js'), cache);
+}
+
+/**
+ * Start the wizard as an operator would, on the default simulated host, in
+ * a pseudo-terminal; once its first screen is drawn, leave with q. The
+ * launcher writes the code cache as the run ends. Returns what went wrong, or null.
+ */
+async function writeCodeCache(cli, cache) {
+	const scenario = path.join(root, 'scenarios/pmg/clean.yaml');
+	const state = mkdtempSync(path.join(os.tmpdir(), 'upgrade-wizard-build-'));
+	const q = text => `'${text.replaceAll("'", `'\\''`)}'`;
+	const command = `${q(process.execPath)} ${q(cli)} pmg --simulate ${q(scenario)} --state-dir ${q(state)}`;
+	try {
+		return await new Promise(resolve => {
+			let child;
+			try {
+				// -q: no start and end lines; -e: the wizard's exit status; -c: the command. The
+				// terminal is 80x24 (stty inside, before the wizard reads its size).
+				child = spawn('script', ['-qec', `stty cols 80 rows 24 2>/dev/null; exec ${command}`, '/dev/null'], {
+					env: {...process.env, UPGRADE_WIZARD_WRITE_CODE_CACHE: cache, TERM: 'xterm-256color'},
+					stdio: ['pipe', 'pipe', 'pipe'],
+				});
+			} catch (error) {
+				resolve(`script(1) could not be started: ${error.message}`);
+				return;
+			}
+			let seen = '';
+			let left = false;
+			const timer = setTimeout(() => {
+				child.kill('SIGKILL');
+				resolve('the wizard did not draw its first screen and leave within 60 s');
+			}, 60_000);
+			child.stdout.on('data', data => {
+				// Without escape sequences, the footer of the first screen.
+				seen = (seen + data.toString('utf8').replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '')).slice(-4096);
+				if (!left && seen.includes('Enter')) {
+					left = true;
+					child.stdin.write('q');
+				}
+			});
+			child.stderr.on('data', data => {
+				seen += data.toString('utf8');
+			});
+			child.on('error', error => {
+				clearTimeout(timer);
+				resolve(`script(1) could not be started: ${error.message}`);
+			});
+			child.on('close', code => {
+				clearTimeout(timer);
+				if (!existsSync(cache)) resolve(`the wizard's start ended with status ${code} and wrote no cache; it printed: ${seen.slice(-500).trim()}`);
+				else resolve(null);
+			});
+		});
+	} finally {
+		rmSync(state, {recursive: true, force: true});
+	}
 }

@@ -46,6 +46,15 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('the sing
 		}
 	}, 180_000);
 
+	it('carries a code cache that fits its bundle and the Node it is a copy of', () => {
+		// Checked as the launcher's compile sees it, by this Node, which the build copied into the executable.
+		const probe = path.join(dir, 'code-cache-probe.js');
+		execFileSync(process.execPath, ['source/build.mjs', 'test/fixtures/code-cache-probe.ts', probe]);
+		const asset = JSON.parse(readFileSync('dist/sea/sea-config.json', 'utf8')) as {assets: Record<string, string>};
+		expect(Object.keys(asset.assets)).toEqual(expect.arrayContaining(['wizard.cjs', 'wizard.cjs.cache']));
+		expect(execFileSync(process.execPath, [probe, asset.assets['wizard.cjs']!, asset.assets['wizard.cjs.cache']!], {encoding: 'utf8'}).trim()).toBe('used');
+	});
+
 	it('is one executable file, and the PATH it gets has no node', () => {
 		expect(statSync(binary).mode & 0o111).not.toBe(0);
 		const probe = spawnSync('sh', ['-c', 'command -v node'], {env: {PATH: bin}, encoding: 'utf8'});
