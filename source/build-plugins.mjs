@@ -209,6 +209,151 @@ export const lazySegmenters = {
 	},
 };
 
+/*
+ * ink's Output.get() draws each frame (80x24, 5 a second while a command
+ * streams) into a grid of one object a cell: every row starts as new blank
+ * cells, every line written is split into an object a character (each with
+ * its own array of styles) by @alcalzone/ansi-tokenize, and each row is
+ * joined back with four new sets between any two characters
+ * (styledCharsToString). 2-3.6 MB a frame, which V8 answers by growing its
+ * young generation: ~30 MB more RSS over a long apt run.
+ *
+ * Here a row is a string of spaces until a line that is not printable ASCII
+ * (an escape sequence, a wide or combining or control character), or does
+ * not fit in the row, lands on it. A printable ASCII line is one unstyled
+ * cell a character, which ink's grid prints as the characters themselves: it
+ * is put into the string, and such a row comes out as the string, trimmed at
+ * its end as ink trims every row. Any other line turns its row into ink's
+ * cells first (one shared cell for each printable character) and from there
+ * ink's code runs unchanged; the cells of such lines are kept from one frame
+ * to the next (at most 128 lines), as ink keeps them within a frame. Joining
+ * a row skips the comparison of two characters whose codes are the same,
+ * where it can only find nothing to change (and of an unstyled character at
+ * the row's start or end). test/ui/ink-output.test.ts compares the frames of
+ * the bundle with ink's own, byte for byte.
+ */
+export const plainRows = {
+	name: 'plain-rows',
+	setup(b) {
+		b.onLoad({filter: /[\\/]ink[\\/]build[\\/]output\.js$/}, args => {
+			let source = readFileSync(args.path, 'utf8');
+			const helpers = [
+				'// plain-rows (source/build-plugins.mjs of mail-upgrade-wizard)',
+				'const plainRowCells = new Map();',
+				'function plainRowToCells(row) {',
+				'\tconst cells = [];',
+				'\tfor (const value of row) {',
+				'\t\tlet cell = plainRowCells.get(value);',
+				"\t\tif (cell === undefined) plainRowCells.set(value, (cell = {type: 'char', value, fullWidth: false, styles: []}));",
+				'\t\tcells.push(cell);',
+				'\t}',
+				'\treturn cells;',
+				'}',
+				'const styledCharsOfLines = new Map();',
+				'function styledCharsOfLine(line) {',
+				'\tlet chars = styledCharsOfLines.get(line);',
+				'\tif (chars === undefined) {',
+				'\t\tif (styledCharsOfLines.size >= 128) styledCharsOfLines.clear();',
+				'\t\tchars = styledCharsFromTokens(tokenize(line));',
+				'\t\tstyledCharsOfLines.set(line, chars);',
+				'\t}',
+				'\treturn chars;',
+				'}',
+				'class OutputCaches {',
+			].join('\n');
+			const replacements = [
+				["import { styledCharsFromTokens, styledCharsToString, tokenize, } from '@alcalzone/ansi-tokenize';", null],
+				['class OutputCaches {', helpers],
+				[
+					[
+						'        for (let y = 0; y < this.height; y++) {',
+						'            const row = [];',
+						'            for (let x = 0; x < this.width; x++) {',
+						'                row.push({',
+						"                    type: 'char',",
+						"                    value: ' ',",
+						'                    fullWidth: false,',
+						'                    styles: [],',
+						'                });',
+						'            }',
+						'            output.push(row);',
+						'        }',
+					].join('\n'),
+					[
+						"        let blank = '';",
+						'        for (let x = 0; x < this.width; x++) {',
+						"            blank += ' ';",
+						'        }',
+						'        for (let y = 0; y < this.height; y++) {',
+						'            output.push(blank);',
+						'        }',
+					].join('\n'),
+				],
+				['                    const currentLine = output[y + offsetY];', '                    let currentLine = output[y + offsetY];'],
+				// A row of a frame 0 wide is '', which is falsy where ink's [] is not.
+				['                    if (!currentLine) {', '                    if (currentLine === undefined) {'],
+				[
+					'                    const characters = this.caches.getStyledChars(line);',
+					[
+						"                    if (typeof currentLine === 'string') {",
+						'                        if (Number.isInteger(x) && x >= 0 && x + line.length <= currentLine.length && /^[\\x20-\\x7E]*$/.test(line)) {',
+						'                            output[y + offsetY] = currentLine.slice(0, x) + line + currentLine.slice(x + line.length);',
+						'                            offsetY++;',
+						'                            continue;',
+						'                        }',
+						'                        currentLine = output[y + offsetY] = plainRowToCells(currentLine);',
+						'                    }',
+						'                    const characters = styledCharsOfLine(line);',
+					].join('\n'),
+				],
+				[
+					'            .map(line => {\n            // See https://github.com/vadimdemedes/ink/pull/564',
+					"            .map(line => {\n            if (typeof line === 'string') {\n                return line.trimEnd();\n            }\n            // See https://github.com/vadimdemedes/ink/pull/564",
+				],
+				// The only places that read or write a row: both see a row that is a string or ink's cells.
+				['currentLine[', null, 2],
+				['output[', null, 1],
+				['output.push(', null, 1],
+			];
+			for (const [from, to, count = 1] of replacements) {
+				if (source.split(from).length - 1 !== count) throw new Error(`ink changed: ${args.path} no longer has ${count} of ${from.split('\n')[0].trim()}...; see plainRows in source/build-plugins.mjs`);
+			}
+			for (const [from, to] of replacements) if (to !== null) source = source.replace(from, to);
+			return {contents: source, loader: 'js'};
+		});
+		// ink's only use of it: each row of a frame to a string.
+		b.onLoad({filter: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]styledChars\.js$/}, args => {
+			let source = readFileSync(args.path, 'utf8');
+			const replacements = [
+				[
+					'export function styledCharsToString(chars) {',
+					[
+						'// plain-rows (source/build-plugins.mjs of mail-upgrade-wizard): the codes of two characters in the same style',
+						'// (as diffAnsiCodes and ansiCodesToString read them), between which diffAnsiCodes finds nothing to change.',
+						'function sameAnsiCodes(a, b) {',
+						'\tif (a === b) return true;',
+						'\tif (a.length !== b.length) return false;',
+						'\tfor (let i = 0; i < a.length; i++) {',
+						'\t\tif (a[i] !== b[i] && (a[i].code !== b[i].code || a[i].endCode !== b[i].endCode)) return false;',
+						'\t}',
+						'\treturn true;',
+						'}',
+						'export function styledCharsToString(chars) {',
+					].join('\n'),
+				],
+				['            ret += ansiCodesToString(char.styles);', '            if (char.styles.length > 0) ret += ansiCodesToString(char.styles);'],
+				['        else {\n            ret += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles));', '        else if (!sameAnsiCodes(chars[i - 1].styles, char.styles)) {\n            ret += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles));'],
+				['            ret += ansiCodesToString(diffAnsiCodes(char.styles, []));', '            if (char.styles.length > 0) ret += ansiCodesToString(diffAnsiCodes(char.styles, []));'],
+			];
+			for (const [from, to] of replacements) {
+				if (source.split(from).length - 1 !== 1) throw new Error(`@alcalzone/ansi-tokenize changed: ${args.path} no longer has one ${from.split('\n').at(-1).trim()}; see plainRows in source/build-plugins.mjs`);
+				source = source.replace(from, to);
+			}
+			return {contents: source, loader: 'js'};
+		});
+	},
+};
+
 /**
  * The bundled scenario files, parsed and checked now (source/scenario-layers.ts),
  * as the module source/host/scenario-cache.ts of the bundle: the wizard
@@ -265,7 +410,7 @@ export async function buildWizardBundle(outfile) {
 		// (node --enable-source-maps dist/cli.js).
 		minify: true,
 		sourcemap: true,
-		plugins: [inkWithoutDevtools, yogaWithoutFetch('deferred'), alwaysDraw, lazyTextWidth, lazySegmenters, await withScenarioLayers()],
+		plugins: [inkWithoutDevtools, yogaWithoutFetch('deferred'), alwaysDraw, lazyTextWidth, lazySegmenters, plainRows, await withScenarioLayers()],
 		// import.meta does not exist in CommonJS: the bundle's own path stands in.
 		define: {'process.env.NODE_ENV': '"production"', 'import.meta.url': '__importMetaUrl'},
 		banner: {js: "var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;"},

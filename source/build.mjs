@@ -14,7 +14,7 @@
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
-import {alwaysDraw, buildCli, inkWithoutDevtools, lazySegmenters, lazyTextWidth, yogaWithoutFetch} from './build-plugins.mjs';
+import {alwaysDraw, buildCli, inkWithoutDevtools, lazySegmenters, lazyTextWidth, plainRows, yogaWithoutFetch} from './build-plugins.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shebang = '#!/usr/bin/env node';
@@ -28,7 +28,7 @@ if (entry) {
 		platform: 'node',
 		format: 'esm',
 		target: 'node20',
-		plugins: [inkWithoutDevtools, yogaWithoutFetch('await'), alwaysDraw, lazyTextWidth, lazySegmenters],
+		plugins: [inkWithoutDevtools, yogaWithoutFetch('await'), alwaysDraw, lazyTextWidth, lazySegmenters, plainRows],
 		banner: {
 			js: `${shebang}\nimport {createRequire as __createRequire} from 'node:module';\nconst require = __createRequire(import.meta.url);`,
 		},

@@ -4,11 +4,15 @@
  * on the same machine; median of several runs with min and max. Not part of
  * `npm test`: timings are checked here, never by unit tests.
  *
- *   node test/bench/bench.mjs [--runs N] [--quick] [--streaming LINES[,LINES]] [--json FILE] [--binary FILE] [--compare FILE]
+ *   node test/bench/bench.mjs [--runs N] [--quick] [--streaming LINES[,LINES]] [--long SECONDS] [--json FILE] [--binary FILE] [--compare FILE]
  *
  * --quick: fewer runs and only 200,000 lines (to try the script itself).
  * --streaming: only section 2, with these line counts (e.g. 2000000), each
  *   --runs times (3 unless given); the same checks and baseline as always.
+ * --long: only a command that prints 40 lines a second for about SECONDS
+ *   seconds (as apt dist-upgrade does for minutes), --runs times (3 unless
+ *   given): the wizard's peak RSS while it draws a live tail for that long.
+ *   No bare side: the command's time is its sleeps.
  * --binary: measure the first frame of a single executable too.
  * --compare: and of another build of the CLI (an older dist/cli.js).
  *
@@ -29,7 +33,9 @@ const option = name => {
 	return i === -1 ? undefined : args[i + 1];
 };
 const quick = args.includes('--quick');
-const runs = Number(option('--runs') ?? (quick || args.includes('--streaming') ? 3 : 7));
+const longSeconds = option('--long') === undefined ? undefined : Number(option('--long'));
+if (longSeconds !== undefined && !(longSeconds > 0)) throw new Error(`--long ${option('--long')}: expected seconds, e.g. 30`);
+const runs = Number(option('--runs') ?? (quick || args.includes('--streaming') || longSeconds ? 3 : 7));
 const jsonFile = option('--json');
 const binary = option('--binary');
 const compare = option('--compare');
@@ -226,10 +232,10 @@ async function bareStream(lines) {
  */
 const harness = path.join(work, 'stream.mjs');
 
-async function wizardStream(lines) {
+async function wizardStream(lines, perSecond) {
 	const state = mkdtempSync(path.join(work, 'state-'));
 	const result = path.join(state, 'result.json');
-	return withPane(`${envPrefix} ${q(process.execPath)} ${q(harness)} ${q(state)} ${q(result)} ${lines}`, async pane => {
+	return withPane(`${envPrefix} ${q(process.execPath)} ${q(harness)} ${q(state)} ${q(result)} ${lines}${perSecond ? ` ${perSecond}` : ''}`, async pane => {
 		pane.send('Enter');
 		await pane.waitFor('Enter run');
 		pane.send('Enter');
@@ -325,7 +331,7 @@ async function main() {
 	const report = {machine: machine(), runs, loadBefore: os.loadavg()[0]};
 	const out = [`mail-upgrade-wizard benchmark: ${report.machine}`, `tmux 80x24, TERM=linux NO_COLOR=1; ${runs} runs unless said otherwise`];
 
-	if (!streamingOnly) {
+	if (!streamingOnly && !longSeconds) {
 		process.stderr.write('first frame...\n');
 		report.firstFrame = await firstFrame();
 		out.push(head('1. Process start to first frame (Enter in the terminal to the frame seen on it)'));
@@ -336,8 +342,20 @@ async function main() {
 		}
 	}
 
+	if (longSeconds) {
+		const perSecond = 40;
+		const lines = Math.round(longSeconds * perSecond);
+		process.stderr.write(`${lines} lines at ${perSecond} a second...\n`);
+		const wizard = [];
+		for (let i = 0; i < runs; i++) wizard.push(await wizardStream(lines, perSecond));
+		report.long = {lines, perSecond, wizardMs: stats(wizard.map(w => w.ms)), wizardRssMb: stats(wizard.map(w => w.maxRssMb))};
+		out.push(head(`2b. A command printing ${perSecond} lines a second, ${lines.toLocaleString('en')} lines (${runs} runs)`));
+		out.push(row('wizard step: wall time', report.long.wizardMs));
+		out.push(row('wizard: peak RSS (target: < 100 MB)', report.long.wizardRssMb, mb));
+	}
+
 	report.streaming = [];
-	const sizes = streamingOnly ? streamingOnly.map(lines => [lines, runs]) : quick ? [[200_000, 3]] : [[200_000, 5], [2_000_000, 3]];
+	const sizes = longSeconds && !streamingOnly ? [] : streamingOnly ? streamingOnly.map(lines => [lines, runs]) : quick ? [[200_000, 3]] : [[200_000, 5], [2_000_000, 3]];
 	for (const [lines, count] of sizes) {
 		process.stderr.write(`streaming ${lines} lines...\n`);
 		const s = await streaming(lines, count);
@@ -351,7 +369,7 @@ async function main() {
 		out.push(row('wizard: bytes to the terminal', s.wizardBytesPerSecond, kb));
 	}
 
-	if (!streamingOnly) {
+	if (!streamingOnly && !longSeconds) {
 		process.stderr.write('check pmg...\n');
 		report.check = checkWallTime();
 		out.push(head(`3. check pmg --simulate clean, start to exit (${runs} runs; no terminal)`));

@@ -7,7 +7,9 @@
  *   transcript written);
  * - bytes: what the wizard wrote to the terminal meanwhile;
  * - maxRssKb: the peak resident memory of this process over its whole life.
- * Usage: node stream.mjs STATE_DIR RESULT_FILE LINES
+ * Usage: node stream.mjs STATE_DIR RESULT_FILE LINES [PER_SECOND]
+ * PER_SECOND: the command prints that many lines a second (a sleep after
+ * each), as apt does for minutes, instead of all at once.
  */
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
@@ -18,10 +20,13 @@ import {Transcript} from '../../source/runtime/transcript.ts';
 import {attachTerminal} from '../../source/ui/session.tsx';
 import {oneStepMachine} from '../fixtures/one-step.ts';
 
-const [stateDir, resultFile, lines] = process.argv.slice(2) as [string, string, string];
+const [stateDir, resultFile, lines, perSecond] = process.argv.slice(2) as [string, string, string, string | undefined];
 
-// Lines about as long as apt's ("Unpacking libfoo (1.2-3) over (1.2-2) ..."), from a standard tool.
-const producer = ['seq', '-f', 'Unpacking package-%.0f (9.0-1) over (8.0-1) ...', '1', lines];
+// Lines about as long as apt's ("Unpacking libfoo (1.2-3) over (1.2-2) ..."), from a standard tool;
+// paced: the same lines from a shell loop that sleeps after each (the sleep's own start makes it a little slower).
+const producer = perSecond
+	? ['sh', '-c', 'i=1; while [ $i -le "$1" ]; do echo "Unpacking package-$i (9.0-1) over (8.0-1) ..."; i=$((i+1)); sleep "$2"; done', 'sh', lines, String(1 / Number(perSecond))]
+	: ['seq', '-f', 'Unpacking package-%.0f (9.0-1) over (8.0-1) ...', '1', lines];
 
 let written = 0;
 const write = process.stdout.write.bind(process.stdout);
