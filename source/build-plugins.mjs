@@ -1,12 +1,13 @@
 /**
- * esbuild plugins shared by the bundle (source/build.mjs) and the single
- * executable (source/build-binary.mjs). Each checks that the code it
- * changes still looks as expected, so an upgrade of ink or yoga-layout
- * fails the build instead of quietly producing a broken bundle.
+ * How the wizard is built, shared by the CLI (source/build.mjs) and the
+ * single executable (source/build-binary.mjs): the esbuild plugins that
+ * change dependencies at build time (each through rewriteFile, which fails
+ * the build when the code it changes no longer looks as expected), the
+ * bundle, and the CLI with its code cache (buildCli).
  */
 import {spawn} from 'node:child_process';
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import os, {tmpdir} from 'node:os';
+import os from 'node:os';
 import {build} from 'esbuild';
 import {createRequire} from 'node:module';
 import path from 'node:path';
@@ -14,6 +15,23 @@ import {fileURLToPath, pathToFileURL} from 'node:url';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * A dependency's file with exact pieces of its code replaced. Each `from`
+ * must occur `count` times (once unless said) in the file as installed, or
+ * the build fails and names the plugin: an upgrade that changed the code
+ * is caught here, not in a quietly broken bundle. A `to` of null only checks.
+ */
+function rewriteFile(file, plugin, replacements) {
+	let source = readFileSync(file, 'utf8');
+	for (const [from, , count = 1] of replacements) {
+		if (source.split(from).length - 1 !== count) {
+			throw new Error(`${path.relative(root, file)} changed: it no longer has ${count} of ${JSON.stringify(from.split('\n')[0].trim())}; see ${plugin} in source/build-plugins.mjs`);
+		}
+	}
+	for (const [from, to] of replacements) if (to !== null) source = source.replaceAll(from, to);
+	return {contents: source, loader: 'js'};
+}
+
 const yogaDir = path.dirname(path.dirname(path.dirname(require.resolve('yoga-layout/load'))));
 
 /*
@@ -27,19 +45,13 @@ const yogaDir = path.dirname(path.dirname(path.dirname(require.resolve('yoga-lay
 export const inkWithoutDevtools = {
 	name: 'ink-without-devtools',
 	setup(b) {
-		b.onLoad({filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/}, args => {
-			let source = readFileSync(args.path, 'utf8');
-			const replacements = [
+		b.onLoad({filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/}, args =>
+			rewriteFile(args.path, 'inkWithoutDevtools', [
 				["await import('./devtools.js');", "throw new Error('React devtools are not part of this build: unset DEV');"],
 				// Its package.json, read for the devtools only.
 				['? await loadPackageJson()', '? {name: undefined, version: undefined}'],
-			];
-			for (const [from, to] of replacements) {
-				if (!source.includes(from)) throw new Error(`ink changed: ${args.path} no longer has ${from}; see source/build-plugins.mjs`);
-				source = source.replace(from, to);
-			}
-			return {contents: source, loader: 'js'};
-		});
+			]),
+		);
 	},
 };
 
@@ -166,17 +178,9 @@ export const lazyTextWidth = {
 export const lazySegmenters = {
 	name: 'lazy-segmenters',
 	setup(b) {
-		const rewrite = (args, replacements) => {
-			let source = readFileSync(args.path, 'utf8');
-			for (const [from, to, count = 1] of replacements) {
-				if (source.split(from).length - 1 !== count) throw new Error(`${args.path} changed: it no longer has ${count} of ${from}; see lazySegmenters in source/build-plugins.mjs`);
-				source = source.replaceAll(from, to);
-			}
-			return {contents: source, loader: 'js'};
-		};
 		const segmenter = "new Intl.Segmenter(undefined, { granularity: \"grapheme\" })";
 		b.onLoad({filter: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/}, args =>
-			rewrite(args, [
+			rewriteFile(args.path, 'lazySegmenters', [
 				[
 					`const segmenter = ${segmenter};`,
 					[
@@ -195,15 +199,16 @@ export const lazySegmenters = {
 			]),
 		);
 		b.onLoad({filter: /[\\/]slice-ansi[\\/]tokenize-ansi\.js$/}, args =>
-			rewrite(args, [
+			rewriteFile(args.path, 'lazySegmenters', [
 				[
 					'const EMOJI_PRESENTATION_GRAPHEME_REGEX = /\\p{Emoji_Presentation}/u;',
 					'let emojiPresentation;\nconst EMOJI_PRESENTATION_GRAPHEME_REGEX = {test: text => (emojiPresentation ??= /\\p{Emoji_Presentation}/u).test(text)};',
 				],
 				["GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});", "GRAPHEME_SEGMENTER = {segment: text => (graphemeSegmenter ??= new Intl.Segmenter(undefined, {granularity: 'grapheme'})).segment(text)};"],
 				['const GRAPHEME_SEGMENTER', 'let graphemeSegmenter;\nconst GRAPHEME_SEGMENTER'],
-				['EMOJI_PRESENTATION_GRAPHEME_REGEX.test(', 'EMOJI_PRESENTATION_GRAPHEME_REGEX.test(', 1],
-				['GRAPHEME_SEGMENTER.segment(', 'GRAPHEME_SEGMENTER.segment(', 3],
+				// The only uses, which the objects above answer.
+				['EMOJI_PRESENTATION_GRAPHEME_REGEX.test(', null],
+				['GRAPHEME_SEGMENTER.segment(', null, 3],
 			]),
 		);
 	},
@@ -236,7 +241,6 @@ export const plainRows = {
 	name: 'plain-rows',
 	setup(b) {
 		b.onLoad({filter: /[\\/]ink[\\/]build[\\/]output\.js$/}, args => {
-			let source = readFileSync(args.path, 'utf8');
 			const helpers = [
 				'// plain-rows (source/build-plugins.mjs of mail-upgrade-wizard)',
 				'const plainRowCells = new Map();',
@@ -261,7 +265,7 @@ export const plainRows = {
 				'}',
 				'class OutputCaches {',
 			].join('\n');
-			const replacements = [
+			return rewriteFile(args.path, 'plainRows', [
 				["import { styledCharsFromTokens, styledCharsToString, tokenize, } from '@alcalzone/ansi-tokenize';", null],
 				['class OutputCaches {', helpers],
 				[
@@ -314,17 +318,11 @@ export const plainRows = {
 				['currentLine[', null, 2],
 				['output[', null, 1],
 				['output.push(', null, 1],
-			];
-			for (const [from, to, count = 1] of replacements) {
-				if (source.split(from).length - 1 !== count) throw new Error(`ink changed: ${args.path} no longer has ${count} of ${from.split('\n')[0].trim()}...; see plainRows in source/build-plugins.mjs`);
-			}
-			for (const [from, to] of replacements) if (to !== null) source = source.replace(from, to);
-			return {contents: source, loader: 'js'};
+			]);
 		});
 		// ink's only use of it: each row of a frame to a string.
-		b.onLoad({filter: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]styledChars\.js$/}, args => {
-			let source = readFileSync(args.path, 'utf8');
-			const replacements = [
+		b.onLoad({filter: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]styledChars\.js$/}, args =>
+			rewriteFile(args.path, 'plainRows', [
 				[
 					'export function styledCharsToString(chars) {',
 					[
@@ -344,13 +342,8 @@ export const plainRows = {
 				['            ret += ansiCodesToString(char.styles);', '            if (char.styles.length > 0) ret += ansiCodesToString(char.styles);'],
 				['        else {\n            ret += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles));', '        else if (!sameAnsiCodes(chars[i - 1].styles, char.styles)) {\n            ret += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles));'],
 				['            ret += ansiCodesToString(diffAnsiCodes(char.styles, []));', '            if (char.styles.length > 0) ret += ansiCodesToString(diffAnsiCodes(char.styles, []));'],
-			];
-			for (const [from, to] of replacements) {
-				if (source.split(from).length - 1 !== 1) throw new Error(`@alcalzone/ansi-tokenize changed: ${args.path} no longer has one ${from.split('\n').at(-1).trim()}; see plainRows in source/build-plugins.mjs`);
-				source = source.replace(from, to);
-			}
-			return {contents: source, loader: 'js'};
-		});
+			]),
+		);
 	},
 };
 
@@ -371,7 +364,7 @@ async function withScenarioLayers() {
 		banner: {js: "import {createRequire as __createRequire} from 'node:module';\nconst require = __createRequire(import.meta.url);"},
 		logLevel: 'warning',
 	});
-	const work = mkdtempSync(path.join(tmpdir(), 'upgrade-wizard-build-'));
+	const work = mkdtempSync(path.join(os.tmpdir(), 'upgrade-wizard-build-'));
 	let layers;
 	try {
 		const file = path.join(work, 'scenario-layers.mjs');
