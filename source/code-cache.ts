@@ -1,11 +1,14 @@
 /**
  * The wizard's bundle (dist/wizard.cjs) compiled with V8's code cache for
- * it, for the launcher (source/launch.ts). V8 checks that a cache fits the
+ * it, for the launcher (source/launch.ts) and the single executable
+ * (source/sea-main.ts). V8 checks that a cache fits the
  * source, this Node and its flags, and rejects one that does not: the
  * bundle is then compiled as without it.
  */
 import {isAscii} from 'node:buffer';
 import {readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import path from 'node:path';
 import vm from 'node:vm';
 
 export type Compiled = {
@@ -14,6 +17,8 @@ export type Compiled = {
 	cache: 'used' | 'rejected' | 'none';
 	/** Write V8's code cache of the script as it is now: with every function compiled so far. */
 	writeCache(file: string): void;
+	/** Run the bundle as Node runs a CommonJS module of that file name. */
+	run(): void;
 };
 
 function readOptional(file: string): Buffer | undefined {
@@ -47,6 +52,10 @@ export function compileSource(bytes: Buffer, cachedData: Buffer | undefined, fil
 			const temp = `${file}.${process.pid}.tmp`;
 			writeFileSync(temp, script.createCachedData());
 			renameSync(temp, file);
+		},
+		run() {
+			const module = {exports: {}};
+			(script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(filename), module, filename, path.dirname(filename));
 		},
 	};
 }

@@ -9,21 +9,18 @@
  * --cpu-prof`) is rejected and the bundle compiled as without it: slower,
  * nothing else changes.
  */
-import {createRequire} from 'node:module';
 import path from 'node:path';
 import {compileBundle} from './code-cache.ts';
 
 // A CommonJS script (dist/package.json says so): Node starts one sooner than an ES module.
-const here = __dirname;
-const bundle = path.join(here, 'wizard.cjs');
+const bundle = path.join(__dirname, 'wizard.cjs');
 const compiled = compileBundle(bundle, `${bundle}.cache`);
 
-// Set by the build only (source/build.mjs): at the end of the run, the cache, with what the run compiled.
+// Set by the build only (buildCli in source/build-plugins.mjs): at the end of the run, the cache, with what the run compiled.
 const writeTo = process.env.UPGRADE_WIZARD_WRITE_CODE_CACHE;
 if (writeTo) {
 	delete process.env.UPGRADE_WIZARD_WRITE_CODE_CACHE;
 	process.on('exit', () => compiled.writeCache(writeTo));
 }
 
-const module = {exports: {}};
-(compiled.script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(bundle), module, bundle, here);
+compiled.run();

@@ -7,8 +7,6 @@
  * without it. The bundle itself sees that it runs in the executable
  * (source/entry.ts) and unpacks the scenarios it carries.
  */
-import {createRequire} from 'node:module';
-import path from 'node:path';
 import {getAsset} from 'node:sea';
 import {compileSource} from './code-cache.ts';
 
@@ -25,7 +23,4 @@ function cacheAsset(): Buffer | undefined {
 }
 
 // What the bundle takes for its own file: the executable.
-const self = process.execPath;
-const compiled = compileSource(Buffer.from(getAsset(BUNDLE_ASSET)), cacheAsset(), self);
-const module = {exports: {}};
-(compiled.script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(self), module, self, path.dirname(self));
+compileSource(Buffer.from(getAsset(BUNDLE_ASSET)), cacheAsset(), process.execPath).run();
