@@ -10,6 +10,7 @@ import {StringDecoder} from 'node:string_decoder';
 import path from 'node:path';
 import type {ProcessPromise} from 'zx/core';
 import {adviceFor, type PromptEvent, PromptWatcher} from '../probes/conffiles.ts';
+import {GrowingBytes} from './bytes.ts';
 import {shellQuote, type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type RunOptions, type RunRecord} from './types.ts';
 
 /**
@@ -66,17 +67,7 @@ const CR = 0x0d;
  */
 export function wholeLines(emit: (bytes: Buffer) => void) {
 	// The unfinished line, and the lines it completes when a read ends it.
-	let carry = Buffer.alloc(0);
-	let carried = 0;
-	const append = (bytes: Buffer) => {
-		if (carried + bytes.length > carry.length) {
-			const bigger = Buffer.allocUnsafe(Math.max(carry.length * 2, carried + bytes.length, 4096));
-			carry.copy(bigger, 0, 0, carried);
-			carry = bigger;
-		}
-		bytes.copy(carry, carried);
-		carried += bytes.length;
-	};
+	const carry = new GrowingBytes(4096);
 	const hand = (lines: Buffer) => {
 		const crlf = lines.indexOf('\r\n') !== -1;
 		// A CR last is the CR of the CR-LF that ended the last line.
@@ -90,18 +81,18 @@ export function wholeLines(emit: (bytes: Buffer) => void) {
 	return {
 		write(bytes: Buffer) {
 			const last = bytes.lastIndexOf(LF);
-			if (last === -1) return append(bytes);
-			if (carried === 0) hand(bytes.subarray(0, last));
+			if (last === -1) return carry.append(bytes);
+			if (carry.length === 0) hand(bytes.subarray(0, last));
 			else {
-				append(bytes.subarray(0, last));
-				hand(carry.subarray(0, carried));
+				carry.append(bytes.subarray(0, last));
+				hand(carry.view());
 			}
-			carried = 0;
-			if (last + 1 < bytes.length) append(bytes.subarray(last + 1));
+			carry.length = 0;
+			if (last + 1 < bytes.length) carry.append(bytes.subarray(last + 1));
 		},
 		end() {
-			if (carried > 0) emit(carry.subarray(0, carried));
-			carried = 0;
+			if (carry.length > 0) emit(carry.view());
+			carry.length = 0;
 		},
 	};
 }

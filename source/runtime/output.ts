@@ -3,6 +3,7 @@
  * with renders batched. The full output goes to the transcript, never here:
  * 2,000,000 lines of apt must not grow memory or flood a slow console.
  */
+import {countLines, GrowingBytes} from '../host/bytes.ts';
 
 /** Lines kept for the screen; the step shows the last few that fit. */
 export const TAIL_LINES = 200;
@@ -20,12 +21,6 @@ export type OutputView = {
 
 const NEWLINE = Buffer.from('\n');
 
-/** How many lines `text` holds: one more than its newlines. */
-export function countLines(text: string | Buffer): number {
-	let count = 1;
-	for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count++;
-	return count;
-}
 
 /** Where the last `count` lines of `text` start (0 when it holds no more). */
 function startOfLast(text: string | Buffer, count: number): number {
@@ -50,8 +45,7 @@ export class OutputBuffer {
 	 * between TAIL_LINES and twice that once there are enough), in memory
 	 * kept from one chunk to the next: decoded only when drawn.
 	 */
-	private tailBytes = Buffer.alloc(0);
-	private tailLength = 0;
+	private tailBytes = new GrowingBytes(16 * 1024);
 	private tailLines = 0;
 	private total = 0;
 	private command: string | null = null;
@@ -86,32 +80,22 @@ export class OutputBuffer {
 		this.total += lines;
 		if (lines >= TAIL_LINES) {
 			const start = startOfLast(bytes, TAIL_LINES);
-			this.tailLength = 0;
-			this.append(bytes, start);
+			this.tailBytes.length = 0;
+			this.tailBytes.append(bytes, start);
 			this.tailLines = TAIL_LINES;
 		} else {
-			if (this.tailLines > 0) this.append(NEWLINE, 0);
-			this.append(bytes, 0);
+			if (this.tailLines > 0) this.tailBytes.append(NEWLINE);
+			this.tailBytes.append(bytes);
 			this.tailLines += lines;
 			if (this.tailLines > 2 * TAIL_LINES) {
 				// Trimmed in batches, so that pushing stays O(1) amortised.
-				const start = startOfLast(this.tailBytes.subarray(0, this.tailLength), TAIL_LINES);
-				this.tailBytes.copyWithin(0, start, this.tailLength);
-				this.tailLength -= start;
+				const start = startOfLast(this.tailBytes.view(), TAIL_LINES);
+				this.tailBytes.buffer.copyWithin(0, start, this.tailBytes.length);
+				this.tailBytes.length -= start;
 				this.tailLines = TAIL_LINES;
 			}
 		}
 		this.schedule();
-	}
-
-	private append(bytes: Buffer, from: number) {
-		const more = bytes.length - from;
-		if (this.tailLength + more > this.tailBytes.length) {
-			const bigger = Buffer.allocUnsafe(Math.max(2 * this.tailBytes.length, this.tailLength + more, 16 * 1024));
-			this.tailBytes.copy(bigger, 0, 0, this.tailLength);
-			this.tailBytes = bigger;
-		}
-		this.tailLength += bytes.copy(this.tailBytes, this.tailLength, from);
 	}
 
 	stop() {
@@ -127,8 +111,8 @@ export class OutputBuffer {
 
 	private forget() {
 		// Memory a very long line made the tail grow to is not kept for the next command.
-		if (this.tailBytes.length > 256 * 1024) this.tailBytes = Buffer.alloc(0);
-		this.tailLength = 0;
+		if (this.tailBytes.buffer.length > 256 * 1024) this.tailBytes = new GrowingBytes(16 * 1024);
+		this.tailBytes.length = 0;
 		this.tailLines = 0;
 		this.total = 0;
 	}
@@ -136,7 +120,7 @@ export class OutputBuffer {
 	/** The last TAIL_LINES lines. */
 	private tail(): string[] {
 		if (this.tailLines === 0) return [];
-		return lastLines(this.tailBytes.toString('utf8', 0, this.tailLength), TAIL_LINES);
+		return lastLines(this.tailBytes.view().toString('utf8'), TAIL_LINES);
 	}
 
 	snapshot = (): OutputView => this.view;

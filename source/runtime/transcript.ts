@@ -5,6 +5,7 @@
  */
 import {promises as fs, constants as fsConstants} from 'node:fs';
 import path from 'node:path';
+import {countLines, GrowingBytes} from '../host/bytes.ts';
 
 /**
  * `bytes` (UTF-8) with every secret replaced by ***: the same bytes when
@@ -23,22 +24,12 @@ function redactText(text: string, secrets: readonly string[]): string {
 const LF = 0x0a;
 
 /**
- * Bytes waiting to be written, in memory kept from one write to the next
- * (outside V8's heap): output waiting for the disk is never copied by a
- * collection, and a steady stream allocates nothing once it has grown.
+ * Bytes waiting to be written: output waiting for the disk is never copied
+ * by a collection.
  */
-class ByteQueue {
-	buffer = Buffer.alloc(0);
-	length = 0;
-
-	/** Room for `more` bytes after what is queued; where they go. */
-	reserve(more: number): number {
-		if (this.length + more > this.buffer.length) {
-			const bigger = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.length + more, 64 * 1024));
-			this.buffer.copy(bigger, 0, 0, this.length);
-			this.buffer = bigger;
-		}
-		return this.length;
+class ByteQueue extends GrowingBytes {
+	constructor() {
+		super(64 * 1024);
 	}
 
 	text(text: string) {
@@ -48,9 +39,7 @@ class ByteQueue {
 
 	/** Lines (joined with "\n") with `prefix` before each and "\n" after each. */
 	lines(prefix: Buffer, bytes: Buffer) {
-		let newlines = 0;
-		for (let at = bytes.indexOf(LF); at !== -1; at = bytes.indexOf(LF, at + 1)) newlines++;
-		let o = this.reserve(bytes.length + (newlines + 1) * prefix.length + 1);
+		let o = this.reserve(bytes.length + countLines(bytes) * prefix.length + 1);
 		const out = this.buffer;
 		const p = prefix.length;
 		for (let k = 0; k < p; k++) out[o++] = prefix[k]!;
