@@ -163,8 +163,9 @@ function statusOf(output: {exitCode: number | null; signal: NodeJS.Signals | nul
  * `keep` bytes (or all) for the result. One buffer serves every read: what
  * a read brings is copied where it is kept, never allocated anew.
  */
-function follow(file: string, emit: (bytes: Buffer) => void, keep: number) {
-	const lines = wholeLines(emit);
+function follow(file: string, emit: (bytes: Buffer) => void, keep: number, raw = false) {
+	// Raw: the bytes as read, for a reader that cuts lines itself.
+	const lines = raw ? {write: emit, end: () => undefined} : wholeLines(emit);
 	const kept = new ByteTail(keep);
 	let buffer: Buffer | null = null;
 	let offset = 0;
@@ -197,6 +198,95 @@ function follow(file: string, emit: (bytes: Buffer) => void, keep: number) {
 	};
 }
 
+// Escape sequences of a terminal: CSI (colours, cursor moves), OSC (titles),
+// DCS/SOS/PM/APC strings, and the short ones (ESC 7, ESC ( B, ESC =).
+const TERMINAL_ESCAPES = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[PX^_][^\u001B]*\u001B\\|\u001B[ -/]*[0-~]/g;
+const ERASE_LINE = /\u001B\[[02]?K/;
+
+/** One line of a terminal's record as the text the terminal showed: escapes gone, a CR writes over the line from its start. */
+export function terminalLine(line: string): string {
+	let shown = '';
+	for (const part of line.split('\r')) {
+		// Erased to its end (apt's progress line): what was under it is gone.
+		const erased = ERASE_LINE.test(part);
+		let text = part.replace(TERMINAL_ESCAPES, '');
+		while (/[^\b]\b/.test(text)) text = text.replace(/[^\b]\b/, '');
+		text = text.replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
+		shown = erased ? text : text + shown.slice(text.length);
+	}
+	return shown;
+}
+
+const SCRIPT_HEADER = /^Script (started|done) on \d{4}-\d\d-\d\d/;
+
+/**
+ * The text of script(1)'s typescript, as whole lines (joined with "\n", as
+ * bytes) for `emit`: escape sequences removed, CRs resolved (terminalLine),
+ * script's own first and last line left out, and blank lines at the end
+ * (script's before its last line) dropped.
+ */
+export function terminalText(emit: (bytes: Buffer) => void) {
+	let blanks = 0;
+	const lines = wholeLines(bytes => {
+		const out: string[] = [];
+		for (const line of bytes.toString('utf8').split('\n')) {
+			const text = terminalLine(line);
+			if (SCRIPT_HEADER.test(text)) continue;
+			if (text.trim() === '') {
+				blanks++;
+				continue;
+			}
+			for (; blanks > 0; blanks--) out.push('');
+			out.push(text);
+		}
+		if (out.length > 0) emit(Buffer.from(out.join('\n'), 'utf8'));
+	});
+	return {write: (bytes: Buffer) => lines.write(bytes), end: () => lines.end()};
+}
+
+/** The files apt and dpkg lock with fcntl(F_SETLK) while they work. */
+export const PACKAGE_LOCKS = ['/var/lib/dpkg/lock-frontend', '/var/lib/dpkg/lock', '/var/lib/apt/lists/lock'];
+
+const PACKAGE_PROGRAMS = new Set(['apt', 'apt-get', 'aptitude', 'dpkg', 'dpkg-reconfigure', 'unattended-upgrade']);
+/** apt, dpkg and their kin: commands that take the package locks. */
+export const isPackageCommand = (argv: string[]) => PACKAGE_PROGRAMS.has(path.basename(argv[0] ?? ''));
+
+export type LockHolder = {file: string; pid: number; command: string};
+
+/**
+ * Who holds a lock on `files`, from the kernel's table of locks
+ * (/proc/locks: fcntl locks as POSIX, flock as FLOCK, each with the pid
+ * that holds it and the device and inode of the file). The lock is not
+ * taken to test it: the wizard never holds apt's lock itself.
+ */
+export async function lockHolders(files: string[]): Promise<LockHolder[]> {
+	const table = await fs.readFile('/proc/locks', 'utf8').catch(() => '');
+	const holders: LockHolder[] = [];
+	for (const file of files) {
+		const info = await fs.stat(file).catch(() => null);
+		if (!info) continue;
+		const major = Number((BigInt(info.dev) >> 8n) & 0xfffn) | Number((BigInt(info.dev) >> 32n) & ~0xfffn);
+		const minor = Number(BigInt(info.dev) & 0xffn) | Number((BigInt(info.dev) >> 12n) & ~0xffn);
+		for (const line of table.split('\n')) {
+			// "1: POSIX  ADVISORY  WRITE 1234 08:01:131090 0 EOF"; a waiting lock ("1: -> POSIX ...") holds nothing.
+			const m = /^\d+:\s+(POSIX|FLOCK|OFDLCK)\s+\S+\s+\S+\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
+			if (!m || Number(m[5]) !== info.ino) continue;
+			if (Number.parseInt(m[3]!, 16) !== major || Number.parseInt(m[4]!, 16) !== minor) continue;
+			const pid = Number(m[2]);
+			if (holders.some(h => h.file === file && h.pid === pid)) continue;
+			holders.push({file, pid, command: pid > 0 ? await commandOf(pid) : 'a process of another namespace (open file description lock)'});
+		}
+	}
+	return holders;
+}
+
+async function commandOf(pid: number): Promise<string> {
+	const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+	const argv = cmdline.split('\0').filter(a => a !== '');
+	if (argv.length > 0) return argv.map(shellQuote).join(' ');
+	return (await fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => 'unknown')).trim();
+}
+
 /** A key as a directory name: letters, digits, dot, dash; anything else encoded. */
 const runDirName = (key: string) => `run-${key.replace(/[^A-Za-z0-9.-]/g, c => `_${c.charCodeAt(0).toString(16)}`)}`;
 
@@ -211,9 +301,26 @@ const processAlive = (pid: number) => {
 	}
 };
 
+/** A process's group and its start (clock ticks since boot) from /proc: a pid used again by another process has another start. */
+async function processStat(pid: number): Promise<{pgid: number; start: number} | null> {
+	const text = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+	if (text === null) return null;
+	// The name (field 2) is in parentheses and may hold spaces: the fields after its ") " are counted from 3.
+	const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
+	return {pgid: Number(fields[2]), start: Number(fields[19])};
+}
+
+/**
+ * The small shell's record of itself, written before it starts the
+ * command: "pid pgid start" (start in clock ticks since boot, from /proc).
+ * Run in a subshell, where $$ is still the shell's pid, so the command's
+ * "$@" is not touched.
+ */
+const RECORD_SELF = '(umask 077; read -r l </proc/$$/stat; l=${l##*) }; set -- $l; echo "$$ $3 ${20}" >"$s.pid")';
+
 /** What a run directory says: finished (status written), running (its shell alive), or lost. */
 async function readRecord(dir: string, key: string | null): Promise<RunRecord | null> {
-	let meta: {key: string | null; argv: string[]};
+	let meta: {key: string | null; argv: string[]; startedAt?: string; interactive?: boolean};
 	try {
 		meta = JSON.parse(await fs.readFile(path.join(dir, 'command'), 'utf8')) as typeof meta;
 	} catch {
@@ -221,11 +328,35 @@ async function readRecord(dir: string, key: string | null): Promise<RunRecord | 
 	}
 	if (!meta.key || (key !== null && meta.key !== key)) return null;
 	const status = Number.parseInt(await fs.readFile(path.join(dir, 'status'), 'utf8').catch(() => ''), 10);
-	const pid = Number.parseInt(await fs.readFile(path.join(dir, 'status.pid'), 'utf8').catch(() => ''), 10);
-	const output = await fs.readFile(path.join(dir, 'stdout'), 'utf8').catch(() => '');
+	const [pid, pgid, start] = (await fs.readFile(path.join(dir, 'status.pid'), 'utf8').catch(() => '')).trim().split(' ').map(n => Number.parseInt(n, 10));
+	let output: string;
+	if (meta.interactive) {
+		// script(1)'s record of the terminal, as text.
+		const lines: string[] = [];
+		const text = terminalText(bytes => lines.push(...bytes.toString('utf8').split('\n')));
+		text.write(await fs.readFile(path.join(dir, 'typescript')).catch(() => Buffer.alloc(0)));
+		text.end();
+		output = lines.join('\n');
+	} else output = await fs.readFile(path.join(dir, 'stdout'), 'utf8').catch(() => '');
 	const tail = output.split('\n').filter(l => l !== '').slice(-5);
-	const state = Number.isInteger(status) ? 'finished' : Number.isInteger(pid) && processAlive(pid) ? 'running' : 'lost';
-	return {key: meta.key, argv: meta.argv, state, exitCode: Number.isInteger(status) ? status : null, tail};
+	let alive = false;
+	if (!Number.isInteger(status) && Number.isInteger(pid)) {
+		const stat = await processStat(pid!);
+		// The same process, not a later one that got its pid (a record without a start: its pid alone).
+		alive = Number.isInteger(start) ? stat !== null && stat.start === start : processAlive(pid!);
+	}
+	const state = Number.isInteger(status) ? 'finished' : alive ? 'running' : 'lost';
+	return {
+		key: meta.key,
+		argv: meta.argv,
+		state,
+		exitCode: Number.isInteger(status) ? status : null,
+		tail,
+		...(meta.startedAt ? {startedAt: meta.startedAt} : {}),
+		...(Number.isInteger(pid) ? {pid: pid!} : {}),
+		...(Number.isInteger(pgid) ? {pgid: pgid!} : {}),
+		...(meta.interactive ? {interactive: true} : {}),
+	};
 }
 
 export class LocalHost implements Host {
@@ -235,12 +366,16 @@ export class LocalHost implements Host {
 	/** Where commands write their output while they run (the state directory's runs/). */
 	private readonly runDir: string;
 
+	/** The files apt and dpkg lock (see lockHolders). */
+	private readonly packageLocks: string[];
+
 	constructor(
 		private readonly baseEnv: NodeJS.ProcessEnv = process.env,
-		options: {runDir?: string} = {},
+		options: {runDir?: string; packageLocks?: string[]} = {},
 	) {
 		this.label = os.hostname();
 		this.runDir = options.runDir ?? path.join(os.tmpdir(), `upgrade-wizard-runs-${process.getuid?.() ?? 'user'}`);
+		this.packageLocks = options.packageLocks ?? PACKAGE_LOCKS;
 	}
 
 	/**
@@ -253,7 +388,7 @@ export class LocalHost implements Host {
 	 */
 	async run(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
 		if (options.input !== undefined) return this.runPiped(command, options);
-		const startedAt = new Date().toISOString();
+		let startedAt = new Date().toISOString();
 		const dir = path.join(this.runDir, options.key ? runDirName(options.key) : `${Date.now()}-${randomBytes(3).toString('hex')}`);
 		const files = {stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr'), status: path.join(dir, 'status'), pid: path.join(dir, 'pid')};
 		if (options.key) {
@@ -262,10 +397,14 @@ export class LocalHost implements Host {
 			if (record && sameArgv(record.argv, command.argv) && record.state !== 'lost') return this.follow(dir, files, record, options, startedAt);
 			if (record) await fs.rename(dir, `${dir}.old-${Date.now()}`);
 		}
+		await this.waitForPackageLocks(command, options);
+		startedAt = new Date().toISOString();
 		await fs.mkdir(dir, {recursive: true, mode: 0o700});
 		await fs.writeFile(path.join(dir, 'command'), `${JSON.stringify({key: options.key ?? null, argv: command.argv, startedAt})}\n`, {mode: 0o600});
 		// The command's arguments reach it as "$@": no shell ever reads them.
-		const script = 'o=$1; e=$2; s=$3; shift 3; echo $$ >"$s.pid"; "$@" >"$o" 2>"$e" </dev/null; echo $? >"$s.tmp"; mv "$s.tmp" "$s"';
+		// Its files are the wizard's, mode 0600 (they may hold what the command printed of a secret);
+		// the command itself runs with the umask it would have had.
+		const script = `o=$1; e=$2; s=$3; shift 3; ${RECORD_SELF}; (umask 077; : >"$o"; : >"$e"); "$@" >"$o" 2>"$e" </dev/null; st=$?; (umask 077; echo $st >"$s.tmp"); mv "$s.tmp" "$s"`;
 		const $ = await shell();
 		const child: ProcessPromise = $({
 			quiet: true,
@@ -333,7 +472,7 @@ export class LocalHost implements Host {
 		out.end();
 		err.end();
 		const exitCode = current?.state === 'finished' && current.exitCode !== null ? current.exitCode : 1;
-		return {exitCode, stdout: out.kept(), stderr: err.kept(), startedAt, endedAt: new Date().toISOString()};
+		return {exitCode, stdout: out.kept(), stderr: err.kept(), startedAt: record.startedAt ?? startedAt, endedAt: new Date().toISOString()};
 	}
 
 	async runRecords(prefix: string): Promise<RunRecord[]> {
@@ -355,6 +494,7 @@ export class LocalHost implements Host {
 
 	/** With text for its standard input: a pipe it must be. */
 	private async runPiped(command: CommandSpec, options: RunOptions): Promise<CommandResult> {
+		await this.waitForPackageLocks(command, options);
 		const startedAt = new Date().toISOString();
 		const store =
 			options.capture === 'tail'
@@ -388,72 +528,142 @@ export class LocalHost implements Host {
 		};
 	}
 
-	async runInteractive(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
-		if (options.conffileAdvice) return this.runAdvised(command, options.conffileAdvice);
-		const startedAt = new Date().toISOString();
-		const $ = await shell();
-		const output = await $({
-			quiet: true,
-			nothrow: true,
-			verbose: false,
-			stdio: 'inherit',
-			env: mergedEnv(this.baseEnv, command.env),
-			...(command.cwd ? {cwd: command.cwd} : {}),
-		})`${command.argv}`;
-		return {exitCode: statusOf(output), stdout: '', stderr: '', startedAt, endedAt: new Date().toISOString()};
-	}
-
 	/**
 	 * The command on the terminal under script(1) from util-linux, which
-	 * copies everything the command writes to a file: that file is followed,
-	 * and when dpkg asks about a configuration file, the vendor's advice for
-	 * it is written to the terminal, dpkg's question after it again. What the
-	 * operator types goes through script to dpkg unchanged. No native addon.
+	 * copies everything the command writes to a file (the typescript): the
+	 * run leaves the same record as a captured one (its shell's pid, process
+	 * group and start, the exit status when it ends, the output), so a
+	 * wizard started again follows it instead of starting it a second time.
+	 * The typescript is followed: its text goes to `onOutput` (the
+	 * transcript), and when dpkg asks about a configuration file, the
+	 * vendor's advice for it is written to the terminal, dpkg's question
+	 * after it again. What the operator types goes through script to the
+	 * command unchanged. No native addon.
 	 */
-	private async runAdvised(command: CommandSpec, advice: NonNullable<RunOptions['conffileAdvice']>): Promise<CommandResult> {
+	async runInteractive(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
+		const dir = path.join(this.runDir, options.key ? runDirName(options.key) : `${Date.now()}-${randomBytes(3).toString('hex')}`);
+		const files = {typescript: path.join(dir, 'typescript'), status: path.join(dir, 'status')};
+		if (options.key) {
+			const record = await readRecord(dir, options.key);
+			// The same command under the same key: never started twice.
+			if (record && record.interactive && sameArgv(record.argv, command.argv) && record.state !== 'lost') return this.followTerminal(dir, files, record, options);
+			if (record) await fs.rename(dir, `${dir}.old-${Date.now()}`);
+		}
+		await this.waitForPackageLocks(command, options);
 		const startedAt = new Date().toISOString();
-		const dir = path.join(this.runDir, `advised-${Date.now()}-${randomBytes(3).toString('hex')}`);
 		await fs.mkdir(dir, {recursive: true, mode: 0o700});
-		const log = path.join(dir, 'typescript');
-		const watcher = new PromptWatcher(event => process.stdout.write(adviceText(event, advice)));
-		const decoder = new StringDecoder('utf8');
-		let offset = 0;
-		const poll = async () => {
-			const handle = await fs.open(log, 'r').catch(() => null);
-			if (!handle) return;
-			try {
-				const buffer = Buffer.alloc(64 * 1024);
-				for (;;) {
-					const {bytesRead} = await handle.read(buffer, 0, buffer.length, offset);
-					if (bytesRead === 0) break;
-					offset += bytesRead;
-					watcher.write(decoder.write(buffer.subarray(0, bytesRead)));
-				}
-			} finally {
-				await handle.close();
-			}
-		};
+		await fs.writeFile(path.join(dir, 'command'), `${JSON.stringify({key: options.key ?? null, argv: command.argv, startedAt, interactive: true})}\n`, {mode: 0o600});
+		// script writes into the file it finds: mode 0600, the terminal may show a secret.
+		await fs.writeFile(files.typescript, '', {mode: 0o600});
+		const typescript = this.followTypescript(files.typescript, options, true);
 		let finished = false;
 		const polling = (async () => {
 			while (!finished) {
-				await poll();
+				await typescript.poll();
 				await new Promise(resolve => setTimeout(resolve, 100));
 			}
 		})();
 		// -q: no start and end lines on the terminal; -f: flush at each write; -e: the command's exit status.
+		// The shell around it records itself and the exit status next to the typescript, as for a captured run.
+		const script = `s=$1; t=$2; c=$3; ${RECORD_SELF}; script -qfec "$c" "$t"; st=$?; (umask 077; echo $st >"$s.tmp"); mv "$s.tmp" "$s"`;
 		const $ = await shell();
 		const output = await $({
 			quiet: true,
 			nothrow: true,
 			verbose: false,
 			stdio: 'inherit',
-			env: mergedEnv(this.baseEnv, command.env),
+			env: {...mergedEnv(this.baseEnv, command.env), SHELL: '/bin/sh'},
 			...(command.cwd ? {cwd: command.cwd} : {}),
-		})`script -qfec ${command.argv.map(shellQuote).join(' ')} ${log}`;
+		})`sh -c ${script} sh ${files.status} ${files.typescript} ${command.argv.map(shellQuote).join(' ')}`;
 		finished = true;
 		await polling;
-		await fs.rm(dir, {recursive: true, force: true});
-		return {exitCode: statusOf(output), stdout: '', stderr: '', startedAt, endedAt: new Date().toISOString()};
+		await typescript.poll();
+		typescript.end();
+		const recorded = Number.parseInt(await fs.readFile(files.status, 'utf8').catch(() => ''), 10);
+		if (!options.key) await fs.rm(dir, {recursive: true, force: true});
+		return {exitCode: Number.isInteger(recorded) ? recorded : statusOf(output), stdout: '', stderr: '', startedAt, endedAt: new Date().toISOString()};
+	}
+
+	/**
+	 * A typescript followed: its text (escapes gone) to `onOutput`, and, when
+	 * `advise`, dpkg's questions watched for the advice.
+	 */
+	private followTypescript(file: string, options: RunOptions, advise: boolean) {
+		const text = terminalText(bytes => options.onOutput?.({stream: 'stdout', bytes}));
+		let watcher: PromptWatcher | null = null;
+		const decoder = new StringDecoder('utf8');
+		const watch = () => {
+			const advice = options.conffileAdvice;
+			if (advice) watcher = new PromptWatcher(event => process.stdout.write(adviceText(event, advice)));
+		};
+		if (advise) watch();
+		const followed = follow(
+			file,
+			bytes => {
+				text.write(bytes);
+				watcher?.write(decoder.write(bytes));
+			},
+			0,
+			true,
+		);
+		return {
+			poll: () => followed.poll(),
+			end: () => {
+				followed.end();
+				text.end();
+			},
+			/** From here on, dpkg's questions get the advice (not those of the output read so far). */
+			watch,
+		};
+	}
+
+	/**
+	 * A run on the terminal that an earlier wizard started: what it wrote is
+	 * read again, and while it still runs (it has the terminal, through the
+	 * script(1) of that wizard) it is followed until its status is written.
+	 */
+	private async followTerminal(dir: string, files: {typescript: string; status: string}, record: RunRecord, options: RunOptions): Promise<CommandResult> {
+		const typescript = this.followTypescript(files.typescript, options, false);
+		await typescript.poll();
+		typescript.watch();
+		if (record.state === 'running') {
+			process.stdout.write(
+				`(started ${record.startedAt ?? 'earlier'} by the wizard before this one${record.pid ? `, pid ${record.pid}` : ''}; it still runs and has this terminal: answer its questions here)\n`,
+			);
+		}
+		let current: RunRecord | null = record;
+		while (current?.state === 'running') {
+			await typescript.poll();
+			await new Promise(resolve => setTimeout(resolve, 100));
+			current = await readRecord(dir, record.key);
+		}
+		await typescript.poll();
+		typescript.end();
+		const exitCode = current?.state === 'finished' && current.exitCode !== null ? current.exitCode : 1;
+		return {exitCode, stdout: '', stderr: '', startedAt: record.startedAt ?? new Date().toISOString(), endedAt: new Date().toISOString()};
+	}
+
+	/**
+	 * Before apt or dpkg starts: another apt, dpkg or unattended-upgrade
+	 * holding one of their locks is named (pid and command) and waited for,
+	 * checked again every 2 s, instead of the command starting next to it.
+	 */
+	private async waitForPackageLocks(command: CommandSpec, options: RunOptions): Promise<void> {
+		if (!isPackageCommand(command.argv)) return;
+		let said = '';
+		for (;;) {
+			const holders = await lockHolders(this.packageLocks);
+			if (holders.length === 0) {
+				if (said !== '') options.onNotice?.('the package locks are free now: starting');
+				return;
+			}
+			const text = `waiting: ${holders.map(h => `${h.file} is held by pid ${h.pid} (${h.command})`).join('; ')}; ${command.argv[0]} starts when it is released`;
+			if (text !== said) {
+				options.onNotice?.(text);
+				said = text;
+			}
+			await new Promise(resolve => setTimeout(resolve, 2000));
+		}
 	}
 
 	async readFile(file: string): Promise<string | null> {

@@ -62,6 +62,11 @@ export type RunOptions = {
 	 * questions about configuration files and show this advice at each.
 	 */
 	conffileAdvice?: Array<{files: string[]; answer: string; why: string}>;
+	/**
+	 * What the host says about the run that is not the command's output,
+	 * e.g. that it waits for another apt holding the package locks.
+	 */
+	onNotice?: (text: string) => void;
 };
 
 /** What a host knows of a command it started under a key, e.g. after the wizard was restarted. */
@@ -73,6 +78,13 @@ export type RunRecord = {
 	exitCode: number | null;
 	/** The last lines of its output. */
 	tail: string[];
+	/** When it started (ISO), when the record says. */
+	startedAt?: string;
+	/** The shell that runs it, and its process group. */
+	pid?: number;
+	pgid?: number;
+	/** It runs (ran) on the terminal, under script(1). */
+	interactive?: boolean;
 };
 
 export type CommandResult = {

@@ -5,7 +5,8 @@
  * and never touches the host.
  */
 import {createActor, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
-import {displayCommand, SECRET_NAME, type Host, type RunRecord} from '../host/types.ts';
+import {countLines} from '../host/bytes.ts';
+import {displayCommand, SECRET_NAME, type Host, type OutputChunk, type RunRecord} from '../host/types.ts';
 import {bindRuntime, maskLines, unmaskLines, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
@@ -77,6 +78,24 @@ export function interruptedSnapshot(machine: AnyStateMachine, saved: any): any {
 	if (!node || !runs) return saved;
 	const target = node.states.interrupted ? 'interrupted' : node.states.blocked ? 'blocked' : 'review';
 	return {...saved, value: {[step]: target}, children: {}};
+}
+
+/**
+ * `bytes` (lines joined with "\n") without as many first lines as `skip`
+ * still counts for `stream`, which counts down; null when none is left.
+ */
+export function skipLines(bytes: Buffer, skip: {stdout: number; stderr: number}, stream: 'stdout' | 'stderr'): Buffer | null {
+	const left = skip[stream];
+	if (left <= 0) return bytes;
+	const lines = countLines(bytes);
+	if (lines <= left) {
+		skip[stream] = left - lines;
+		return null;
+	}
+	let at = -1;
+	for (let n = 0; n < left; n++) at = bytes.indexOf(0x0a, at + 1);
+	skip[stream] = 0;
+	return bytes.subarray(at + 1);
 }
 
 export class Wizard {
@@ -227,32 +246,65 @@ export class Wizard {
 				.filter(([name, value]) => SECRET_NAME.test(name) && typeof value === 'string' && value !== '')
 				.map(([, value]) => value as string);
 			for (const secret of secrets) transcript.redact(secret);
-			const started = Date.now();
+			const key = `${step}.${run}.${index}`;
+			// A run of this command that an earlier wizard started (it was killed, or
+			// left on a signal): the host follows it instead of starting it again, and
+			// the transcript goes on with it as one run.
+			const earlier = this.dryRun ? undefined : await this.earlierRun(host, key, command.argv);
+			const started = earlier?.startedAt ? Date.parse(earlier.startedAt) : Date.now();
 			this.output.start(display);
-			await transcript.note(`run${this.dryRun ? ' (dry run, not executed)' : ''}${command.server ? ` on ${command.server.name} (${host.label})` : ''}: ${display}`);
+			const seen = earlier ? await transcript.transcribed(display) : null;
+			if (!seen) await transcript.note(`run${this.dryRun ? ' (dry run, not executed)' : ''}${command.server ? ` on ${command.server.name} (${host.label})` : ''}: ${display}`);
+			if (earlier) {
+				await transcript.note(
+					earlier.state === 'running'
+						? `following ${display}: started ${earlier.startedAt ?? 'earlier'} by the wizard before this one${earlier.pid ? ` (pid ${earlier.pid}, process group ${earlier.pgid ?? '?'})` : ''}, still running`
+						: `${display} finished while no wizard ran: its output and exit status from its record`,
+				);
+			}
+			// Lines the transcript already has (an earlier wizard wrote them) are not written again.
+			const skip = {stdout: seen?.stdout ?? 0, stderr: seen?.stderr ?? 0};
+			const onOutput = (chunk: OutputChunk) => {
+				const bytes = redactBytes(chunk.bytes, secrets);
+				this.output.pushBytes(bytes);
+				const rest = skipLines(bytes, skip, chunk.stream);
+				if (rest) void transcript.writeLines(chunk.stream === 'stderr' ? '! ' : '| ', rest);
+			};
+			const onNotice = (text: string) => {
+				this.output.push(`(${text})`);
+				void transcript.note(text);
+				if (command.interactive && terminal) process.stdout.write(`(${text})\n`);
+			};
 			let exitCode = 0;
 			if (this.dryRun) {
 				this.output.push(`(dry run) not executed: ${display}`);
 			} else if (command.interactive && host.kind !== 'simulated' && terminal) {
-				await terminal.suspend();
+				// One that finished meanwhile needs the terminal no more: its record is read.
+				const onTerminal = earlier?.state !== 'finished';
+				if (onTerminal) await terminal.suspend();
 				try {
-					process.stdout.write(`\n$ ${display}\n`);
-					exitCode = (await host.runInteractive(command, command.conffileAdvice ? {conffileAdvice: command.conffileAdvice} : {})).exitCode;
+					if (onTerminal) process.stdout.write(`\n$ ${display}\n`);
+					exitCode = (
+						await host.runInteractive(command, {
+							key,
+							capture: 'tail',
+							onOutput,
+							onNotice,
+							...(command.conffileAdvice ? {conffileAdvice: command.conffileAdvice} : {}),
+						})
+					).exitCode;
 				} finally {
-					await terminal.resume({display, exitCode});
+					if (onTerminal) await terminal.resume({display, exitCode});
 				}
 				this.output.push(`(ran on the terminal; exit status ${exitCode})`);
 			} else {
 				const result = await host.run(command, {
-					key: `${step}.${run}.${index}`,
+					key,
 					capture: command.bulk ? 'tail' : 'all',
 					// Whole lines, many at a time, as bytes: counted and copied, never split
 					// into a string per line. A secret printed on one line is in one chunk.
-					onOutput: chunk => {
-						const bytes = redactBytes(chunk.bytes, secrets);
-						this.output.pushBytes(bytes);
-						void transcript.writeLines(chunk.stream === 'stderr' ? '! ' : '| ', bytes);
-					},
+					onOutput,
+					onNotice,
 				});
 				exitCode = result.exitCode;
 			}
@@ -267,6 +319,13 @@ export class Wizard {
 		}
 		if (step === 'reboot' && summary.failedIndex === null) this.rebooting = true;
 		return summary;
+	}
+
+	/** The host's record of a run of `argv` under `key` that is still running or finished (not lost). */
+	private async earlierRun(host: Host, key: string, argv: string[]): Promise<RunRecord | undefined> {
+		if (!host.runRecords) return undefined;
+		const records = await host.runRecords(key);
+		return records.find(r => r.key === key && r.state !== 'lost' && r.argv.length === argv.length && r.argv.every((a, i) => a === argv[i]));
 	}
 
 	private async applyChanges(step: string, changes: FileChange[]): Promise<RunSummary> {

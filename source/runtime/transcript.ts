@@ -129,6 +129,66 @@ export class Transcript {
 		}
 	}
 
+	/**
+	 * For a run that an earlier wizard started and this one follows: whether
+	 * the transcript already has its `run:` line (the last one for
+	 * `display`), and how many lines of its output (stdout "| ", stderr "! ")
+	 * were written after it, so the same lines are not written twice. Read
+	 * from the end, a megabyte at a time: the transcript of a long upgrade
+	 * is large, the run is near its end.
+	 */
+	async transcribed(display: string): Promise<{stdout: number; stderr: number} | null> {
+		await this.settled();
+		const handle = await fs.open(this.file, 'r').catch(() => null);
+		if (!handle) return null;
+		try {
+			const counts = {stdout: 0, stderr: 0};
+			const isRun = (line: string) => {
+				// "# <time> run: <display>" or "# <time> run on <server> (<host>): <display>".
+				const rest = line.slice(line.indexOf(' ', 2) + 1);
+				return rest === `run: ${display}` || (rest.startsWith('run on ') && rest.endsWith(`: ${display}`));
+			};
+			const size = (await handle.stat()).size;
+			const block = Buffer.allocUnsafe(1024 * 1024);
+			// The start of a line whose beginning is in the block before (copied: the block is read again).
+			let carry = Buffer.alloc(0);
+			for (let end = size; end > 0; ) {
+				const start = Math.max(0, end - block.length);
+				const {bytesRead} = await handle.read(block, 0, end - start, start);
+				const bytes = Buffer.concat([block.subarray(0, bytesRead), carry]);
+				end = start;
+				const cut = start > 0 ? bytes.indexOf(LF) : -1;
+				if (start > 0 && cut === -1) {
+					carry = bytes;
+					continue;
+				}
+				const whole = bytes.subarray(cut + 1);
+				for (let stop = whole.length; ; ) {
+					const at = stop === 0 ? -1 : whole.lastIndexOf(LF, stop - 1);
+					const line = whole.subarray(at + 1, stop);
+					if (line[0] === 0x7c && line[1] === 0x20) counts.stdout++;
+					else if (line[0] === 0x21 && line[1] === 0x20) counts.stderr++;
+					else if (line[0] === 0x23 && isRun(line.toString('utf8'))) return counts;
+					if (at === -1) break;
+					stop = at;
+				}
+				carry = Buffer.from(bytes.subarray(0, cut + 1));
+			}
+			return null;
+		} finally {
+			await handle.close();
+		}
+	}
+
+	/** Resolves when everything written so far is in the file. */
+	async settled(): Promise<void> {
+		for (;;) {
+			const pending = this.pending;
+			await pending;
+			if (pending === this.pending && !this.drainQueued) return;
+		}
+	}
+
 	note(what: string, at: Date = new Date()): Promise<void> {
 		return this.write(`# ${at.toISOString()} ${what}`);
 	}
