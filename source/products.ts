@@ -58,8 +58,18 @@ export function resolveScenario(product: string, name: string): string {
 	return file;
 }
 
-/** Debian locations on a real host, a per-user place for simulations. */
-export function stateLocation(product: string, simulated: string | null, stateDir: string | null) {
+/**
+ * Debian locations on a real host, a per-user place for simulations. A dry
+ * run keeps its own place in a `dry-run` directory inside: a real run never
+ * resumes where a dry run stopped (nothing of it ran), and a dry run never
+ * moves, locks or writes a real run's place.
+ */
+export function stateLocation(product: string, simulated: string | null, stateDir: string | null, dryRun = false): {state: string; transcript: string} {
+	if (dryRun) {
+		const real = stateLocation(product, simulated, stateDir);
+		const state = path.join(real.state, 'dry-run');
+		return {state, transcript: path.join(state, 'transcript.log')};
+	}
 	if (stateDir) return {state: stateDir, transcript: path.join(stateDir, 'transcript.log')};
 	if (simulated) {
 		const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');

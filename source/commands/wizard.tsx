@@ -3,7 +3,7 @@
  * simulated one.
  */
 import {spawnSync} from 'node:child_process';
-import {readdir, rm} from 'node:fs/promises';
+import {copyFile, readdir, rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {LocalHost} from '../host/local-host.ts';
@@ -139,7 +139,9 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 	const product = PRODUCTS[args.product];
 	const machine = product.machine();
 
-	const where = stateLocation(args.product, scenario, args.stateDir);
+	const where = stateLocation(args.product, scenario, args.stateDir, args.dryRun);
+	// The real run's place: a dry run reads the simulated host's state from it, never writes it.
+	const realState = stateLocation(args.product, scenario, args.stateDir).state;
 	const store = new StateStore(where.state, args.product, (machine.root.meta as {version: number}).version);
 	let transcript: Transcript;
 	let host: Host;
@@ -159,6 +161,8 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 				for (const name of await readdir(where.state)) if (/^host-.+\.json$/.test(name)) await rm(path.join(where.state, name), {force: true});
 			}
 		}
+		// A dry run shows the simulated host as the real run left it, on a copy of its state.
+		if (args.dryRun && scenario) await copyHostStates(realState, where.state);
 		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json'), ...(loadedScenario ? {scenario: loadedScenario} : {})}) : new LocalHost(process.env, {runDir: path.join(where.state, 'runs')});
 	} catch (error: unknown) {
 		if (error instanceof LockedError) {
@@ -195,7 +199,7 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 	const relaunch = [
 		'tmux', 'new-session', '-A', '-s', 'upgrade-wizard', '--',
 		// Without --reset: the wizard inside tmux resumes at the saved place, it does not forget it again.
-		...selfArgv().filter(arg => arg !== '--reset'), ...(scenario && !args.stateDir ? ['--state-dir', where.state] : []),
+		...selfArgv().filter(arg => arg !== '--reset'), ...(scenario && !args.stateDir ? ['--state-dir', realState] : []),
 	];
 	const wizard = new Wizard({
 		relaunch,
@@ -287,12 +291,22 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 /** The command that starts this wizard again where it left off, as the operator started it. */
 function againCommand(args: Args): string {
 	const options = [
+		// A dry run continues as a dry run, on its own saved place.
+		...(args.dryRun ? ['--dry-run'] : []),
 		...(args.simulate ? ['--simulate', args.simulate] : []),
 		...(args.stateDir ? ['--state-dir', args.stateDir] : []),
 		...(args.deployment ? ['--deployment', args.deployment] : []),
 	];
 	if (process.env.npm_lifecycle_event === 'start') return ['npm', 'start', ...(options.length > 0 ? ['--', ...options] : [])].map(shellQuote).join(' ');
 	return selfCommand([args.product, ...options]);
+}
+
+/** The simulated hosts' saved states (host.json, host-<server>.json) of `from`, copied over those of `to`. */
+async function copyHostStates(from: string, to: string): Promise<void> {
+	const hostFile = (name: string) => /^host(-.+)?\.json$/.test(name);
+	for (const name of (await readdir(to)).filter(hostFile)) await rm(path.join(to, name), {force: true});
+	const names = await readdir(from).catch(() => [] as string[]);
+	for (const name of names.filter(hostFile)) await copyFile(path.join(from, name), path.join(to, name));
 }
 
 /** This program with other arguments, as the operator started it. */

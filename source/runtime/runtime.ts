@@ -309,7 +309,8 @@ export class Wizard {
 				exitCode = result.exitCode;
 			}
 			this.output.stop();
-			await transcript.note(`exit status ${exitCode} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${display}`);
+			// A command that did not run has no exit status.
+			if (!this.dryRun) await transcript.note(`exit status ${exitCode} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${display}`);
 			summary.commands.push({display, exitCode, durationMs: Date.now() - started, dryRun: this.dryRun});
 			if (exitCode !== 0) {
 				summary.failedIndex = index;

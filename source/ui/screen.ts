@@ -149,11 +149,16 @@ const why = (meta: StepMeta<any>, rows = 4): Line[] => {
 };
 
 const runLines = (run: RunSummary | null): Line[] =>
-	(run?.commands ?? []).map(c => [
-		{text: c.exitCode === 0 ? ' [done] ' : ` [exit ${c.exitCode}] `, tone: c.exitCode === 0 ? ('ok' as const) : ('fail' as const)},
-		{text: fit(`${c.display}${c.dryRun ? ' (dry run)' : ''}`, WIDTH - 24)},
-		{text: `  ${(c.durationMs / 1000).toFixed(1)} s`, tone: 'dim' as const},
-	]);
+	(run?.commands ?? []).map(c =>
+		// A dry run's command did not run: no status, no duration.
+		c.dryRun
+			? [{text: ' [not run] ', tone: 'dim' as const}, {text: fit(`${c.display} (dry run)`, WIDTH - 12)}]
+			: [
+					{text: c.exitCode === 0 ? ' [done] ' : ` [exit ${c.exitCode}] `, tone: c.exitCode === 0 ? ('ok' as const) : ('fail' as const)},
+					{text: fit(c.display, WIDTH - 24)},
+					{text: `  ${(c.durationMs / 1000).toFixed(1)} s`, tone: 'dim' as const},
+				],
+	);
 
 /** Compute the whole screen. */
 export function screenModel(input: ScreenInput): ScreenModel {

@@ -1,0 +1,87 @@
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {TmuxSession} from './tmux.ts';
+
+/*
+ * A dry run never leaves a place that a real run resumes: on the built CLI
+ * in tmux (80x24), a real run stops at step 2 before running it, a dry run
+ * on the same state directory goes through step 2 and leaves, and the real
+ * run started again is still at step 2 and runs its commands.
+ */
+
+const cli = path.resolve('dist/cli.js');
+let dir = '';
+let session: TmuxSession | null = null;
+
+const env = () => ({UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', LANG: 'C.UTF-8', HOME: dir});
+const start = (...extra: string[]) => {
+	session?.kill();
+	session = new TmuxSession();
+	session.start([process.execPath, cli, 'pmg', '--simulate', 'clean', '--state-dir', path.join(dir, 'D'), ...extra], env());
+	return session;
+};
+const read = (...parts: string[]) => readFileSync(path.join(dir, 'D', ...parts), 'utf8');
+
+beforeAll(() => {
+	if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first (npm run build)');
+	dir = mkdtempSync(path.join(os.tmpdir(), 'muw-dry-run-'));
+});
+
+afterAll(() => {
+	session?.kill();
+	rmSync(dir, {recursive: true, force: true});
+});
+
+describe('a dry run next to a real run on the same state directory', () => {
+	it('keeps its own place: the real run resumes where it stood and runs the commands the dry run did not', async () => {
+		// The real run: step 1 passes, step 2 is shown, then the operator leaves.
+		let s = start();
+		await s.waitFor(screen => screen.includes('step 1/30') && screen.includes('Enter continue'));
+		s.send('Enter');
+		await s.waitFor(screen => screen.includes('step 2/30') && screen.includes('$ apt update') && screen.includes('Enter run'));
+		s.send('q');
+		await s.waitFor(screen => screen.includes('[exit 0]'));
+		const realState = read('state.json');
+		const realHost = read('host.json');
+		const realTranscript = read('transcript.log');
+
+		// The dry run starts at its own first step, goes through step 2 and leaves at step 3.
+		s = start('--dry-run');
+		await s.waitFor(screen => screen.includes('(dry run)') && screen.includes('step 1/30') && screen.includes('Enter continue'));
+		s.send('Enter');
+		await s.waitFor(screen => screen.includes('step 2/30') && screen.includes('Enter run'));
+		s.send('Enter');
+		await s.waitFor(screen => screen.includes('[PASS]   pmg-api') && screen.includes('Enter continue'));
+		s.send('Enter');
+		await s.waitFor(screen => screen.includes('step 3/30') && screen.includes('Enter choose'));
+		s.send('q');
+		const left = await s.waitFor(screen => screen.includes('[exit 0]'));
+		// The line to go on starts a dry run again, not a real one.
+		const again = left.slice(left.indexOf('To continue, run:')).replaceAll('\n', '');
+		expect(again).toContain('--dry-run');
+
+		// Nothing of the real run's place was touched.
+		expect(read('state.json')).toBe(realState);
+		expect(read('host.json')).toBe(realHost);
+		expect(read('transcript.log')).toBe(realTranscript);
+		// The dry run's own record: its commands were not run, and no exit status is claimed for them.
+		const dryTranscript = read('dry-run', 'transcript.log');
+		expect(dryTranscript).toContain('run (dry run, not executed): apt update');
+		expect(dryTranscript).not.toMatch(/exit status/);
+
+		// The real run again: still at step 2, and Enter really runs apt update.
+		s = start();
+		const resumed = await s.waitFor(screen => screen.includes('PMG 8 -> 9') && screen.includes('Enter run'));
+		expect(resumed).toContain('step 2/30');
+		expect(resumed).not.toContain('(dry run)');
+		s.send('Enter');
+		await s.waitFor(screen => screen.includes('[PASS]   pmg-api') && screen.includes('Enter continue'), 30_000);
+		const transcript = read('transcript.log');
+		expect(transcript).toMatch(/run: apt update\n/);
+		expect(transcript).toMatch(/exit status 0 after [\d.]+ s: apt update/);
+		expect(transcript).toMatch(/\| Hit:1 /);
+	}, 120_000);
+
+});
