@@ -12,6 +12,7 @@ import type {ProcessPromise} from 'zx/core';
 import {adviceFor, type PromptEvent, PromptWatcher} from '../probes/conffiles.ts';
 import {GrowingBytes} from './bytes.ts';
 import {shellQuote, type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type RunOptions, type RunRecord} from './types.ts';
+import {bootIdentity} from './boot-id.ts';
 
 /**
  * zx, loaded by the first command: it finds bash and sets itself up when
@@ -716,8 +717,9 @@ export class LocalHost implements Host {
 		return {uid: info.uid, user: info.username, hostname: os.hostname()};
 	}
 
+	/** The kernel's boot id with a marker under /run: see boot-id.ts (a container keeps its host's boot id). */
 	async bootId(): Promise<string> {
-		return ((await this.readFile('/proc/sys/kernel/random/boot_id')) ?? '').trim();
+		return bootIdentity(this);
 	}
 
 	now(): number {

@@ -11,6 +11,7 @@ import {StringDecoder} from 'node:string_decoder';
 import {TAIL_BYTES, wholeLines} from './local-host.ts';
 import {sshArgv, type SshTarget} from './ssh-command.ts';
 import {type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type RunOptions} from './types.ts';
+import {bootIdentity} from './boot-id.ts';
 
 export type SshHostOptions = {
 	/** More ssh options, e.g. ['-o', 'UserKnownHostsFile=/tmp/x'] (tests). */
@@ -153,8 +154,9 @@ export class SshHost implements Host {
 		return {uid: Number(uid), user: user ?? '', hostname: hostname ?? ''};
 	}
 
+	/** The kernel's boot id with a marker under /run: see boot-id.ts (a container keeps its host's boot id). */
 	async bootId(): Promise<string> {
-		return ((await this.readFile('/proc/sys/kernel/random/boot_id')) ?? '').trim();
+		return bootIdentity(this);
 	}
 
 	now(): number {

@@ -151,7 +151,7 @@ export interface Host {
 	/** The environment commands run with (before a CommandSpec's changes). */
 	env(): Record<string, string>;
 	identity(): Promise<Identity>;
-	/** The kernel's boot id; changes on every boot. */
+	/** Identity of the current boot; changes on every boot (also of a container, see boot-id.ts). */
 	bootId(): Promise<string>;
 	/** Milliseconds since the epoch (a simulated host may run its own clock). */
 	now(): number;
