@@ -32,6 +32,12 @@ export type StepCommand = CommandSpec & {
 	conffileAdvice?: Array<{files: string[]; answer: string; why: string}>;
 	/** The server it runs on; absent: the host the wizard was started for. */
 	server?: CommandTarget;
+	/**
+	 * `apt update`: read what apt says of each repository. The command fails
+	 * while a repository on one of these hosts (or a subdomain) could not be
+	 * read, even when apt exits 0 (it only warns about an unreachable one).
+	 */
+	repositories?: {needed: string[]};
 };
 
 /** A file the wizard changes itself: shown as a diff, kept as `.bak`, written atomically. */
@@ -93,7 +99,7 @@ export type StepStatus = 'pending' | 'passed' | 'skipped' | 'failed';
 /** What the runtime reports after running a step's commands. */
 export type RunSummary = {
 	step: string;
-	commands: Array<{display: string; exitCode: number; durationMs: number; dryRun: boolean}>;
+	commands: Array<{display: string; exitCode: number; durationMs: number; dryRun: boolean; problem?: string}>;
 	/** Index of the command that failed, or null when all succeeded. */
 	failedIndex: number | null;
 	/** Last lines of output of the failed command, for the failure screen. */

@@ -114,6 +114,12 @@ export type PmgProbe =
 	| 'conffilePrompts';
 
 const cmd = (...argv: string[]): StepCommand => ({argv});
+/**
+ * Hosts of the repositories the upgrade needs: Debian's and Proxmox's. apt
+ * only warns (exit 0) when it cannot reach one; the step fails all the same.
+ */
+export const NEEDED_REPOSITORY_HOSTS = ['debian.org', 'proxmox.com'];
+const aptUpdate = (): StepCommand => ({argv: ['apt', 'update'], repositories: {needed: NEEDED_REPOSITORY_HOSTS}});
 const interactive = (...argv: string[]): StepCommand => ({argv, interactive: true, bulk: true});
 /** apt dist-upgrade on the terminal, with the vendor's advice at each of dpkg's questions about a configuration file. */
 const distUpgradeCommand = (): StepCommand => ({
@@ -429,7 +435,7 @@ export const pmgUpgradeMachine = once(() =>
 			source: 'Update the configured APT repositories',
 			why: 'The upgrade starts from the latest 8.2 packages: pmg-api 8.2.5 or newer, still with the bookworm repositories. Older versions lack the fixes and the pmg8to9 checklist the upgrade relies on.',
 			what: 'apt dist-upgrade runs on the terminal and asks before it installs anything.',
-			commands: () => [cmd('apt', 'update'), interactive('apt', 'dist-upgrade')],
+			commands: () => [aptUpdate(), interactive('apt', 'dist-upgrade')],
 			skippable: true,
 			probe: 'pmgversion',
 			probeShows: ['pmgversion -v'],
@@ -444,7 +450,7 @@ export const pmgUpgradeMachine = once(() =>
 				'(enterprise with a subscription, or no-subscription), then run',
 				'apt update and apt dist-upgrade again and press r.',
 			],
-			fix: () => [cmd('apt', 'update'), interactive('apt', 'dist-upgrade')],
+			fix: () => [aptUpdate(), interactive('apt', 'dist-upgrade')],
 		}),
 
 		backup: step<PmgContext>({
@@ -721,7 +727,7 @@ export const pmgUpgradeMachine = once(() =>
 			source: 'Add the Proxmox Mail Gateway 9 Package Repository',
 			why: 'apt update must show no errors, and apt policy must list the PMG 9 repository, before the old PMG 8 entry is removed.',
 			what: 'apt 3 pages apt policy on a terminal; the wizard runs it with PAGER=cat.',
-			commands: () => [cmd('apt', 'update'), {argv: ['apt', 'policy'], env: {PAGER: 'cat'}}],
+			commands: () => [aptUpdate(), {argv: ['apt', 'policy'], env: {PAGER: 'cat'}}],
 		}),
 
 		oldPmgRepo: step<PmgContext>({
@@ -754,7 +760,7 @@ export const pmgUpgradeMachine = once(() =>
 			phase: 'repos',
 			source: 'Update Debian Base Repositories to Trixie',
 			why: 'Run apt update and apt policy again to be certain the old repositories are gone: no enabled bookworm entry may remain (commented lines and Enabled: no stanzas do not count).',
-			commands: () => [cmd('apt', 'update'), {argv: ['apt', 'policy'], env: {PAGER: 'cat'}}],
+			commands: () => [aptUpdate(), {argv: ['apt', 'policy'], env: {PAGER: 'cat'}}],
 			probe: 'sources',
 			guard: 'noBookwormRepos',
 			findings: sourcesFindings,
@@ -923,7 +929,7 @@ export const pmgUpgradeMachine = once(() =>
 			source: 'Upgrade the system',
 			why: 'This replaces bookworm and PMG 8 with trixie and PMG 9. It takes 5 minutes on SSD storage and an hour or more on slow disks. API requests may fail meanwhile.',
 			what: 'apt runs on the terminal: answer its questions as advised on the previous screen.',
-			commands: () => [cmd('apt', 'update'), distUpgradeCommand()],
+			commands: () => [aptUpdate(), distUpgradeCommand()],
 			advice: distUpgradeAdvice,
 			probe: 'pmgversion',
 			probeShows: ['pmgversion -v'],
@@ -937,7 +943,7 @@ export const pmgUpgradeMachine = once(() =>
 				'The dist-upgrade did not install PMG 9. Read apt\'s output in the',
 				'transcript, fix what it reports, then press f to run it again.',
 			],
-			fix: () => [cmd('apt', 'update'), distUpgradeCommand()],
+			fix: () => [aptUpdate(), distUpgradeCommand()],
 		}),
 
 		postgresCheck: step<PmgContext>({

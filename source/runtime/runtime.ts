@@ -7,6 +7,7 @@
 import {createActor, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
 import {displayCommand, SECRET_NAME, type Host, type RunRecord} from '../host/types.ts';
 import {bindRuntime, maskLines, unmaskLines, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
+import {describeFailures, isNeededRepository, parseAptUpdate} from '../probes/apt-update.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
 import {redactBytes, type Transcript} from './transcript.ts';
@@ -231,6 +232,7 @@ export class Wizard {
 			this.output.start(display);
 			await transcript.note(`run${this.dryRun ? ' (dry run, not executed)' : ''}${command.server ? ` on ${command.server.name} (${host.label})` : ''}: ${display}`);
 			let exitCode = 0;
+			let unread: {needed: number; lines: string[]} | null = null;
 			if (this.dryRun) {
 				this.output.push(`(dry run) not executed: ${display}`);
 			} else if (command.interactive && host.kind !== 'simulated' && terminal) {
@@ -255,18 +257,41 @@ export class Wizard {
 					},
 				});
 				exitCode = result.exitCode;
+				if (command.repositories) unread = await this.unreadRepositories(result, command.repositories.needed);
 			}
 			this.output.stop();
 			await transcript.note(`exit status ${exitCode} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${display}`);
-			summary.commands.push({display, exitCode, durationMs: Date.now() - started, dryRun: this.dryRun});
-			if (exitCode !== 0) {
+			const problem = unread && unread.needed > 0 ? `${unread.needed} needed ${unread.needed === 1 ? 'repository' : 'repositories'} not read` : undefined;
+			summary.commands.push({display, exitCode, durationMs: Date.now() - started, dryRun: this.dryRun, ...(problem ? {problem} : {})});
+			if (exitCode !== 0 || problem) {
 				summary.failedIndex = index;
-				summary.tail = [...this.output.snapshot().lines.slice(-8)];
+				summary.tail = unread && unread.lines.length > 0 ? unread.lines : [...this.output.snapshot().lines.slice(-8)];
 				break;
 			}
 		}
 		if (step === 'reboot' && summary.failedIndex === null) this.rebooting = true;
 		return summary;
+	}
+
+	/**
+	 * What `apt update` could not read, in the transcript and on the screen;
+	 * `needed` counts the repositories the upgrade cannot do without.
+	 */
+	private async unreadRepositories(result: {stdout: string; stderr: string; exitCode: number}, hosts: string[]): Promise<{needed: number; lines: string[]}> {
+		const report = parseAptUpdate(`${result.stdout}\n${result.stderr}`);
+		const needed = report.failures.filter(f => isNeededRepository(f.uri, hosts)).length;
+		const described = describeFailures(report, hosts);
+		if (described.length === 0) return {needed, lines: []};
+		const lines = [
+			...(needed > 0
+				? [`apt could not read ${needed === 1 ? 'a repository' : `${needed} repositories`} the upgrade needs${result.exitCode === 0 ? ' (it only warned and exited 0: its package lists are stale)' : ''}:`]
+				: ['apt could not read these repositories (the upgrade does not need them):']),
+			...described.map(l => `  ${l}`),
+			...(needed > 0 ? ['Check the host\'s network, DNS and proxy, and the subscription for enterprise.proxmox.com (401), then press r.'] : []),
+		];
+		for (const l of lines) this.output.push(l);
+		for (const l of lines) await this.options.transcript.note(l);
+		return {needed, lines};
 	}
 
 	private async applyChanges(step: string, changes: FileChange[]): Promise<RunSummary> {

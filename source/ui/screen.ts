@@ -150,8 +150,11 @@ const why = (meta: StepMeta<any>, rows = 4): Line[] => {
 
 const runLines = (run: RunSummary | null): Line[] =>
 	(run?.commands ?? []).map(c => [
-		{text: c.exitCode === 0 ? ' [done] ' : ` [exit ${c.exitCode}] `, tone: c.exitCode === 0 ? ('ok' as const) : ('fail' as const)},
-		{text: fit(`${c.display}${c.dryRun ? ' (dry run)' : ''}`, WIDTH - 24)},
+		{
+			text: c.exitCode !== 0 ? ` [exit ${c.exitCode}] ` : c.problem ? ' [FAIL] ' : ' [done] ',
+			tone: c.exitCode === 0 && !c.problem ? ('ok' as const) : ('fail' as const),
+		},
+		{text: fit(`${c.display}${c.dryRun ? ' (dry run)' : ''}${c.problem ? `: ${c.problem}` : ''}`, WIDTH - 24)},
 		{text: `  ${(c.durationMs / 1000).toFixed(1)} s`, tone: 'dim' as const},
 	]);
 
@@ -257,7 +260,16 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			body.push(line(' [FAIL] This step did not finish.', 'fail'));
 			if (context.error) body.push(...wrap(context.error, WIDTH - 4).map(l => line(`  ${l}`, 'fail')));
 			body.push(...runLines(run));
-			if (run && run.tail.length > 0) body.push(blank, line(' Last lines of output:', 'bold'), ...run.tail.map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim')));
+			// What the wizard found in the output (apt's unread repositories) is read in full, wrapped.
+			const found = run?.commands.some(c => c.problem) ?? false;
+			if (run && run.tail.length > 0)
+				body.push(
+					blank,
+					line(found ? ' What the output says:' : ' Last lines of output:', 'bold'),
+					...(found
+						? run.tail.flatMap(l => wrapExact(l, WIDTH - 8).map((w, i) => line(`  ${i === 0 ? '' : '    '}${w}`)))
+						: run.tail.map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim'))),
+				);
 			if (meta.failure) body.push(blank, ...meta.failure.map(l => line(` ${l}`, 'warn')));
 			else body.push(blank, ...wrap('Read the output, fix the cause, then press r. Do not guess: the full output is in the transcript.', WIDTH - 2).map(l => line(` ${l}`)));
 			keys.push({key: 'r', label: 'try again'}, ...skip);

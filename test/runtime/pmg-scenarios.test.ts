@@ -104,6 +104,28 @@ describe('pmg scenarios on the simulated host', () => {
 		expect(deb822).not.toContain('Suites: bookworm-backports');
 	});
 
+	it('unreachable-repository: apt update exits 0 with the PMG repository unread, and the step does not pass', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('unreachable-repository'));
+		const where = await drive(run, (_w, view) => view === 'failed' || view === 'blocked');
+		expect(where).toBe('updateCurrent.failed');
+		const snapshot = run.wizard.actor.getSnapshot();
+		// apt's own exit status was 0: the wizard read its Err:/W: lines.
+		expect(snapshot.context.lastRun.commands[0]).toMatchObject({display: 'apt update', exitCode: 0});
+		const model = screenModel({machine, snapshot: snapshot as never, ui: freshUi(where), output: run.wizard.output.snapshot(), hostLabel: ''});
+		const text = model.body.map(lineText).join('\n');
+		expect(text).toContain('[FAIL] apt update: 1 needed repository not read');
+		const said = text.replace(/\s+/g, ' ');
+		expect(said).toContain('apt could not read a repository the upgrade needs (it only warned and exited 0');
+		expect(said).toContain('https://enterprise.proxmox.com/debian/pmg bookworm could not be read: Could not connect to enterprise.proxmox.com:443 (212.224.123.70), connection timed out');
+		for (const row of model.body.map(lineText)) expect(row.length).toBeLessThanOrEqual(80);
+		// The dist-upgrade did not run on stale lists.
+		expect(snapshot.context.lastRun.commands).toHaveLength(1);
+		await run.transcript.close();
+		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
+		expect(transcript).toContain('https://enterprise.proxmox.com/debian/pmg bookworm could not be read: Could not connect to enterprise.proxmox.com:443');
+		expect(transcript).not.toContain('run: apt dist-upgrade');
+	});
+
 	it('kernel-meta: stops at linux-image-amd64 and offers apt remove', async () => {
 		const {where, text} = await stopsAt('kernel-meta');
 		expect(where).toBe('kernelPackages.blocked');
