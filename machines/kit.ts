@@ -40,7 +40,19 @@ export type StepCommand = CommandSpec & {
 	repositories?: {needed: string[]};
 };
 
-/** A file the wizard changes itself: shown as a diff, kept as `.bak`, written atomically. */
+/**
+ * Where the wizard keeps the old content of a file it changes: a directory
+ * of its own, since apt, dpkg and ucf write `.bak`, `.dpkg-old`, `.ucf-old`
+ * beside the files (apt 3's modernize-sources renames every `.list` it
+ * converts to `.list.bak`, which would replace a wizard's backup there).
+ */
+export const WIZARD_BACKUP_DIR = '/var/lib/upgrade-wizard/backup';
+
+/** The backup of `file` made at `step` of `product`'s path; `n` > 0 when an earlier one is there. */
+export const wizardBackupPath = (product: string, step: string, file: string, n = 0): string =>
+	`${WIZARD_BACKUP_DIR}/${product}/${step}${file.startsWith('/') ? '' : '/'}${file}${n > 0 ? `.${n}` : ''}`;
+
+/** A file the wizard changes itself: shown as a diff, its old content kept under WIZARD_BACKUP_DIR, written atomically. */
 export type FileChange = {
 	path: string;
 	/** Content the preview was made from; the change is refused if the file differs now. */

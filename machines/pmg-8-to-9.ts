@@ -90,6 +90,11 @@ export type PmgFacts = {
 	templates?: string[];
 	/** Conffiles changed here in packages the dist-upgrade replaces: dpkg may ask about each. */
 	conffilePrompts?: Array<{path: string; package: string}>;
+	/** What apt 3's modernize-sources would do to the files that are there now. */
+	modernize?: {
+		conversions: Array<{from: string; to: string; entries: number; appends: boolean; backup: string; replacesBackup: boolean}>;
+		duplicates: Array<{from: string; line: number; to: string; toLine: number; uri: string; suite: string}>;
+	};
 };
 
 export type PmgContext = WizardContext<PmgFacts>;
@@ -111,7 +116,8 @@ export type PmgProbe =
 	| 'pgClusters'
 	| 'bootId'
 	| 'templates'
-	| 'conffilePrompts';
+	| 'conffilePrompts'
+	| 'modernizePlan';
 
 const cmd = (...argv: string[]): StepCommand => ({argv});
 /**
@@ -283,6 +289,23 @@ const debianReposFindings = (context: PmgContext): Finding[] => {
 		...s.errors.map(e => ({level: 'FAIL' as const, text: `${e.path}:${e.line}: ${e.message}`})),
 		...(s.plan.length === 0 && s.errors.length === 0 ? [{level: 'PASS' as const, text: 'every Debian and Proxmox entry uses trixie'}] : []),
 		...left,
+	];
+};
+
+/** What modernize-sources will do to the files that are there, shown before the operator answers. */
+const modernizeFindings = (context: PmgContext): Finding[] => {
+	const plan = context.facts.modernize;
+	if (!plan) return [{level: 'WARN', text: 'the sources could not be read: what modernize-sources changes is unknown'}];
+	if (plan.conversions.length === 0) return [{level: 'PASS', text: 'no .list file left: modernize-sources has nothing to do'}];
+	return [
+		...plan.conversions.map(c => ({
+			level: (c.replacesBackup ? 'WARN' : 'INFO') as Finding['level'],
+			text: `${c.from} -> ${c.to} (${c.entries} ${c.entries === 1 ? 'entry' : 'entries'}${c.appends ? ', added to the end of the existing file' : ''}); renamed to ${c.backup}${c.replacesBackup ? ', replacing the file of that name' : ''}`,
+		})),
+		...plan.duplicates.map(d => ({
+			level: 'WARN' as const,
+			text: `${d.from}:${d.line} ${d.uri} ${d.suite} is in ${d.to}:${d.toLine} already: it would be there twice (apt then warns "configured multiple times"); remove the line from ${d.from} first, or skip`,
+		})),
 	];
 };
 
@@ -645,7 +668,7 @@ export const pmgUpgradeMachine = once(() =>
 			title: 'Switch the Debian repositories to trixie',
 			phase: 'repos',
 			source: 'Update Debian Base Repositories to Trixie',
-			why: 'Every repository entry moves from bookworm to trixie: /etc/apt/sources.list, every .list and every deb822 .sources in /etc/apt/sources.list.d/. The wizard edits only the suites of enabled entries, keeps a .bak of each file and shows the diff first.',
+			why: 'Every repository entry moves from bookworm to trixie: /etc/apt/sources.list, every .list and every deb822 .sources in /etc/apt/sources.list.d/. The wizard edits only the suites of enabled entries, keeps the old files in its own backup directory (not as .bak, which apt 3 overwrites) and shows the diff first.',
 			probe: 'sources',
 			probeShows: ['read /etc/apt/sources.list and /etc/apt/sources.list.d/*'],
 			guard: 'sourcesReadable',
@@ -1203,9 +1226,25 @@ export const pmgUpgradeMachine = once(() =>
 			title: 'Optional: modernize the apt sources',
 			phase: 'after',
 			source: 'Optional: Modernize apt Repository Sources',
-			why: 'apt modernize-sources moves the remaining .list files to deb822 .sources files and keeps the old ones as .list.bak. Answer n first to see the changes, then run it again and answer Y.',
+			why: 'apt modernize-sources moves the remaining .list files to deb822 .sources files and renames each to .list.bak, replacing a file of that name. Answer n first to see the changes, then run it again and answer Y.',
 			commands: () => [interactive('apt', 'modernize-sources')],
 			skippable: true,
+			initial: 'probing',
+			reviewFindings: true,
+			probeShows: ['read /etc/apt/sources.list and /etc/apt/sources.list.d/*'],
+			findings: modernizeFindings,
+			extraStates: {
+				probing: {
+					meta: {view: 'checking'},
+					invoke: {
+						id: 'probe.modernizePlan',
+						src: 'probe',
+						input: () => ({probe: 'modernizePlan'}),
+						onDone: {target: 'review', actions: 'assignFacts'},
+						onError: {target: 'review', actions: 'recordError'},
+					},
+				},
+			},
 		}),
 
 		checklistAfter: step<PmgContext>({

@@ -6,7 +6,7 @@
  */
 import {createActor, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
 import {displayCommand, SECRET_NAME, type Host, type RunRecord} from '../host/types.ts';
-import {bindRuntime, maskLines, unmaskLines, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
+import {bindRuntime, maskLines, unmaskLines, wizardBackupPath, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
 import {describeFailures, isNeededRepository, parseAptUpdate} from '../probes/apt-update.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
@@ -298,7 +298,9 @@ export class Wizard {
 		const {host, transcript} = this.options;
 		const summary: RunSummary = {step, commands: [], failedIndex: null, tail: []};
 		for (const [index, change] of changes.entries()) {
-			const display = change.after === null ? `remove ${change.path} (kept as .bak)` : `write ${change.path}${change.before === null ? '' : ' (old one kept as .bak)'}`;
+			// Named before anything is written, so the screen and the transcript say where the old file goes.
+			const backup = change.before !== null ? await this.backupName(step, change.path) : null;
+			const display = change.after === null ? `remove ${change.path} (kept as ${backup})` : `write ${change.path}${backup === null ? '' : ` (old one kept as ${backup})`}`;
 			const started = Date.now();
 			this.output.start(display);
 			await transcript.note(`${this.dryRun ? '(dry run, not executed) ' : ''}${display}`);
@@ -317,7 +319,10 @@ export class Wizard {
 						break;
 					}
 					// Readable by root alone: the old file may hold a password (vmm's pgsql-*.cf do).
-					if (current !== null && change.before !== null) await host.writeFile(await this.backupName(change.path), current, 0o600);
+					if (current !== null && backup !== null) {
+						await host.makeDir?.(backup.slice(0, backup.lastIndexOf('/')), 0o700);
+						await host.writeFile(backup, current, 0o600);
+					}
 					if (after === null) await host.removeFile(change.path);
 					else await host.writeFile(change.path, after);
 				}
@@ -330,12 +335,17 @@ export class Wizard {
 	}
 
 	/**
-	 * `file.bak`, or `file.N.bak` when an earlier backup must not be
-	 * overwritten: apt silently ignores names ending in .bak in sources.list.d.
+	 * Where the old content of `file` goes: under the wizard's own backup
+	 * directory, never beside the file, where apt, dpkg and ucf write theirs
+	 * (apt 3's modernize-sources moves sources.list to sources.list.bak).
+	 * An earlier backup is never overwritten: `.1`, `.2`, ... after it.
 	 */
-	private async backupName(file: string): Promise<string> {
-		const {host} = this.options;
-		if (!(await host.stat(`${file}.bak`))) return `${file}.bak`;
-		for (let n = 1; ; n++) if (!(await host.stat(`${file}.${n}.bak`))) return `${file}.${n}.bak`;
+	private async backupName(step: string, file: string): Promise<string> {
+		const {host, machine} = this.options;
+		const product = (machine.root.meta as {product?: string} | undefined)?.product ?? 'wizard';
+		for (let n = 0; ; n++) {
+			const name = wizardBackupPath(product, step, file, n);
+			if (!(await host.stat(name))) return name;
+		}
 	}
 }

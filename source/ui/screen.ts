@@ -5,7 +5,7 @@
  * the same model drives the terminal, the tests and the screenshots.
  */
 import type {AnyStateMachine} from 'xstate';
-import type {Advice, Finding, Option, RunSummary, ScreenMeta, StepCommand, StepMeta, View, FileChange, WizardContext} from '../../machines/kit.ts';
+import {WIZARD_BACKUP_DIR, type Advice, type Finding, type Option, type RunSummary, type ScreenMeta, type StepCommand, type StepMeta, type View, type FileChange, type WizardContext} from '../../machines/kit.ts';
 import {displayCommand, type RunRecord} from '../host/types.ts';
 import type {OutputView} from '../runtime/output.ts';
 import {position} from '../runtime/runtime.ts';
@@ -190,7 +190,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				if (found.length > 0) body.push(...findingLines(found), blank);
 			}
 			if (changes.length > 0) {
-				body.push(line(' The wizard will make these changes (a .bak of each file is kept):', 'bold'), ...changeLines(changes));
+				body.push(line(` The wizard will make these changes (old files kept in ${WIZARD_BACKUP_DIR}/${rootMeta.product}/):`, 'bold'), ...changeLines(changes));
 				keys.push({key: 'Enter', label: 'apply'});
 			} else {
 				body.push(line(` ${commands.length === 1 ? 'Command' : 'Commands'} (Enter runs ${commands.length === 1 ? 'it' : 'them in order'}):`, 'bold'), ...commandLines(commands));
