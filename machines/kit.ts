@@ -32,9 +32,27 @@ export type StepCommand = CommandSpec & {
 	conffileAdvice?: Array<{files: string[]; answer: string; why: string}>;
 	/** The server it runs on; absent: the host the wizard was started for. */
 	server?: CommandTarget;
+	/**
+	 * `apt update`: read what apt says of each repository. The command fails
+	 * while a repository on one of these hosts (or a subdomain) could not be
+	 * read, even when apt exits 0 (it only warns about an unreachable one).
+	 */
+	repositories?: {needed: string[]};
 };
 
-/** A file the wizard changes itself: shown as a diff, kept as `.bak`, written atomically. */
+/**
+ * Where the wizard keeps the old content of a file it changes: a directory
+ * of its own, since apt, dpkg and ucf write `.bak`, `.dpkg-old`, `.ucf-old`
+ * beside the files (apt 3's modernize-sources renames every `.list` it
+ * converts to `.list.bak`, which would replace a wizard's backup there).
+ */
+export const WIZARD_BACKUP_DIR = '/var/lib/upgrade-wizard/backup';
+
+/** The backup of `file` made at `step` of `product`'s path; `n` > 0 when an earlier one is there. */
+export const wizardBackupPath = (product: string, step: string, file: string, n = 0): string =>
+	`${WIZARD_BACKUP_DIR}/${product}/${step}${file.startsWith('/') ? '' : '/'}${file}${n > 0 ? `.${n}` : ''}`;
+
+/** A file the wizard changes itself: shown as a diff, its old content kept under WIZARD_BACKUP_DIR, written atomically. */
 export type FileChange = {
 	path: string;
 	/** Content the preview was made from; the change is refused if the file differs now. */
@@ -93,7 +111,7 @@ export type StepStatus = 'pending' | 'passed' | 'skipped' | 'failed';
 /** What the runtime reports after running a step's commands. */
 export type RunSummary = {
 	step: string;
-	commands: Array<{display: string; exitCode: number; durationMs: number; dryRun: boolean}>;
+	commands: Array<{display: string; exitCode: number; durationMs: number; dryRun: boolean; problem?: string}>;
 	/** Index of the command that failed, or null when all succeeded. */
 	failedIndex: number | null;
 	/** Last lines of output of the failed command, for the failure screen. */

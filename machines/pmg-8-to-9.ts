@@ -90,6 +90,11 @@ export type PmgFacts = {
 	templates?: string[];
 	/** Conffiles changed here in packages the dist-upgrade replaces: dpkg may ask about each. */
 	conffilePrompts?: Array<{path: string; package: string}>;
+	/** What apt 3's modernize-sources would do to the files that are there now. */
+	modernize?: {
+		conversions: Array<{from: string; to: string; entries: number; appends: boolean; backup: string; replacesBackup: boolean}>;
+		duplicates: Array<{from: string; line: number; to: string; toLine: number; uri: string; suite: string}>;
+	};
 };
 
 export type PmgContext = WizardContext<PmgFacts>;
@@ -111,9 +116,16 @@ export type PmgProbe =
 	| 'pgClusters'
 	| 'bootId'
 	| 'templates'
-	| 'conffilePrompts';
+	| 'conffilePrompts'
+	| 'modernizePlan';
 
 const cmd = (...argv: string[]): StepCommand => ({argv});
+/**
+ * Hosts of the repositories the upgrade needs: Debian's and Proxmox's. apt
+ * only warns (exit 0) when it cannot reach one; the step fails all the same.
+ */
+export const NEEDED_REPOSITORY_HOSTS = ['debian.org', 'proxmox.com'];
+const aptUpdate = (): StepCommand => ({argv: ['apt', 'update'], repositories: {needed: NEEDED_REPOSITORY_HOSTS}});
 const interactive = (...argv: string[]): StepCommand => ({argv, interactive: true, bulk: true});
 /** apt dist-upgrade on the terminal, with the vendor's advice at each of dpkg's questions about a configuration file. */
 const distUpgradeCommand = (): StepCommand => ({
@@ -280,6 +292,23 @@ const debianReposFindings = (context: PmgContext): Finding[] => {
 	];
 };
 
+/** What modernize-sources will do to the files that are there, shown before the operator answers. */
+const modernizeFindings = (context: PmgContext): Finding[] => {
+	const plan = context.facts.modernize;
+	if (!plan) return [{level: 'WARN', text: 'the sources could not be read: what modernize-sources changes is unknown'}];
+	if (plan.conversions.length === 0) return [{level: 'PASS', text: 'no .list file left: modernize-sources has nothing to do'}];
+	return [
+		...plan.conversions.map(c => ({
+			level: (c.replacesBackup ? 'WARN' : 'INFO') as Finding['level'],
+			text: `${c.from} -> ${c.to} (${c.entries} ${c.entries === 1 ? 'entry' : 'entries'}${c.appends ? ', added to the end of the existing file' : ''}); renamed to ${c.backup}${c.replacesBackup ? ', replacing the file of that name' : ''}`,
+		})),
+		...plan.duplicates.map(d => ({
+			level: 'WARN' as const,
+			text: `${d.from}:${d.line} ${d.uri} ${d.suite} is in ${d.to}:${d.toLine} already: it would be there twice (apt then warns "configured multiple times"); remove the line from ${d.from} first, or skip`,
+		})),
+	];
+};
+
 const pmgRepoFindings = (context: PmgContext): Finding[] => {
 	const s = context.facts.sources;
 	if (!s) return [];
@@ -429,7 +458,7 @@ export const pmgUpgradeMachine = once(() =>
 			source: 'Update the configured APT repositories',
 			why: 'The upgrade starts from the latest 8.2 packages: pmg-api 8.2.5 or newer, still with the bookworm repositories. Older versions lack the fixes and the pmg8to9 checklist the upgrade relies on.',
 			what: 'apt dist-upgrade runs on the terminal and asks before it installs anything.',
-			commands: () => [cmd('apt', 'update'), interactive('apt', 'dist-upgrade')],
+			commands: () => [aptUpdate(), interactive('apt', 'dist-upgrade')],
 			skippable: true,
 			probe: 'pmgversion',
 			probeShows: ['pmgversion -v'],
@@ -444,7 +473,7 @@ export const pmgUpgradeMachine = once(() =>
 				'(enterprise with a subscription, or no-subscription), then run',
 				'apt update and apt dist-upgrade again and press r.',
 			],
-			fix: () => [cmd('apt', 'update'), interactive('apt', 'dist-upgrade')],
+			fix: () => [aptUpdate(), interactive('apt', 'dist-upgrade')],
 		}),
 
 		backup: step<PmgContext>({
@@ -639,7 +668,7 @@ export const pmgUpgradeMachine = once(() =>
 			title: 'Switch the Debian repositories to trixie',
 			phase: 'repos',
 			source: 'Update Debian Base Repositories to Trixie',
-			why: 'Every repository entry moves from bookworm to trixie: /etc/apt/sources.list, every .list and every deb822 .sources in /etc/apt/sources.list.d/. The wizard edits only the suites of enabled entries, keeps a .bak of each file and shows the diff first.',
+			why: 'Every repository entry moves from bookworm to trixie: /etc/apt/sources.list, every .list and every deb822 .sources in /etc/apt/sources.list.d/. The wizard edits only the suites of enabled entries, keeps the old files in its own backup directory (not as .bak, which apt 3 overwrites) and shows the diff first.',
 			probe: 'sources',
 			probeShows: ['read /etc/apt/sources.list and /etc/apt/sources.list.d/*'],
 			guard: 'sourcesReadable',
@@ -721,7 +750,7 @@ export const pmgUpgradeMachine = once(() =>
 			source: 'Add the Proxmox Mail Gateway 9 Package Repository',
 			why: 'apt update must show no errors, and apt policy must list the PMG 9 repository, before the old PMG 8 entry is removed.',
 			what: 'apt 3 pages apt policy on a terminal; the wizard runs it with PAGER=cat.',
-			commands: () => [cmd('apt', 'update'), {argv: ['apt', 'policy'], env: {PAGER: 'cat'}}],
+			commands: () => [aptUpdate(), {argv: ['apt', 'policy'], env: {PAGER: 'cat'}}],
 		}),
 
 		oldPmgRepo: step<PmgContext>({
@@ -754,7 +783,7 @@ export const pmgUpgradeMachine = once(() =>
 			phase: 'repos',
 			source: 'Update Debian Base Repositories to Trixie',
 			why: 'Run apt update and apt policy again to be certain the old repositories are gone: no enabled bookworm entry may remain (commented lines and Enabled: no stanzas do not count).',
-			commands: () => [cmd('apt', 'update'), {argv: ['apt', 'policy'], env: {PAGER: 'cat'}}],
+			commands: () => [aptUpdate(), {argv: ['apt', 'policy'], env: {PAGER: 'cat'}}],
 			probe: 'sources',
 			guard: 'noBookwormRepos',
 			findings: sourcesFindings,
@@ -923,7 +952,7 @@ export const pmgUpgradeMachine = once(() =>
 			source: 'Upgrade the system',
 			why: 'This replaces bookworm and PMG 8 with trixie and PMG 9. It takes 5 minutes on SSD storage and an hour or more on slow disks. API requests may fail meanwhile.',
 			what: 'apt runs on the terminal: answer its questions as advised on the previous screen.',
-			commands: () => [cmd('apt', 'update'), distUpgradeCommand()],
+			commands: () => [aptUpdate(), distUpgradeCommand()],
 			advice: distUpgradeAdvice,
 			probe: 'pmgversion',
 			probeShows: ['pmgversion -v'],
@@ -937,7 +966,7 @@ export const pmgUpgradeMachine = once(() =>
 				'The dist-upgrade did not install PMG 9. Read apt\'s output in the',
 				'transcript, fix what it reports, then press f to run it again.',
 			],
-			fix: () => [cmd('apt', 'update'), distUpgradeCommand()],
+			fix: () => [aptUpdate(), distUpgradeCommand()],
 		}),
 
 		postgresCheck: step<PmgContext>({
@@ -1197,9 +1226,25 @@ export const pmgUpgradeMachine = once(() =>
 			title: 'Optional: modernize the apt sources',
 			phase: 'after',
 			source: 'Optional: Modernize apt Repository Sources',
-			why: 'apt modernize-sources moves the remaining .list files to deb822 .sources files and keeps the old ones as .list.bak. Answer n first to see the changes, then run it again and answer Y.',
+			why: 'apt modernize-sources moves the remaining .list files to deb822 .sources files and renames each to .list.bak, replacing a file of that name. Answer n first to see the changes, then run it again and answer Y.',
 			commands: () => [interactive('apt', 'modernize-sources')],
 			skippable: true,
+			initial: 'probing',
+			reviewFindings: true,
+			probeShows: ['read /etc/apt/sources.list and /etc/apt/sources.list.d/*'],
+			findings: modernizeFindings,
+			extraStates: {
+				probing: {
+					meta: {view: 'checking'},
+					invoke: {
+						id: 'probe.modernizePlan',
+						src: 'probe',
+						input: () => ({probe: 'modernizePlan'}),
+						onDone: {target: 'review', actions: 'assignFacts'},
+						onError: {target: 'review', actions: 'recordError'},
+					},
+				},
+			},
 		}),
 
 		checklistAfter: step<PmgContext>({

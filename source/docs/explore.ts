@@ -8,7 +8,7 @@
  */
 import type {AnyStateMachine, AnyStateNode} from 'xstate';
 import {getShortestPaths} from 'xstate/graph';
-import type {RunSummary, ScreenMeta, StepCommand, FileChange, WizardContext} from '../../machines/kit.ts';
+import {wizardBackupPath, type RunSummary, type ScreenMeta, type StepCommand, type FileChange, type WizardContext} from '../../machines/kit.ts';
 import {displayCommand} from '../host/types.ts';
 import {position} from '../runtime/runtime.ts';
 import type {Recorded} from './collect.ts';
@@ -91,10 +91,13 @@ function typedWords(transitions: Array<{guard?: unknown}>): string[] {
 
 const SLOW_EVENTS = /^(operator\.(skip|override|retry)|xstate\.error\.)/;
 
-function summaryFor(step: string, input: {commands?: StepCommand[]; changes?: FileChange[]}, failed: boolean): RunSummary {
+function summaryFor(product: string, step: string, input: {commands?: StepCommand[]; changes?: FileChange[]}, failed: boolean): RunSummary {
 	const displays = input.commands
 		? input.commands.map(c => displayCommand(c))
-		: (input.changes ?? []).map(c => (c.after === null ? `remove ${c.path} (kept as .bak)` : `write ${c.path}${c.before === null ? '' : ' (old one kept as .bak)'}`));
+		: (input.changes ?? []).map(c => {
+				const backup = wizardBackupPath(product, step, c.path);
+				return c.after === null ? `remove ${c.path} (kept as ${backup})` : `write ${c.path}${c.before === null ? '' : ` (old one kept as ${backup})`}`;
+			});
 	const count = failed ? 1 : displays.length;
 	return {
 		step,
@@ -109,6 +112,7 @@ const steady = (run: RunSummary): RunSummary => ({...run, commands: run.commands
 
 export function explore(options: ExploreOptions): Screen[] {
 	const {machine, recorded} = options;
+	const product = (machine.root.meta as {product?: string} | undefined)?.product ?? 'wizard';
 
 	const eventsFor = (careful: boolean) => (snapshot: Snapshot): Event[] => {
 		const node = nodeAt(machine, snapshot.value);
@@ -131,8 +135,8 @@ export function explore(options: ExploreOptions): Screen[] {
 			} else {
 				const step = String(input.step);
 				const runs = recorded.runs[step] ?? {};
-				const ok = runs.ok ? steady(runs.ok) : summaryFor(step, input, false);
-				const failed = runs.failed ? steady(runs.failed) : summaryFor(step, input, true);
+				const ok = runs.ok ? steady(runs.ok) : summaryFor(product, step, input, false);
+				const failed = runs.failed ? steady(runs.failed) : summaryFor(product, step, input, true);
 				events.push({type: `xstate.done.actor.${invoke.id}`, output: ok}, {type: `xstate.done.actor.${invoke.id}`, output: failed});
 			}
 		}

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type {AnyStateMachine, AnyStateNode} from 'xstate';
-import type {StepMeta, WizardContext} from '../../machines/kit.ts';
+import {WIZARD_BACKUP_DIR, type StepMeta, type WizardContext} from '../../machines/kit.ts';
 import {displayCommand} from '../host/types.ts';
 import type {ProbeFn} from '../runtime/runtime.ts';
 import {freshUi, screenModel, type ScreenModel} from '../ui/screen.ts';
@@ -232,7 +232,7 @@ function walkthrough(input: DocsInput, walks: ScenarioWalk[], recorded: Recorded
 		if (commands.length > 0) {
 			out.push('Commands (shown in full before they run; Enter runs them):', '', '```sh', ...commands.map(c => displayCommand(c)), '```', '');
 		}
-		if (meta.changes) out.push('The step changes files itself: each change is shown as a diff first, and the old file is kept as `.bak`.', '');
+		if (meta.changes) out.push(`The step changes files itself: each change is shown as a diff first, and the old file is kept under \`${WIZARD_BACKUP_DIR}/\` (never beside it, where apt, dpkg and ucf write their own copies).`, '');
 		if (meta.probeShows && meta.probeShows.length > 0) out.push(`Checks on the host (read-only): ${meta.probeShows.map(p => `\`${md(p)}\``).join(', ')}.`, '');
 		if (meta.fix) out.push(`\`f\` on the blocked screen runs: ${meta.fix(context).map(c => `\`${displayCommand(c)}\``).join(', ')}.`, '');
 		if (meta.override) out.push(`\`o\` on the blocked screen: type "${meta.override.word}" to ${meta.override.what}; the word goes to the transcript.`, '');

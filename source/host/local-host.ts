@@ -684,6 +684,10 @@ export class LocalHost implements Host {
 		await fs.rm(file, {force: true});
 	}
 
+	async makeDir(dir: string, mode: number): Promise<void> {
+		await fs.mkdir(dir, {recursive: true, mode});
+	}
+
 	async listDir(dir: string): Promise<string[]> {
 		try {
 			return (await fs.readdir(dir)).sort();

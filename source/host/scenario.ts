@@ -48,6 +48,8 @@ export type Condition =
 export type Effect =
 	| {kind: 'write'; path: string; content: string; mode: number | null; size: number | null}
 	| {kind: 'remove'; path: string}
+	/** Added to the end of the file (created if missing), as apt 3's modernize-sources adds to an existing .sources. */
+	| {kind: 'append'; path: string; content: string}
 	| {kind: 'move'; from: string; to: string}
 	/** `relative`: `bytes` is added to the current figure (negative: used up). */
 	| {kind: 'free'; mount: string; bytes: number; relative: boolean}
@@ -458,7 +460,7 @@ function readWhen(r: Reader, node: Node | null, field: string, groups: Groups): 
 	return conditions;
 }
 
-const EFFECTS = ['write', 'remove', 'move', 'free', 'service', 'reboot'];
+const EFFECTS = ['write', 'append', 'remove', 'move', 'free', 'service', 'reboot'];
 
 function readEffect(r: Reader, node: Node | null, field: string, groups: Groups, layer: Layer): Effect {
 	const map = r.map(node, field, EFFECTS, 'an effect is a mapping with one key, like - remove: /etc/foo');
@@ -482,6 +484,12 @@ function readEffect(r: Reader, node: Node | null, field: string, groups: Groups,
 		}
 		case 'remove':
 			return {kind: 'remove', path: r.pathTemplate(value, f, groups)};
+		case 'append': {
+			const m = r.map(value, f, ['path', 'content'], 'give path: and content:');
+			const p = r.required(m, value, f, 'path', 'add the file to add to');
+			const c = r.required(m, value, f, 'content', 'add content: (the text added at its end)');
+			return {kind: 'append', path: r.pathTemplate(p, `${f}.path`, groups), content: r.text(c, `${f}.content`)};
+		}
 		case 'move': {
 			const m = r.map(value, f, ['from', 'to'], 'give from: and to:');
 			const from = r.required(m, value, f, 'from', 'add the file to move');

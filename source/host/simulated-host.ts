@@ -256,6 +256,15 @@ export class SimulatedHost implements Host {
 			case 'remove':
 				this.state.files[expand(effect.path)] = null;
 				break;
+			case 'append': {
+				const file = expand(effect.path);
+				const before = this.file(file);
+				const old = before?.content ?? '';
+				// A blank line between the old stanzas and the new ones, as apt writes them.
+				const gap = old === '' || old.endsWith('\n\n') ? '' : old.endsWith('\n') ? '\n' : '\n\n';
+				this.state.files[file] = {content: `${old}${gap}${expandText(effect.content, match)}`, mtimeMs: this.state.clockMs, mode: before?.mode ?? 0o644};
+				break;
+			}
 			case 'move': {
 				const from = expand(effect.from);
 				const file = this.file(from);

@@ -121,6 +121,10 @@ export class SshHost implements Host {
 		await this.must(['rm', '-f', '--', path]);
 	}
 
+	async makeDir(path: string, mode: number): Promise<void> {
+		await this.must(['mkdir', '-p', '-m', mode.toString(8), '--', path]);
+	}
+
 	async listDir(path: string): Promise<string[]> {
 		const result = await this.run({argv: ['ls', '-1A', '--', path]}, {capture: 'all'});
 		if (result.exitCode !== 0) return [];

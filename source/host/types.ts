@@ -141,6 +141,8 @@ export interface Host {
 	writeFile(path: string, content: string, mode?: number): Promise<void>;
 	/** Remove a file; no error when it is already gone. */
 	removeFile(path: string): Promise<void>;
+	/** Create a directory and its parents (mode for those it creates); absent where directories need no making. */
+	makeDir?(path: string, mode: number): Promise<void>;
 	/** Entry names in a directory (not paths), sorted; [] when it does not exist. */
 	listDir(path: string): Promise<string[]>;
 	/** Stat a path, or null when it does not exist. */

@@ -15,7 +15,7 @@ import {parsePmgcmStatus} from '../probes/pmgcm.ts';
 import {parsePmgVersion} from '../probes/pmgversion.ts';
 import {parseIsActive, parseIsEnabled} from '../probes/systemctl.ts';
 import type {ProbeEnv, ProbeFn} from './runtime.ts';
-import {planSources, SOURCES_DIR, SOURCES_LIST} from './pmg-sources.ts';
+import {planModernize, planSources, SOURCES_DIR, SOURCES_LIST} from './pmg-sources.ts';
 
 type Facts = Partial<PmgFacts>;
 
@@ -128,6 +128,14 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 		const choice = context.choices.repository as RepositoryChoice | undefined;
 		const current = choice ? await host.readFile(PMG9_REPOSITORIES[choice].path) : null;
 		return {sources: planSources(await readSources(host), context.choices, current)};
+	},
+
+	async modernizePlan(host) {
+		const backups = new Set([
+			...((await host.stat(`${SOURCES_LIST}.bak`)) ? [`${SOURCES_LIST}.bak`] : []),
+			...(await host.listDir(SOURCES_DIR)).filter(n => n.endsWith('.list.bak')).map(n => `${SOURCES_DIR}/${n}`),
+		]);
+		return {modernize: planModernize(await readSources(host), backups)};
 	},
 
 	async packages(host) {

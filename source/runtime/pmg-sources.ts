@@ -76,3 +76,74 @@ export function planSources(
 		: null;
 	return {plan, thirdParty, leftovers, errors, oldPmg, pmgRepo};
 }
+
+/** What `apt modernize-sources` (apt 3) will do to one .list file. */
+export type ModernizeConversion = {
+	/** The one-line file, e.g. /etc/apt/sources.list. */
+	from: string;
+	/** The deb822 file its entries go to; apt adds them at its end when it exists. */
+	to: string;
+	entries: number;
+	/** `to` exists already: the entries are appended to it. */
+	appends: boolean;
+	/** Where apt moves `from`: `<from>.bak`. */
+	backup: string;
+	/** A file of that name exists and is replaced. */
+	replacesBackup: boolean;
+};
+
+/** An entry of a .list that the .sources it goes to holds already: apt would list it twice. */
+export type ModernizeDuplicate = {from: string; line: number; to: string; toLine: number; uri: string; suite: string};
+
+export type ModernizePlan = {conversions: ModernizeConversion[]; duplicates: ModernizeDuplicate[]};
+
+const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+const sameUri = (a: string, b: string) => a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
+
+/**
+ * What apt 3's modernize-sources will do with the files that are there:
+ * each enabled-or-not .list is converted (sources.list to debian.sources
+ * when its entries are Debian's, else to moved-from-main.sources; NAME.list
+ * in sources.list.d to NAME.sources), the converted entries are added to the
+ * end of a .sources that exists already, and the .list is renamed to
+ * .list.bak. Entries the target file holds already would be there twice.
+ */
+export function planModernize(input: SourcesInput, existing: ReadonlySet<string> = new Set()): ModernizePlan {
+	const files = input.map(f => parseSourcesFile(f.path, f.text));
+	const byPath = new Map(files.map(f => [f.path, f]));
+	const conversions: ModernizeConversion[] = [];
+	const duplicates: ModernizeDuplicate[] = [];
+	for (const file of files) {
+		if (file.format !== 'list' || file.entries.length === 0) continue;
+		let to: string;
+		if (file.path === SOURCES_LIST) {
+			const debian = file.entries.every(e => entryKind(e) === 'debian' || e.options['signed-by'] === DEBIAN_KEYRING);
+			to = `${SOURCES_DIR}/${debian ? 'debian' : 'moved-from-main'}.sources`;
+		} else {
+			to = file.path.replace(/\.list$/, '.sources');
+		}
+		const target = byPath.get(to);
+		conversions.push({
+			from: file.path,
+			to,
+			entries: file.entries.length,
+			appends: target !== undefined,
+			backup: `${file.path}.bak`,
+			replacesBackup: existing.has(`${file.path}.bak`),
+		});
+		for (const entry of target ? file.entries.filter(e => e.enabled) : []) {
+			for (const suite of entry.suites) {
+				const twin = target!.entries.find(
+					t =>
+						t.enabled &&
+						t.suites.includes(suite) &&
+						t.types.some(type => entry.types.includes(type)) &&
+						t.uris.some(u => entry.uris.some(v => sameUri(u, v))) &&
+						t.components.some(c => entry.components.includes(c)),
+				);
+				if (twin) duplicates.push({from: file.path, line: entry.line, to, toLine: twin.line, uri: entry.uris[0] ?? '', suite});
+			}
+		}
+	}
+	return {conversions, duplicates};
+}

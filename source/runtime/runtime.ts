@@ -7,7 +7,8 @@
 import {createActor, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
 import {countLines} from '../host/bytes.ts';
 import {displayCommand, SECRET_NAME, type Host, type OutputChunk, type RunRecord} from '../host/types.ts';
-import {bindRuntime, maskLines, unmaskLines, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
+import {bindRuntime, maskLines, unmaskLines, wizardBackupPath, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
+import {describeFailures, isNeededRepository, parseAptUpdate} from '../probes/apt-update.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
 import {redactBytes, type Transcript} from './transcript.ts';
@@ -276,6 +277,7 @@ export class Wizard {
 				if (command.interactive && terminal) process.stdout.write(`(${text})\n`);
 			};
 			let exitCode = 0;
+			let unread: {needed: number; lines: string[]} | null = null;
 			if (this.dryRun) {
 				this.output.push(`(dry run) not executed: ${display}`);
 			} else if (command.interactive && host.kind !== 'simulated' && terminal) {
@@ -307,14 +309,16 @@ export class Wizard {
 					onNotice,
 				});
 				exitCode = result.exitCode;
+				if (command.repositories) unread = await this.unreadRepositories(result, command.repositories.needed);
 			}
 			this.output.stop();
 			// A command that did not run has no exit status.
 			if (!this.dryRun) await transcript.note(`exit status ${exitCode} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${display}`);
-			summary.commands.push({display, exitCode, durationMs: Date.now() - started, dryRun: this.dryRun});
-			if (exitCode !== 0) {
+			const problem = unread && unread.needed > 0 ? `${unread.needed} needed ${unread.needed === 1 ? 'repository' : 'repositories'} not read` : undefined;
+			summary.commands.push({display, exitCode, durationMs: Date.now() - started, dryRun: this.dryRun, ...(problem ? {problem} : {})});
+			if (exitCode !== 0 || problem) {
 				summary.failedIndex = index;
-				summary.tail = [...this.output.snapshot().lines.slice(-8)];
+				summary.tail = unread && unread.lines.length > 0 ? unread.lines : [...this.output.snapshot().lines.slice(-8)];
 				break;
 			}
 		}
@@ -329,11 +333,34 @@ export class Wizard {
 		return records.find(r => r.key === key && r.state !== 'lost' && r.argv.length === argv.length && r.argv.every((a, i) => a === argv[i]));
 	}
 
+	/**
+	 * What `apt update` could not read, in the transcript and on the screen;
+	 * `needed` counts the repositories the upgrade cannot do without.
+	 */
+	private async unreadRepositories(result: {stdout: string; stderr: string; exitCode: number}, hosts: string[]): Promise<{needed: number; lines: string[]}> {
+		const report = parseAptUpdate(`${result.stdout}\n${result.stderr}`);
+		const needed = report.failures.filter(f => isNeededRepository(f.uri, hosts)).length;
+		const described = describeFailures(report, hosts);
+		if (described.length === 0) return {needed, lines: []};
+		const lines = [
+			...(needed > 0
+				? [`apt could not read ${needed === 1 ? 'a repository' : `${needed} repositories`} the upgrade needs${result.exitCode === 0 ? ' (it only warned and exited 0: its package lists are stale)' : ''}:`]
+				: ['apt could not read these repositories (the upgrade does not need them):']),
+			...described.map(l => `  ${l}`),
+			...(needed > 0 ? ['Check the host\'s network, DNS and proxy, and the subscription for enterprise.proxmox.com (401), then press r.'] : []),
+		];
+		for (const l of lines) this.output.push(l);
+		for (const l of lines) await this.options.transcript.note(l);
+		return {needed, lines};
+	}
+
 	private async applyChanges(step: string, changes: FileChange[]): Promise<RunSummary> {
 		const {host, transcript} = this.options;
 		const summary: RunSummary = {step, commands: [], failedIndex: null, tail: []};
 		for (const [index, change] of changes.entries()) {
-			const display = change.after === null ? `remove ${change.path} (kept as .bak)` : `write ${change.path}${change.before === null ? '' : ' (old one kept as .bak)'}`;
+			// Named before anything is written, so the screen and the transcript say where the old file goes.
+			const backup = change.before !== null ? await this.backupName(step, change.path) : null;
+			const display = change.after === null ? `remove ${change.path} (kept as ${backup})` : `write ${change.path}${backup === null ? '' : ` (old one kept as ${backup})`}`;
 			const started = Date.now();
 			this.output.start(display);
 			await transcript.note(`${this.dryRun ? '(dry run, not executed) ' : ''}${display}`);
@@ -352,7 +379,10 @@ export class Wizard {
 						break;
 					}
 					// Readable by root alone: the old file may hold a password (vmm's pgsql-*.cf do).
-					if (current !== null && change.before !== null) await host.writeFile(await this.backupName(change.path), current, 0o600);
+					if (current !== null && backup !== null) {
+						await host.makeDir?.(backup.slice(0, backup.lastIndexOf('/')), 0o700);
+						await host.writeFile(backup, current, 0o600);
+					}
 					if (after === null) await host.removeFile(change.path);
 					else await host.writeFile(change.path, after);
 				}
@@ -365,12 +395,17 @@ export class Wizard {
 	}
 
 	/**
-	 * `file.bak`, or `file.N.bak` when an earlier backup must not be
-	 * overwritten: apt silently ignores names ending in .bak in sources.list.d.
+	 * Where the old content of `file` goes: under the wizard's own backup
+	 * directory, never beside the file, where apt, dpkg and ucf write theirs
+	 * (apt 3's modernize-sources moves sources.list to sources.list.bak).
+	 * An earlier backup is never overwritten: `.1`, `.2`, ... after it.
 	 */
-	private async backupName(file: string): Promise<string> {
-		const {host} = this.options;
-		if (!(await host.stat(`${file}.bak`))) return `${file}.bak`;
-		for (let n = 1; ; n++) if (!(await host.stat(`${file}.${n}.bak`))) return `${file}.${n}.bak`;
+	private async backupName(step: string, file: string): Promise<string> {
+		const {host, machine} = this.options;
+		const product = (machine.root.meta as {product?: string} | undefined)?.product ?? 'wizard';
+		for (let n = 0; ; n++) {
+			const name = wizardBackupPath(product, step, file, n);
+			if (!(await host.stat(name))) return name;
+		}
 	}
 }

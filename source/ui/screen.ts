@@ -5,7 +5,7 @@
  * the same model drives the terminal, the tests and the screenshots.
  */
 import type {AnyStateMachine} from 'xstate';
-import type {Advice, Finding, Option, RunSummary, ScreenMeta, StepCommand, StepMeta, View, FileChange, WizardContext} from '../../machines/kit.ts';
+import {WIZARD_BACKUP_DIR, type Advice, type Finding, type Option, type RunSummary, type ScreenMeta, type StepCommand, type StepMeta, type View, type FileChange, type WizardContext} from '../../machines/kit.ts';
 import {displayCommand, type RunRecord} from '../host/types.ts';
 import type {OutputView} from '../runtime/output.ts';
 import {position} from '../runtime/runtime.ts';
@@ -154,8 +154,11 @@ const runLines = (run: RunSummary | null): Line[] =>
 		c.dryRun
 			? [{text: ' [not run] ', tone: 'dim' as const}, {text: fit(`${c.display} (dry run)`, WIDTH - 12)}]
 			: [
-					{text: c.exitCode === 0 ? ' [done] ' : ` [exit ${c.exitCode}] `, tone: c.exitCode === 0 ? ('ok' as const) : ('fail' as const)},
-					{text: fit(c.display, WIDTH - 24)},
+					{
+						text: c.exitCode !== 0 ? ` [exit ${c.exitCode}] ` : c.problem ? ' [FAIL] ' : ' [done] ',
+						tone: c.exitCode === 0 && !c.problem ? ('ok' as const) : ('fail' as const),
+					},
+					{text: fit(`${c.display}${c.problem ? `: ${c.problem}` : ''}`, WIDTH - 24)},
 					{text: `  ${(c.durationMs / 1000).toFixed(1)} s`, tone: 'dim' as const},
 				],
 	);
@@ -192,7 +195,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				if (found.length > 0) body.push(...findingLines(found), blank);
 			}
 			if (changes.length > 0) {
-				body.push(line(' The wizard will make these changes (a .bak of each file is kept):', 'bold'), ...changeLines(changes));
+				body.push(line(` The wizard will make these changes (old files kept in ${WIZARD_BACKUP_DIR}/${rootMeta.product}/):`, 'bold'), ...changeLines(changes));
 				keys.push({key: 'Enter', label: 'apply'});
 			} else {
 				body.push(line(` ${commands.length === 1 ? 'Command' : 'Commands'} (Enter runs ${commands.length === 1 ? 'it' : 'them in order'}):`, 'bold'), ...commandLines(commands));
@@ -262,7 +265,16 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			body.push(line(' [FAIL] This step did not finish.', 'fail'));
 			if (context.error) body.push(...wrap(context.error, WIDTH - 4).map(l => line(`  ${l}`, 'fail')));
 			body.push(...runLines(run));
-			if (run && run.tail.length > 0) body.push(blank, line(' Last lines of output:', 'bold'), ...run.tail.map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim')));
+			// What the wizard found in the output (apt's unread repositories) is read in full, wrapped.
+			const found = run?.commands.some(c => c.problem) ?? false;
+			if (run && run.tail.length > 0)
+				body.push(
+					blank,
+					line(found ? ' What the output says:' : ' Last lines of output:', 'bold'),
+					...(found
+						? run.tail.flatMap(l => wrapExact(l, WIDTH - 8).map((w, i) => line(`  ${i === 0 ? '' : '    '}${w}`)))
+						: run.tail.map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim'))),
+				);
 			if (meta.failure) body.push(blank, ...meta.failure.map(l => line(` ${l}`, 'warn')));
 			else body.push(blank, ...wrap('Read the output, fix the cause, then press r. Do not guess: the full output is in the transcript.', WIDTH - 2).map(l => line(` ${l}`)));
 			keys.push({key: 'r', label: 'try again'}, ...skip);

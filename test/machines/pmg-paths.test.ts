@@ -56,6 +56,15 @@ const probeOutputs: Record<string, Array<Partial<PmgFacts>>> = {
 	],
 	bootId: [{bootIdBeforeReboot: 'boot-1'}],
 	templates: [{templates: []}],
+	modernizePlan: [
+		{modernize: {conversions: [], duplicates: []}},
+		{
+			modernize: {
+				conversions: [{from: '/etc/apt/sources.list', to: '/etc/apt/sources.list.d/debian.sources', entries: 2, appends: true, backup: '/etc/apt/sources.list.bak', replacesBackup: true}],
+				duplicates: [{from: '/etc/apt/sources.list', line: 1, to: '/etc/apt/sources.list.d/debian.sources', toLine: 1, uri: 'http://deb.debian.org/debian', suite: 'trixie'}],
+			},
+		},
+	],
 };
 
 const ok = {failedIndex: null, commands: [], tail: [], step: 'x'};

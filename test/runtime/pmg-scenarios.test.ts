@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
+import {WIZARD_BACKUP_DIR} from '../../machines/kit.ts';
 import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
 import {pmgProbes} from '../../source/runtime/pmg-probes.ts';
 import {position} from '../../source/runtime/runtime.ts';
@@ -53,11 +54,29 @@ describe('pmg scenarios on the simulated host', () => {
 		const sources = await again.host.readFile('/etc/apt/sources.list');
 		expect(sources).toContain('trixie');
 		expect(sources).not.toMatch(/^deb .* bookworm/m);
-		expect(await again.host.readFile('/etc/apt/sources.list.bak')).toContain('bookworm');
+		expect(await again.host.readFile(`${WIZARD_BACKUP_DIR}/pmg/debianRepos/etc/apt/sources.list`)).toContain('bookworm');
 		await again.transcript.close();
 		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
 		expect(transcript).toContain('run: pmgbackup backup');
 		expect(transcript).toContain('write /etc/apt/sources.list');
+	}, 60_000);
+
+	it('clean: modernize-sources shows what it does to the files first, and its sources.list.bak leaves the wizard\'s backup alone', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('clean'));
+		await drive(run, w => w === 'reboot.waiting');
+		await run.wizard.flushed();
+		await run.transcript.close();
+		const again = await openRun(machine, pmgProbes, scenario('clean'), run.dir);
+		expect(await drive(again, w => w === 'modernizeSources.review', {'purgePostgres.confirm': 'works'})).toBe('modernizeSources.review');
+		const model = screenModel({machine, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''});
+		const text = model.body.map(lineText).join('\n').replace(/\s+/g, ' ');
+		expect(text).toContain('/etc/apt/sources.list -> /etc/apt/sources.list.d/debian.sources (3 entries); renamed to /etc/apt/sources.list.bak');
+		// The admin answers Y (the second run the vendor suggests): apt's .bak is the trixie file.
+		expect((await again.host.run({argv: ['apt', 'modernize-sources']}, {capture: 'all'})).exitCode).toBe(0);
+		expect((await again.host.run({argv: ['apt', 'modernize-sources']}, {capture: 'all'})).stdout).toContain('Rewrite 1 sources? [Y/n] Y');
+		expect(await again.host.readFile('/etc/apt/sources.list.bak')).toContain(' trixie ');
+		expect(await again.host.readFile(`${WIZARD_BACKUP_DIR}/pmg/debianRepos/etc/apt/sources.list`)).toMatch(/^deb http:\/\/deb\.debian\.org\/debian bookworm main/m);
+		await again.transcript.close();
 	}, 60_000);
 
 	it('low-disk: stops at the free space check with 9.5 GiB', async () => {
@@ -102,6 +121,28 @@ describe('pmg scenarios on the simulated host', () => {
 		expect(deb822).toContain('Suites: trixie-backports');
 		expect(deb822).toContain('Suites: bookworm-proposed-updates');
 		expect(deb822).not.toContain('Suites: bookworm-backports');
+	});
+
+	it('unreachable-repository: apt update exits 0 with the PMG repository unread, and the step does not pass', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('unreachable-repository'));
+		const where = await drive(run, (_w, view) => view === 'failed' || view === 'blocked');
+		expect(where).toBe('updateCurrent.failed');
+		const snapshot = run.wizard.actor.getSnapshot();
+		// apt's own exit status was 0: the wizard read its Err:/W: lines.
+		expect(snapshot.context.lastRun.commands[0]).toMatchObject({display: 'apt update', exitCode: 0});
+		const model = screenModel({machine, snapshot: snapshot as never, ui: freshUi(where), output: run.wizard.output.snapshot(), hostLabel: ''});
+		const text = model.body.map(lineText).join('\n');
+		expect(text).toContain('[FAIL] apt update: 1 needed repository not read');
+		const said = text.replace(/\s+/g, ' ');
+		expect(said).toContain('apt could not read a repository the upgrade needs (it only warned and exited 0');
+		expect(said).toContain('https://enterprise.proxmox.com/debian/pmg bookworm could not be read: Could not connect to enterprise.proxmox.com:443 (212.224.123.70), connection timed out');
+		for (const row of model.body.map(lineText)) expect(row.length).toBeLessThanOrEqual(80);
+		// The dist-upgrade did not run on stale lists.
+		expect(snapshot.context.lastRun.commands).toHaveLength(1);
+		await run.transcript.close();
+		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
+		expect(transcript).toContain('https://enterprise.proxmox.com/debian/pmg bookworm could not be read: Could not connect to enterprise.proxmox.com:443');
+		expect(transcript).not.toContain('run: apt dist-upgrade');
 	});
 
 	it('kernel-meta: stops at linux-image-amd64 and offers apt remove', async () => {

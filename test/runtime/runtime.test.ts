@@ -1,6 +1,7 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
+import {WIZARD_BACKUP_DIR} from '../../machines/kit.ts';
 import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
 import {pmgProbes} from '../../source/runtime/pmg-probes.ts';
 import {interruptedSnapshot, position} from '../../source/runtime/runtime.ts';
@@ -32,18 +33,27 @@ describe('the runtime', () => {
 		await notRoot.transcript.close();
 	}, 30_000);
 
-	it('keeps the old file as .bak, and never overwrites an earlier .bak', async () => {
+	it('keeps the old file in its own backup directory, says where, and never overwrites an earlier backup', async () => {
 		const run = await openRun(machine, pmgProbes, clean);
 		await drive(run, w => w === 'debianRepos.review');
+		const review = screenModel({machine, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
+		expect(review.body.map(lineText).join('\n')).toContain(`old files kept in ${WIZARD_BACKUP_DIR}/pmg/`);
 		const original = await run.host.readFile(SOURCES);
-		await run.host.writeFile(`${SOURCES}.bak`, 'an older backup\n');
+		const backup = `${WIZARD_BACKUP_DIR}/pmg/debianRepos${SOURCES}`;
+		await run.host.writeFile(backup, 'an older backup\n');
+		// What apt 3's modernize-sources leaves beside the file is none of the wizard's.
+		await run.host.writeFile(`${SOURCES}.bak`, 'apt\'s own\n');
 		run.wizard.send({type: 'operator.continue'});
 		await settled(run.wizard);
 		expect(where(run)).toEqual({step: 'debianRepos', screen: 'passed'});
-		expect(await run.host.readFile(`${SOURCES}.bak`)).toBe('an older backup\n');
-		expect(await run.host.readFile(`${SOURCES}.1.bak`)).toBe(original);
+		expect(await run.host.readFile(backup)).toBe('an older backup\n');
+		expect(await run.host.readFile(`${backup}.1`)).toBe(original);
+		expect(await run.host.readFile(`${SOURCES}.bak`)).toBe('apt\'s own\n');
+		expect(await run.host.stat(`${SOURCES}.1.bak`)).toBeNull();
 		expect(await run.host.readFile(SOURCES)).toContain(' trixie ');
 		await run.transcript.close();
+		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
+		expect(transcript).toContain(`write ${SOURCES} (old one kept as ${backup}.1)`);
 	}, 30_000);
 
 	it('refuses to write a file that changed since its diff was shown, then shows the new diff', async () => {
@@ -56,7 +66,7 @@ describe('the runtime', () => {
 		expect(where(run)).toEqual({step: 'debianRepos', screen: 'failed'});
 		expect(run.wizard.actor.getSnapshot().context.lastRun.tail.join('\n')).toContain('changed since the preview; nothing was written');
 		expect(await run.host.readFile(SOURCES)).toBe(edited);
-		expect(await run.host.stat(`${SOURCES}.bak`)).toBeNull();
+		expect(await run.host.stat(`${WIZARD_BACKUP_DIR}/pmg/debianRepos${SOURCES}`)).toBeNull();
 		// r reads the files again: the new preview keeps the operator's line.
 		run.wizard.send({type: 'operator.retry'});
 		await settled(run.wizard);

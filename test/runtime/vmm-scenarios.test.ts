@@ -2,6 +2,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
+import {WIZARD_BACKUP_DIR} from '../../machines/kit.ts';
 import {vmmUpgradeMachine} from '../../machines/vmm-0.5-to-0.6.ts';
 import {vmmProbes} from '../../source/runtime/vmm-probes.ts';
 import {screenModel, freshUi} from '../../source/ui/screen.ts';
@@ -79,10 +80,10 @@ describe('vmm scenarios on the simulated host', () => {
 		const transport = await run.host.readFile('/etc/postfix/pgsql-transport_maps.cf');
 		expect(transport).toContain("postfix_transport_map('%u', '%d')");
 		expect(transport).toContain('password = Pf-2009-secret');
-		expect(await run.host.readFile('/etc/postfix/pgsql-transport_maps.cf.bak')).toContain('FROM postfix_transport WHERE');
+		expect(await run.host.readFile(`${WIZARD_BACKUP_DIR}/vmm/config/etc/postfix/pgsql-transport_maps.cf`)).toContain('FROM postfix_transport WHERE');
 		// The old file holds the Postfix database password: its copy is for root alone.
 		const files = (JSON.parse(readFileSync(path.join(run.dir, 'host.json'), 'utf8')) as {files: Record<string, {mode?: number}>}).files;
-		expect(files['/etc/postfix/pgsql-transport_maps.cf.bak']?.mode).toBe(0o600);
+		expect(files[`${WIZARD_BACKUP_DIR}/vmm/config/etc/postfix/pgsql-transport_maps.cf`]?.mode).toBe(0o600);
 		const dovecot = await run.host.readFile('/etc/dovecot/dovecot-sql.conf.ext');
 		expect(dovecot).toContain("dovecotpassword('%Ln', '%Ld')");
 		expect(dovecot).toContain('password=Dc-2009-secret');
@@ -232,7 +233,7 @@ describe('vmm scenarios on the simulated host', () => {
 		const written = (await run.host.readFile(file))!;
 		expect(written).toContain('password = Pf-2026-new');
 		expect(written).toContain("postfix_transport_map('%u', '%d')");
-		expect(await run.host.readFile(`${file}.bak`)).toContain('password = Pf-2026-new');
+		expect(await run.host.readFile(`${WIZARD_BACKUP_DIR}/vmm/config${file}`)).toContain('password = Pf-2026-new');
 		await run.transcript.close();
 	});
 });
