@@ -5,7 +5,7 @@
  * the build when the code it changes no longer looks as expected), the
  * bundle, and the CLI with its code cache (buildCli).
  */
-import {spawn} from 'node:child_process';
+import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import {build} from 'esbuild';
@@ -388,6 +388,24 @@ async function withScenarioLayers() {
  * single executable runs as its main script. CommonJS because both load it
  * as a script, which is what a code cache is made for.
  */
+/**
+ * What `upgrade-wizard --version` says (source/version.ts): package.json's
+ * version and the commit of the work tree, with -dirty when it has changes;
+ * no commit outside a git checkout (a source tarball). Never a path.
+ */
+export function buildInfo() {
+	const {version} = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+	let commit = null;
+	try {
+		const git = args => execFileSync('git', args, {cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();
+		commit = git(['rev-parse', '--short=12', 'HEAD']);
+		if (git(['status', '--porcelain', '--untracked-files=no']) !== '') commit += '-dirty';
+	} catch {
+		// No git, or not a checkout.
+	}
+	return {version, commit};
+}
+
 export async function buildWizardBundle(outfile) {
 	return build({
 		entryPoints: [path.join(path.dirname(fileURLToPath(import.meta.url)), 'entry.ts')],
@@ -405,7 +423,7 @@ export async function buildWizardBundle(outfile) {
 		sourcemap: true,
 		plugins: [inkWithoutDevtools, yogaWithoutFetch('deferred'), alwaysDraw, lazyTextWidth, lazySegmenters, plainRows, await withScenarioLayers()],
 		// import.meta does not exist in CommonJS: the bundle's own path stands in.
-		define: {'process.env.NODE_ENV': '"production"', 'import.meta.url': '__importMetaUrl'},
+		define: {'process.env.NODE_ENV': '"production"', 'import.meta.url': '__importMetaUrl', __UPGRADE_WIZARD_BUILD__: JSON.stringify(buildInfo())},
 		banner: {js: "var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
 		logLevel: 'warning',
 		legalComments: 'none',
