@@ -6,7 +6,7 @@
  * bundle, and the CLI with its code cache (buildCli).
  */
 import {execFileSync, spawn} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import {build} from 'esbuild';
 import {createRequire} from 'node:module';
@@ -404,6 +404,39 @@ export function buildInfo() {
 		// No git, or not a checkout.
 	}
 	return {version, commit};
+}
+
+/**
+ * The man page (upgrade-wizard.1) and the bash completion (upgrade-wizard.bash)
+ * in `dir`, from the description of the command line (source/manual.ts).
+ * The page's date is the commit's, so the same commit gives the same page.
+ */
+export async function writeManual(dir) {
+	const bundled = await build({
+		entryPoints: [path.join(root, 'source/manual.ts')],
+		bundle: true,
+		platform: 'node',
+		format: 'esm',
+		write: false,
+		logLevel: 'warning',
+	});
+	const {manPage, bashCompletion} = await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].contents).toString('base64')}`);
+	const info = buildInfo();
+	let date;
+	try {
+		date = execFileSync('git', ['log', '-1', '--format=%cs'], {cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();
+	} catch {
+		date = new Date().toISOString().slice(0, 10);
+	}
+	const scenarios = {};
+	for (const product of readdirSync(path.join(root, 'scenarios')).sort()) {
+		if (!statSync(path.join(root, 'scenarios', product)).isDirectory()) continue;
+		scenarios[product] = readdirSync(path.join(root, 'scenarios', product)).filter(n => n.endsWith('.yaml')).map(n => n.slice(0, -5)).sort();
+	}
+	const names = Object.values(scenarios).flat();
+	const trainings = [...new Set(names.filter(n => names.indexOf(n) === names.lastIndexOf(n))), ...Object.entries(scenarios).flatMap(([p, list]) => list.map(n => `${p}/${n}`))];
+	writeFileSync(path.join(dir, 'upgrade-wizard.1'), manPage(info.version, date));
+	writeFileSync(path.join(dir, 'upgrade-wizard.bash'), bashCompletion(scenarios, trainings));
 }
 
 export async function buildWizardBundle(outfile) {
