@@ -5,8 +5,8 @@
  * the build when the code it changes no longer looks as expected), the
  * bundle, and the CLI with its code cache (buildCli).
  */
-import {spawn} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {execFileSync, spawn} from 'node:child_process';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import {build} from 'esbuild';
 import {createRequire} from 'node:module';
@@ -388,6 +388,57 @@ async function withScenarioLayers() {
  * single executable runs as its main script. CommonJS because both load it
  * as a script, which is what a code cache is made for.
  */
+/**
+ * What `upgrade-wizard --version` says (source/version.ts): package.json's
+ * version and the commit of the work tree, with -dirty when it has changes;
+ * no commit outside a git checkout (a source tarball). Never a path.
+ */
+export function buildInfo() {
+	const {version} = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+	let commit = null;
+	try {
+		const git = args => execFileSync('git', args, {cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();
+		commit = git(['rev-parse', '--short=12', 'HEAD']);
+		if (git(['status', '--porcelain', '--untracked-files=no']) !== '') commit += '-dirty';
+	} catch {
+		// No git, or not a checkout.
+	}
+	return {version, commit};
+}
+
+/**
+ * The man page (upgrade-wizard.1) and the bash completion (upgrade-wizard.bash)
+ * in `dir`, from the description of the command line (source/manual.ts).
+ * The page's date is the commit's, so the same commit gives the same page.
+ */
+export async function writeManual(dir) {
+	const bundled = await build({
+		entryPoints: [path.join(root, 'source/manual.ts')],
+		bundle: true,
+		platform: 'node',
+		format: 'esm',
+		write: false,
+		logLevel: 'warning',
+	});
+	const {manPage, bashCompletion} = await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].contents).toString('base64')}`);
+	const info = buildInfo();
+	let date;
+	try {
+		date = execFileSync('git', ['log', '-1', '--format=%cs'], {cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();
+	} catch {
+		date = new Date().toISOString().slice(0, 10);
+	}
+	const scenarios = {};
+	for (const product of readdirSync(path.join(root, 'scenarios')).sort()) {
+		if (!statSync(path.join(root, 'scenarios', product)).isDirectory()) continue;
+		scenarios[product] = readdirSync(path.join(root, 'scenarios', product)).filter(n => n.endsWith('.yaml')).map(n => n.slice(0, -5)).sort();
+	}
+	const names = Object.values(scenarios).flat();
+	const trainings = [...new Set(names.filter(n => names.indexOf(n) === names.lastIndexOf(n))), ...Object.entries(scenarios).flatMap(([p, list]) => list.map(n => `${p}/${n}`))];
+	writeFileSync(path.join(dir, 'upgrade-wizard.1'), manPage(info.version, date));
+	writeFileSync(path.join(dir, 'upgrade-wizard.bash'), bashCompletion(scenarios, trainings));
+}
+
 export async function buildWizardBundle(outfile) {
 	return build({
 		entryPoints: [path.join(path.dirname(fileURLToPath(import.meta.url)), 'entry.ts')],
@@ -405,7 +456,7 @@ export async function buildWizardBundle(outfile) {
 		sourcemap: true,
 		plugins: [inkWithoutDevtools, yogaWithoutFetch('deferred'), alwaysDraw, lazyTextWidth, lazySegmenters, plainRows, await withScenarioLayers()],
 		// import.meta does not exist in CommonJS: the bundle's own path stands in.
-		define: {'process.env.NODE_ENV': '"production"', 'import.meta.url': '__importMetaUrl'},
+		define: {'process.env.NODE_ENV': '"production"', 'import.meta.url': '__importMetaUrl', __UPGRADE_WIZARD_BUILD__: JSON.stringify(buildInfo())},
 		banner: {js: "var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
 		logLevel: 'warning',
 		legalComments: 'none',

@@ -5,7 +5,8 @@
  *   cli.js            its launcher (source/launch.ts), what `node dist/cli.js` runs: CommonJS, as
  *                     package.json here says (Node starts it ~10 ms sooner than an ES module);
  *   wizard.cjs.cache  V8's code cache for wizard.cjs, written at the end of a real start of the
- *                     wizard on a simulated host in a pseudo-terminal (script(1) from util-linux).
+ *                     wizard on a simulated host in a pseudo-terminal (script(1) from util-linux);
+ *   upgrade-wizard.1, upgrade-wizard.bash  the man page and the bash completion (source/manual.ts).
  * Without the cache (no script(1), or that start failed) the CLI works, slower to start; the
  * build says so.
  *
@@ -14,7 +15,7 @@
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
-import {alwaysDraw, buildCli, inkWithoutDevtools, lazySegmenters, lazyTextWidth, plainRows, yogaWithoutFetch} from './build-plugins.mjs';
+import {alwaysDraw, buildCli, writeManual, inkWithoutDevtools, lazySegmenters, lazyTextWidth, plainRows, yogaWithoutFetch} from './build-plugins.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shebang = '#!/usr/bin/env node';
@@ -38,5 +39,6 @@ if (entry) {
 	});
 } else {
 	const problem = await buildCli(path.join(root, 'dist'));
+	await writeManual(path.join(root, 'dist'));
 	if (problem) process.stderr.write(`build: dist/wizard.cjs.cache not made (${problem}); the wizard works, its start is slower.\n`);
 }

@@ -12,59 +12,40 @@ import {SimulatedHost} from '../host/simulated-host.ts';
 import type {Host} from '../host/types.ts';
 import type {Finding} from '../check/findings.ts';
 import {EXIT, PRODUCTS, resolveScenario, UsageError} from '../products.ts';
+import {answered, didYouMean, parseCommand, seeHelp} from '../cli-args.ts';
+import {CHECK} from '../cli-spec.ts';
 
 /** The products that have a pre-flight check, and their checks. */
 export const CHECKS: Record<string, (host: Host) => Promise<Finding[]>> = {pmg: pmgChecks};
 
-export const CHECK_HELP = `upgrade-wizard check: a read-only pre-flight report of an upgrade path.
-
-Usage:
-  upgrade-wizard check <product> [--json] [--simulate NAME|FILE]
-
-Runs every read-only check of the path on this host and prints one line per
-finding (PASS, INFO, SKIP, NOTICE, WARN, FAIL) with what to do, then the
-counts. Nothing on the host is changed. --json prints the same as JSON
-(schema in the README). --simulate runs it on a simulated host instead.
-
-Exit status: 0 nothing to act on, ${EXIT.checkWarn} warnings, ${EXIT.checkFail} failures, ${EXIT.usage} usage error.
-Products with a check: ${Object.keys(CHECKS).join(', ')}`;
-
 type Args = {product: string; json: boolean; simulate: string | null};
 
-function parse(argv: string[]): Args | 'help' {
-	let product: string | null = null;
-	let json = false;
-	let simulate: string | null = null;
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i]!;
-		if (arg === '--help' || arg === '-h') return 'help';
-		if (arg === '--json') json = true;
-		else if (arg === '--simulate' || arg.startsWith('--simulate=')) {
-			const value = arg === '--simulate' ? argv[++i] : arg.slice('--simulate='.length);
-			if (!value || value.startsWith('--')) throw new UsageError('--simulate needs a scenario name or file, e.g. --simulate low-disk.');
-			simulate = value;
-		} else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}. See upgrade-wizard check --help.`);
-		else if (product) throw new UsageError(`one product at a time: got ${product} and ${arg}.`);
-		else product = arg;
-	}
-	if (!product) throw new UsageError(`name the product, e.g. upgrade-wizard check pmg. Products with a check: ${Object.keys(CHECKS).join(', ')}.`);
+function parse(argv: string[]): Args | number {
+	const parsed = parseCommand(CHECK, argv);
+	const done = answered(parsed, CHECK);
+	if (done !== null || parsed.kind !== 'run') return done ?? EXIT.ok;
+	const [product, ...more] = parsed.operands;
+	const known = Object.keys(CHECKS).join(', ');
+	if (!product) throw new UsageError(`name the product, e.g. upgrade-wizard check pmg. Products with a check: ${known}. ${seeHelp(CHECK)}`);
+	if (more.length > 0) throw new UsageError(`one product at a time: got ${product} and ${more[0]}. ${seeHelp(CHECK)}`);
 	if (!Object.hasOwn(CHECKS, product)) {
 		throw new UsageError(
-			Object.hasOwn(PRODUCTS, product) ? `there is no pre-flight check for ${product} yet; products with one: ${Object.keys(CHECKS).join(', ')}.` : `unknown product "${product}". Products with a check: ${Object.keys(CHECKS).join(', ')}.`,
+			Object.hasOwn(PRODUCTS, product)
+				? `there is no pre-flight check for ${product} yet; products with one: ${known}.`
+				: `unknown product "${product}"${didYouMean(product, Object.keys(CHECKS))}. Products with a check: ${known}. ${seeHelp(CHECK)}`,
 		);
 	}
-	return {product, json, simulate};
+	const simulate = parsed.values.simulate;
+	return {product, json: parsed.values.json === true, simulate: typeof simulate === 'string' ? simulate : null};
 }
 
 export async function run(argv: string[]): Promise<number> {
-	let args: Args | 'help';
+	let args: Args;
 	let host: Host;
 	try {
-		args = parse(argv);
-		if (args === 'help') {
-			process.stdout.write(`${CHECK_HELP}\n`);
-			return EXIT.ok;
-		}
+		const parsed = parse(argv);
+		if (typeof parsed === 'number') return parsed;
+		args = parsed;
 		if (args.simulate) {
 			const file = resolveScenario(args.product, args.simulate);
 			// In memory: a check leaves no state behind, not even a simulated one.

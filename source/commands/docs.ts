@@ -9,37 +9,22 @@ import path from 'node:path';
 import {DOCS} from '../docs/products.ts';
 import {generateDocs} from '../docs/generate.ts';
 import {EXIT, PRODUCTS, UsageError, type Product} from '../products.ts';
+import {answered, didYouMean, parseCommand, seeHelp} from '../cli-args.ts';
+import {DOCS as DOCS_COMMAND} from '../cli-spec.ts';
 
-export const DOCS_HELP = `upgrade-wizard docs: the documentation of an upgrade path, generated from the code.
-
-Usage:
-  upgrade-wizard docs <product> --out DIR
-
-Writes into DIR: NN-<step>-<screen>.svg (each screen at 80x24, as a terminal
-shows it), walkthrough.md (the steps in order: why, commands, guards, the
-screens) and states.mmd (the state diagram). Files of an earlier run that are
-no longer generated are removed; other files in DIR are left alone.
-
-Products: ${Object.keys(PRODUCTS).join(', ')}`;
-
-function parse(argv: string[]): {product: Product; out: string} | 'help' {
-	let product: string | null = null;
-	let out: string | null = null;
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i]!;
-		if (arg === '--help' || arg === '-h') return 'help';
-		if (arg === '--out' || arg.startsWith('--out=')) {
-			const value = arg === '--out' ? argv[++i] : arg.slice('--out='.length);
-			if (!value || value.startsWith('--')) throw new UsageError('--out needs a folder, e.g. --out docs/pmg.');
-			out = value;
-		} else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}. See upgrade-wizard docs --help.`);
-		else if (product) throw new UsageError(`one product at a time: got ${product} and ${arg}.`);
-		else product = arg;
+function parse(argv: string[]): {product: Product; out: string} | number {
+	const parsed = parseCommand(DOCS_COMMAND, argv);
+	const done = answered(parsed, DOCS_COMMAND);
+	if (done !== null || parsed.kind !== 'run') return done ?? EXIT.ok;
+	const [product, ...more] = parsed.operands;
+	const out = parsed.values.out;
+	if (!product) throw new UsageError(`name the product, e.g. upgrade-wizard docs pmg --out docs/pmg. Products: ${Object.keys(PRODUCTS).join(', ')}. ${seeHelp(DOCS_COMMAND)}`);
+	if (more.length > 0) throw new UsageError(`one product at a time: got ${product} and ${more[0]}. ${seeHelp(DOCS_COMMAND)}`);
+	if (!Object.hasOwn(PRODUCTS, product)) {
+		throw new UsageError(`unknown product "${product}"${didYouMean(product, Object.keys(PRODUCTS))}. Available: ${Object.keys(PRODUCTS).join(', ')}. ${seeHelp(DOCS_COMMAND)}`);
 	}
-	if (!product) throw new UsageError(`name the product, e.g. upgrade-wizard docs pmg --out docs/pmg. Products: ${Object.keys(PRODUCTS).join(', ')}.`);
-	if (!Object.hasOwn(PRODUCTS, product)) throw new UsageError(`unknown product "${product}". Available: ${Object.keys(PRODUCTS).join(', ')}.`);
 	if (!DOCS[product as Product]) throw new UsageError(`the ${product} documentation is not generated yet; available: ${Object.keys(DOCS).join(', ')}.`);
-	if (!out) throw new UsageError(`say where the files go: upgrade-wizard docs ${product} --out DIR.`);
+	if (typeof out !== 'string') throw new UsageError(`say where the files go: upgrade-wizard docs ${product} --out DIR. ${seeHelp(DOCS_COMMAND)}`);
 	return {product: product as Product, out};
 }
 
@@ -62,10 +47,7 @@ export async function run(argv: string[]): Promise<number> {
 		}
 		throw error;
 	}
-	if (args === 'help') {
-		process.stdout.write(`${DOCS_HELP}\n`);
-		return EXIT.ok;
-	}
+	if (typeof args === 'number') return args;
 	const files = await docsFiles(args.product);
 	try {
 		await mkdir(args.out, {recursive: true});

@@ -15,47 +15,20 @@ import {trainingSummary} from '../training/summary.ts';
 import {wrap} from '../ui/text.ts';
 import {pickTraining} from '../ui/TrainingPicker.tsx';
 import {runWizard} from './wizard.tsx';
-
-export const TRAIN_HELP = `upgrade-wizard train: practise an upgrade on a simulated host.
-
-Usage:
-  upgrade-wizard train                   list the training scenarios and pick one
-  upgrade-wizard train NAME              start the scenario NAME (e.g. low-disk)
-  upgrade-wizard train PRODUCT/NAME      where products share a name (vmm/clean)
-  upgrade-wizard train --scenario FILE   check your own scenario file, then start it
-  upgrade-wizard train --list            only list the scenarios
-
-Options:
-  --reset        start the scenario again from the first step
-  --state-dir D  keep the training's saved place and transcript in D
-
-Nothing on this machine is changed: every command runs on the simulated host.
-Each screen says why its step exists; at the end (or when you leave with q)
-a summary shows which checks stopped you, what you did and what you skipped.
-The scenario format is in docs/scenarios.md.`;
+import {answered, didYouMean, parseCommand, seeHelp} from '../cli-args.ts';
+import {TRAIN} from '../cli-spec.ts';
 
 type Args = {name: string | null; file: string | null; list: boolean; reset: boolean; stateDir: string | null};
 
-function parse(argv: string[]): Args | 'help' {
-	const args: Args = {name: null, file: null, list: false, reset: false, stateDir: null};
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i]!;
-		const value = () => {
-			const v = argv[++i];
-			if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value. See upgrade-wizard train --help.`);
-			return v;
-		};
-		if (arg === '--help' || arg === '-h') return 'help';
-		else if (arg === '--list') args.list = true;
-		else if (arg === '--reset') args.reset = true;
-		else if (arg === '--scenario') args.file = value();
-		else if (arg.startsWith('--scenario=')) args.file = arg.slice('--scenario='.length);
-		else if (arg === '--state-dir') args.stateDir = value();
-		else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}. See upgrade-wizard train --help.`);
-		else if (args.name) throw new UsageError(`one scenario at a time: got ${args.name} and ${arg}.`);
-		else args.name = arg;
-	}
-	if (args.name && args.file) throw new UsageError('give a scenario name or --scenario FILE, not both.');
+function parse(argv: string[]): Args | number {
+	const parsed = parseCommand(TRAIN, argv);
+	const done = answered(parsed, TRAIN);
+	if (done !== null || parsed.kind !== 'run') return done ?? EXIT.ok;
+	const {values, operands} = parsed;
+	const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : null);
+	if (operands.length > 1) throw new UsageError(`one scenario at a time: got ${operands[0]} and ${operands[1]}. ${seeHelp(TRAIN)}`);
+	const args: Args = {name: operands[0] ?? null, file: str('scenario'), list: values.list === true, reset: values.reset === true, stateDir: str('state-dir')};
+	if (args.name && args.file) throw new UsageError(`give a scenario name or --scenario FILE, not both. ${seeHelp(TRAIN)}`);
 	return args;
 }
 
@@ -113,10 +86,7 @@ export async function run(argv: string[]): Promise<number> {
 	let training: Training | null = null;
 	try {
 		const parsed = parse(argv);
-		if (parsed === 'help') {
-			process.stdout.write(`${TRAIN_HELP}\n`);
-			return EXIT.ok;
-		}
+		if (typeof parsed === 'number') return parsed;
 		args = parsed;
 		if (args.file) {
 			// A trainer's file: every field checked before anything starts.
@@ -135,7 +105,10 @@ export async function run(argv: string[]): Promise<number> {
 			if (args.name) {
 				// Products share names (each has a clean.yaml): "vmm/clean" picks the product's own.
 				training = list.find(t => `${t.product}/${t.name}` === args.name) ?? list.find(t => t.name === args.name) ?? null;
-				if (!training) throw new UsageError(`no training scenario "${args.name}". Known: ${list.map(t => t.name).join(', ')}; or --scenario FILE.`);
+				if (!training) {
+					const names = [...new Set(list.map(t => t.name))];
+					throw new UsageError(`no training scenario "${args.name}"${didYouMean(args.name, names)}. Known: ${names.join(', ')}; or --scenario FILE. ${seeHelp(TRAIN)}`);
+				}
 			} else {
 				const picked = await pickTraining(
 					list.map(t => ({name: t.name, difficulty: t.scenario.difficulty ?? '-', title: `${t.product}: ${t.scenario.title}`, whatGoesWrong: whatGoesWrong(t.scenario.description)})),

@@ -20,31 +20,8 @@ import {StateStore} from '../runtime/store.ts';
 import {Transcript} from '../runtime/transcript.ts';
 import {isSingleExecutable, selfArgv} from '../self.ts';
 import {attachTerminal} from '../ui/session.tsx';
-
-export const HELP = `upgrade-wizard: walks you through a major-version upgrade of a mail system.
-
-Usage:
-  upgrade-wizard pmg [--simulate SCENARIO] [--dry-run] [--state-dir DIR] [--reset]
-  upgrade-wizard vmm [--simulate SCENARIO] [--dry-run] [--state-dir DIR] [--reset]
-  upgrade-wizard puremessage [--deployment FILE] [--simulate SCENARIO] [...]
-
-Products:
-  pmg            Proxmox Mail Gateway 8 -> 9 (in place)
-  vmm            vmm 0.5.2 -> 0.6.x (also from 0.6.0, 0.6.1; Dovecot >= 1.2 layout)
-  puremessage    Sophos PureMessage 5.6.1 -> 6, single and multi-server
-
-Options:
-  --simulate S   run on a simulated host: a scenario name (e.g. clean, low-disk)
-                 or a scenario file; the default when this is not the product's host
-  --dry-run      show every step and command, execute nothing
-  --state-dir D  keep the saved place and the transcript in D
-  --reset        forget the saved place (it is kept aside, not deleted)
-  --deployment F puremessage: the deployment file (servers, roles, access);
-                 default /etc/upgrade-wizard/puremessage-deployment.yaml
-  --help         this text
-
-Keys: Enter continue/run, arrows or j/k move, digits pick, s skip (asks why),
-r check again, f fix, o override (typed), ? why, q leave (progress is kept).`;
+import {answered, didYouMean, parseCommand, seeHelp} from '../cli-args.ts';
+import {COMMAND_NAMES, PRODUCT_NAMES, WIZARD} from '../cli-spec.ts';
 
 const NOT_PRODUCT_HOST: Record<Product, string[]> = {
 	pmg: ['This machine is not a Proxmox Mail Gateway host: the wizard runs on the'],
@@ -59,37 +36,31 @@ const OTHER_SCENARIOS: Record<Product, string> = {
 
 type Args = {product: Product; simulate: string | null; dryRun: boolean; stateDir: string | null; reset: boolean; deployment?: string};
 
-export function parseArgs(argv: string[]): Args | 'help' {
-	const args: Partial<Args> & {dryRun: boolean; reset: boolean} = {dryRun: false, reset: false};
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i]!;
-		const value = () => {
-			const v = argv[++i];
-			if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value. See upgrade-wizard --help.`);
-			return v;
-		};
-		if (arg === '--help' || arg === '-h') return 'help';
-		else if (arg === '--dry-run') args.dryRun = true;
-		else if (arg === '--reset') args.reset = true;
-		else if (arg === '--simulate') args.simulate = value();
-		else if (arg.startsWith('--simulate=')) args.simulate = arg.slice('--simulate='.length);
-		else if (arg === '--state-dir') args.stateDir = value();
-		else if (arg === '--deployment') args.deployment = value();
-		else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}. See upgrade-wizard --help.`);
-		else if (args.product) throw new UsageError(`one product at a time: got ${args.product} and ${arg}.`);
-		else if (Object.hasOwn(PRODUCTS, arg)) args.product = arg as Product;
-		else throw new UsageError(`unknown product "${arg}". Available: ${Object.keys(PRODUCTS).join(', ')}. See upgrade-wizard --help.`);
+/** The wizard's arguments (`upgrade-wizard <product> [options]`), or how it answered --help or --version. */
+export function parseWizardArgs(argv: string[]): Args | number {
+	const parsed = parseCommand(WIZARD, argv);
+	const done = answered(parsed, WIZARD);
+	if (done !== null || parsed.kind !== 'run') return done ?? EXIT.ok;
+	const {values, operands} = parsed;
+	const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+	const [first, ...more] = operands;
+	if (!first) throw new UsageError(`name the product to upgrade, e.g. upgrade-wizard pmg. ${seeHelp(WIZARD)}`);
+	if (!Object.hasOwn(PRODUCTS, first)) {
+		throw new UsageError(`unknown product "${first}"${didYouMean(first, [...PRODUCT_NAMES, ...COMMAND_NAMES])}. Available: ${Object.keys(PRODUCTS).join(', ')}. ${seeHelp(WIZARD)}`);
 	}
-	if (!args.product) throw new UsageError('name the product to upgrade, e.g. upgrade-wizard pmg. See upgrade-wizard --help.');
-	if (args.deployment && args.product !== 'puremessage') throw new UsageError('--deployment is for upgrade-wizard puremessage.');
+	if (more.length > 0) throw new UsageError(`one product at a time: got ${first} and ${more[0]}. ${seeHelp(WIZARD)}`);
+	const product = first as Product;
+	const simulate = str('simulate');
+	const deployment = str('deployment');
+	if (deployment && product !== 'puremessage') throw new UsageError(`--deployment is for upgrade-wizard puremessage. ${seeHelp(WIZARD)}`);
 	return {
-		product: args.product,
-		simulate: args.simulate ?? null,
-		dryRun: args.dryRun,
-		stateDir: args.stateDir ?? null,
-		reset: args.reset,
+		product,
+		simulate: simulate ?? null,
+		dryRun: values['dry-run'] === true,
+		stateDir: str('state-dir') ?? null,
+		reset: values.reset === true,
 		// A path on the machine the wizard runs on (or the simulated one): absolute for the probes.
-		...(args.deployment ? {deployment: args.simulate || args.deployment.startsWith('/') ? args.deployment : path.resolve(args.deployment)} : {}),
+		...(deployment ? {deployment: simulate || deployment.startsWith('/') ? deployment : path.resolve(deployment)} : {}),
 	};
 }
 
@@ -107,11 +78,8 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 	let loadedScenario: Scenario | null = null;
 	const notice: string[] = [...(training?.notice ?? [])];
 	try {
-		const parsed = parseArgs(argv);
-		if (parsed === 'help') {
-			process.stdout.write(`${HELP}\n`);
-			return EXIT.ok;
-		}
+		const parsed = parseWizardArgs(argv);
+		if (typeof parsed === 'number') return parsed;
 		args = parsed;
 		// Named scenarios are checked before anything else, terminal or not.
 		if (args.simulate) scenario = resolveScenario(args.product, args.simulate);

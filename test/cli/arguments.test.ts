@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process';
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -32,10 +32,37 @@ describe('the command line', () => {
 		[['pmg', '--simulate'], /--simulate needs a value/],
 		[['pmg', '--simulate', 'nosuch'], /no bundled scenario "nosuch" for pmg\. Bundled: .*clean.*low-disk/],
 		[['pmg', '--simulate', path.join('missing', 'file.yaml')], /scenario file missing\/file\.yaml does not exist/],
+		// Every command parses the same way, and says the same way what is wrong and where the help is.
+		[['pmg', '--simualte', 'clean'], /^upgrade-wizard: unknown option --simualte \(did you mean --simulate\?\)\. See upgrade-wizard --help\.$/],
+		[['pmg', '--dry-run=yes'], /^upgrade-wizard: --dry-run takes no value \(got --dry-run=yes\)/],
+		[['pmg', '--simulate', '--dry-run'], /^upgrade-wizard: --simulate needs a value \(SCENARIO\), e\.g\. --simulate low-disk/],
+		[['pmg', 'vmm'], /^upgrade-wizard: one product at a time: got pmg and vmm/],
+		[['pgm'], /^upgrade-wizard: unknown product "pgm" \(did you mean pmg\?\)\. Available: pmg, vmm, puremessage\. See upgrade-wizard --help\.$/],
+		[['chek', 'pmg'], /^upgrade-wizard: unknown product "chek" \(did you mean check\?\)/],
+		[['vmm', '--deployment', 'd.yaml'], /^upgrade-wizard: --deployment is for upgrade-wizard puremessage/],
+		[['-x'], /^upgrade-wizard: unknown option -x\. See upgrade-wizard --help\.$/],
+		[['check'], /^upgrade-wizard check: name the product, e\.g\. upgrade-wizard check pmg\. Products with a check: pmg\. See upgrade-wizard check --help\.$/],
+		[['check', 'pgm'], /^upgrade-wizard check: unknown product "pgm" \(did you mean pmg\?\)\. Products with a check: pmg/],
+		[['check', 'vmm'], /^upgrade-wizard check: there is no pre-flight check for vmm yet; products with one: pmg/],
+		[['check', 'pmg', 'pmg'], /^upgrade-wizard check: one product at a time/],
+		[['check', 'pmg', '--jsn'], /^upgrade-wizard check: unknown option --jsn \(did you mean --json\?\)\. See upgrade-wizard check --help\.$/],
+		[['check', 'pmg', '--json=1'], /^upgrade-wizard check: --json takes no value/],
+		[['check', 'pmg', '--simulate'], /^upgrade-wizard check: --simulate needs a value \(SCENARIO\)/],
+		[['check', 'pmg', '--simulate', 'nosuch'], /^upgrade-wizard check: no bundled scenario "nosuch" for pmg/],
+		[['docs'], /^upgrade-wizard docs: name the product, e\.g\. upgrade-wizard docs pmg --out docs\/pmg/],
+		[['docs', 'vmn', '--out', 'x'], /^upgrade-wizard docs: unknown product "vmn" \(did you mean vmm\?\)/],
+		[['docs', 'pmg'], /^upgrade-wizard docs: say where the files go: upgrade-wizard docs pmg --out DIR\. See upgrade-wizard docs --help\.$/],
+		[['docs', 'pmg', '--out'], /^upgrade-wizard docs: --out needs a value \(DIR\), e\.g\. --out docs\/pmg/],
+		[['docs', 'pmg', '--ot', 'x'], /^upgrade-wizard docs: unknown option --ot \(did you mean --out\?\)/],
+		[['train', '--lst'], /^upgrade-wizard train: unknown option --lst \(did you mean --list\?\)\. See upgrade-wizard train --help\.$/],
+		[['train', 'low-disk', 'clean'], /^upgrade-wizard train: one scenario at a time: got low-disk and clean/],
+		[['train', 'low-disk', '--scenario', 'x.yaml'], /^upgrade-wizard train: give a scenario name or --scenario FILE, not both/],
+		[['train', '--state-dir'], /^upgrade-wizard train: --state-dir needs a value \(DIR\)/],
+		[['train', 'lowdisk'], /^upgrade-wizard train: no training scenario "lowdisk" \(did you mean low-disk\?\)/],
 	])('%j: exit 2 and says what is wrong', (args, message) => {
 		const {status, stderr, stdout} = run(...(args as string[]));
 		expect(status).toBe(2);
-		expect(stderr).toMatch(message);
+		expect(stderr.trim()).toMatch(message);
 		expect(stderr.trim().split('\n')).toHaveLength(1);
 		expect(stdout).toBe('');
 	});
@@ -52,6 +79,38 @@ describe('the command line', () => {
 		expect(stdout).toContain('upgrade-wizard pmg [--simulate SCENARIO]');
 		expect(stdout).toContain('q leave');
 	});
+
+	it('--help names every command with a line of its own, and where their options are', () => {
+		const {stdout} = run('--help');
+		for (const command of ['check', 'docs', 'train']) expect(stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'));
+		expect(stdout).toContain('upgrade-wizard <command> --help');
+		expect(stdout.split('\n').every(l => l.length <= 80)).toBe(true);
+	});
+
+	it.each([
+		[['--help'], ['--simulate SCENARIO', '--dry-run', '--state-dir DIR', '--reset', '--deployment FILE', '--help', '--version']],
+		[['pmg', '-h'], ['--simulate SCENARIO', '--dry-run', '--state-dir DIR', '--reset', '--deployment FILE']],
+		[['check', '--help'], ['--json', '--simulate SCENARIO', '--help', '--version']],
+		[['docs', '--help'], ['--out DIR', '--help', '--version']],
+		[['train', '-h'], ['--list', '--scenario FILE', '--reset', '--state-dir DIR', '--help', '--version']],
+	])('%j lists every option of the command, exit 0', (args, options) => {
+		const {status, stdout, stderr} = run(...args);
+		expect(status).toBe(0);
+		expect(stderr).toBe('');
+		for (const option of options) expect(stdout).toMatch(new RegExp(`^  (-\\w, )?${option.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  `, 'm'));
+	});
+
+	const version = (JSON.parse(readFileSync('package.json', 'utf8')) as {version: string}).version;
+	it.each([[['--version']], [['-V']], [['pmg', '--version']], [['check', '-V']], [['docs', '--version']], [['train', '-V']], [['nosuch', '--version']]])(
+		'%j: the version of package.json and the commit it was built from, exit 0',
+		args => {
+			const {status, stdout, stderr} = run(...args);
+			expect(status).toBe(0);
+			expect(stderr).toBe('');
+			// The build runs in a git checkout here: the commit is known, and no path of the build machine shows.
+			expect(stdout).toMatch(new RegExp(`^upgrade-wizard ${version.replaceAll('.', '\\.')} \\(commit [0-9a-f]{12}(-dirty)?\\)\n$`));
+		},
+	);
 
 	it('a bundled scenario name that is a path is read as a file, spaces and all', () => {
 		const file = path.join(dir, 'my scenario; $(rm -rf x).yaml');
