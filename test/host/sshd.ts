@@ -116,7 +116,9 @@ export async function startSshd(specs: ServerSpec[], name: string): Promise<Sshd
 		await listening(port, 10_000, () => logs[i]!);
 	}
 	const config = path.join(dir, 'ssh_config');
-	writeFileSync(config, ['Host *', '  StrictHostKeyChecking no', `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`, '  LogLevel ERROR', '  ConnectTimeout 5', ''].join('\n'));
+	writeFileSync(config, ['Host *', '  StrictHostKeyChecking no', `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`, '  LogLevel ERROR', '  ConnectTimeout 5',
+		// One connection per server for all the commands of a test (an ssh login costs about a second here); the masters end with their sshd.
+		'  ControlMaster auto', `  ControlPath ${path.join(dir, 'cm-%C')}`, '  ControlPersist 60', ''].join('\n'));
 	return {
 		dir,
 		key: path.join(dir, 'user_key'),
@@ -124,6 +126,8 @@ export async function startSshd(specs: ServerSpec[], name: string): Promise<Sshd
 		ports,
 		logs,
 		stop() {
+			// The connection masters first (they would outlive the sshd that serves them), then the servers.
+			for (const port of ports) spawnSync('ssh', ['-F', config, '-p', String(port), '-O', 'exit', 'root@127.0.0.1'], {stdio: 'ignore'});
 			for (const child of children) child.kill('SIGTERM');
 			rmSync(dir, {recursive: true, force: true});
 		},
