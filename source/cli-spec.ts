@@ -81,11 +81,16 @@ export const WIZARD: CommandSpec = {
 export const CHECK: CommandSpec = {
 	name: 'check',
 	summary: 'a read-only pre-flight report, without a terminal (cron, monitoring)',
-	synopsis: [{args: 'check <product> [--json] [--simulate SCENARIO]'}],
+	synopsis: [{args: 'check <product> [--json] [--simulate SCENARIO]'}, {args: 'check puremessage [--deployment FILE] [--ssh-config FILE] [--json]'}],
 	description:
-		'Runs every read-only check of the path on this host and prints one line per finding (PASS, INFO, SKIP, NOTICE, WARN, FAIL) with what to do, then the counts. Nothing on the host is changed. Exit status 0: nothing to act on; 5: warnings; 6: failures.',
-	operand: {name: 'product', choices: ['pmg']},
-	options: [{name: 'json', help: 'the same report as JSON (schema in the README)'}, {...simulate, help: 'run the checks on a simulated host: a scenario name or file'}],
+		'Runs every read-only check of the path on this host and prints one line per finding (PASS, INFO, SKIP, NOTICE, WARN, FAIL) with what to do, then the counts. Nothing on the host is changed. PureMessage checks every server of the deployment file, over OpenSSH where the file says so. Exit status 0: nothing to act on; 5: warnings; 6: failures.',
+	operand: {name: 'product', choices: PRODUCT_NAMES},
+	options: [
+		{name: 'json', help: 'the same report as JSON (schema in the README)'},
+		{...simulate, help: 'run the checks on a simulated host: a scenario name or file'},
+		{name: 'deployment', value: 'FILE', complete: 'file', help: 'puremessage: the deployment file; default /etc/upgrade-wizard/puremessage-deployment.yaml'},
+		{name: 'ssh-config', value: 'FILE', complete: 'file', help: 'puremessage: an ssh config file, passed to ssh as -F FILE'},
+	],
 };
 
 export const DOCS: CommandSpec = {

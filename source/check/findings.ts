@@ -3,6 +3,7 @@
  * severity, what was found and what to do; as text for a person and as JSON
  * for cron and monitoring. The exit status says the worst severity.
  */
+import type {Host} from '../host/types.ts';
 import {EXIT} from '../products.ts';
 import {wrap, wrapExact} from '../ui/text.ts';
 
@@ -21,7 +22,33 @@ export type Finding = {
 	remediation: {hint: string; command: string | null} | null;
 };
 
-export type Report = {product: string; host: string; status: number; counts: Record<Severity, number>; findings: Finding[]};
+/** The version of the --json format (schema/check-report.schema.json); raised when a field changes meaning or goes. */
+export const SCHEMA_VERSION = 1;
+
+export type Report = {schemaVersion: number; product: string; host: string; status: number; counts: Record<Severity, number>; findings: Finding[]};
+
+export const finding = (key: string, severity: Severity, title: string, detail: string, hint?: string, command?: string): Finding => ({
+	key,
+	severity,
+	title,
+	detail,
+	remediation: hint ? {hint, command: command ?? null} : null,
+});
+
+/** A notice first when not root, then every check in order; one that cannot run says so as its finding and the others go on. */
+export async function runChecks(host: Host, checks: Array<[string, string, () => Promise<Finding[]>]>): Promise<Finding[]> {
+	const out: Finding[] = [];
+	const {uid, user} = await host.identity();
+	if (uid !== 0) out.push(finding('root', 'NOTICE', 'user', `running as ${user} (uid ${uid}), not root: some files cannot be read`, 'Run the check as root for complete results.'));
+	for (const [key, title, check] of checks) {
+		try {
+			out.push(...(await check()));
+		} catch (error) {
+			out.push(finding(key, 'WARN', title, `could not be checked: ${(error as Error).message}`, 'Look at this by hand, then run the check again.'));
+		}
+	}
+	return out;
+}
 
 export function counts(findings: Finding[]): Record<Severity, number> {
 	const result = Object.fromEntries(SEVERITIES.map(s => [s, 0])) as Record<Severity, number>;
@@ -37,7 +64,7 @@ export function exitStatus(findings: Finding[]): number {
 }
 
 export function report(product: string, host: string, findings: Finding[]): Report {
-	return {product, host, status: exitStatus(findings), counts: counts(findings), findings};
+	return {schemaVersion: SCHEMA_VERSION, product, host, status: exitStatus(findings), counts: counts(findings), findings};
 }
 
 const WIDTH = 80;
