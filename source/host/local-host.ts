@@ -4,7 +4,7 @@
  * passed literally), files through node:fs.
  */
 import {randomBytes} from 'node:crypto';
-import {constants as fsConstants, promises as fs} from 'node:fs';
+import {constants as fsConstants, promises as fs, readlinkSync} from 'node:fs';
 import os from 'node:os';
 import {StringDecoder} from 'node:string_decoder';
 import path from 'node:path';
@@ -242,6 +242,16 @@ export function terminalText(emit: (bytes: Buffer) => void) {
 		if (out.length > 0) emit(Buffer.from(out.join('\n'), 'utf8'));
 	});
 	return {write: (bytes: Buffer) => lines.write(bytes), end: () => lines.end()};
+}
+
+/** The terminal of this process's standard input (/dev/pts/3), or null. */
+function ownTerminal(): string | null {
+	try {
+		const target = readlinkSync('/proc/self/fd/0');
+		return target.startsWith('/dev/') ? target : null;
+	} catch {
+		return null;
+	}
 }
 
 /** The files apt and dpkg lock with fcntl(F_SETLK) while they work. */
@@ -552,7 +562,7 @@ export class LocalHost implements Host {
 		await this.waitForPackageLocks(command, options);
 		const startedAt = new Date().toISOString();
 		await fs.mkdir(dir, {recursive: true, mode: 0o700});
-		await fs.writeFile(path.join(dir, 'command'), `${JSON.stringify({key: options.key ?? null, argv: command.argv, startedAt, interactive: true})}\n`, {mode: 0o600});
+		await fs.writeFile(path.join(dir, 'command'), `${JSON.stringify({key: options.key ?? null, argv: command.argv, startedAt, interactive: true, tty: ownTerminal()})}\n`, {mode: 0o600});
 		// script writes into the file it finds: mode 0600, the terminal may show a secret.
 		await fs.writeFile(files.typescript, '', {mode: 0o600});
 		const typescript = this.followTypescript(files.typescript, options, true);
@@ -623,14 +633,26 @@ export class LocalHost implements Host {
 	 * script(1) of that wizard) it is followed until its status is written.
 	 */
 	private async followTerminal(dir: string, files: {typescript: string; status: string}, record: RunRecord, options: RunOptions): Promise<CommandResult> {
-		const typescript = this.followTypescript(files.typescript, options, false);
-		await typescript.poll();
-		typescript.watch();
+		// On the terminal it was started on, it draws itself; on another one, its text is shown here, read-only.
+		const meta = JSON.parse(await fs.readFile(path.join(dir, 'command'), 'utf8').catch(() => '{}')) as {tty?: string | null};
+		const here = meta.tty !== undefined && meta.tty !== null && meta.tty === ownTerminal();
+		const shown: RunOptions = {
+			...options,
+			onOutput: chunk => {
+				options.onOutput?.(chunk);
+				if (!here && record.state === 'running') process.stdout.write(`${chunk.bytes.toString('utf8').replaceAll('\n', '\r\n')}\r\n`);
+			},
+		};
+		const typescript = this.followTypescript(files.typescript, shown, false);
 		if (record.state === 'running') {
 			process.stdout.write(
-				`(started ${record.startedAt ?? 'earlier'} by the wizard before this one${record.pid ? `, pid ${record.pid}` : ''}; it still runs and has this terminal: answer its questions here)\n`,
+				`(started ${record.startedAt ?? 'earlier'} by the wizard before this one${record.pid ? `, pid ${record.pid}` : ''}; it still runs${
+					here ? ' and has this terminal: answer its questions here' : `${meta.tty ? ` on ${meta.tty}` : ''}: answer its questions there; its output follows`
+				})\n`,
 			);
 		}
+		await typescript.poll();
+		typescript.watch();
 		let current: RunRecord | null = record;
 		while (current?.state === 'running') {
 			await typescript.poll();
