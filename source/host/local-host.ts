@@ -210,7 +210,7 @@ export function terminalLine(line: string): string {
 		// Erased to its end (apt's progress line): what was under it is gone.
 		const erased = ERASE_LINE.test(part);
 		let text = part.replace(TERMINAL_ESCAPES, '');
-		while (/[^\b]\b/.test(text)) text = text.replace(/[^\b]\b/, '');
+		while (/[^\x08]\x08/.test(text)) text = text.replace(/[^\x08]\x08/, '');
 		text = text.replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
 		shown = erased ? text : text + shown.slice(text.length);
 	}
@@ -293,7 +293,8 @@ export async function lockHolders(files: string[]): Promise<LockHolder[]> {
 async function commandOf(pid: number): Promise<string> {
 	const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
 	const argv = cmdline.split('\0').filter(a => a !== '');
-	if (argv.length > 0) return argv.map(shellQuote).join(' ');
+	// One line, not too long: a command line can hold a whole script.
+	if (argv.length > 0) return argv.join(' ').replace(/\s+/g, ' ').slice(0, 120);
 	return (await fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => 'unknown')).trim();
 }
 
