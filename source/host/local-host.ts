@@ -4,7 +4,7 @@
  * passed literally), files through node:fs.
  */
 import {randomBytes} from 'node:crypto';
-import {constants as fsConstants, promises as fs} from 'node:fs';
+import {constants as fsConstants, promises as fs, readlinkSync} from 'node:fs';
 import os from 'node:os';
 import {StringDecoder} from 'node:string_decoder';
 import path from 'node:path';
@@ -211,7 +211,7 @@ export function terminalLine(line: string): string {
 		// Erased to its end (apt's progress line): what was under it is gone.
 		const erased = ERASE_LINE.test(part);
 		let text = part.replace(TERMINAL_ESCAPES, '');
-		while (/[^\b]\b/.test(text)) text = text.replace(/[^\b]\b/, '');
+		while (/[^\x08]\x08/.test(text)) text = text.replace(/[^\x08]\x08/, '');
 		text = text.replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
 		shown = erased ? text : text + shown.slice(text.length);
 	}
@@ -243,6 +243,16 @@ export function terminalText(emit: (bytes: Buffer) => void) {
 		if (out.length > 0) emit(Buffer.from(out.join('\n'), 'utf8'));
 	});
 	return {write: (bytes: Buffer) => lines.write(bytes), end: () => lines.end()};
+}
+
+/** The terminal of this process's standard input (/dev/pts/3), or null. */
+function ownTerminal(): string | null {
+	try {
+		const target = readlinkSync('/proc/self/fd/0');
+		return target.startsWith('/dev/') ? target : null;
+	} catch {
+		return null;
+	}
 }
 
 /** The files apt and dpkg lock with fcntl(F_SETLK) while they work. */
@@ -284,7 +294,8 @@ export async function lockHolders(files: string[]): Promise<LockHolder[]> {
 async function commandOf(pid: number): Promise<string> {
 	const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
 	const argv = cmdline.split('\0').filter(a => a !== '');
-	if (argv.length > 0) return argv.map(shellQuote).join(' ');
+	// One line, not too long: a command line can hold a whole script.
+	if (argv.length > 0) return argv.join(' ').replace(/\s+/g, ' ').slice(0, 120);
 	return (await fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => 'unknown')).trim();
 }
 
@@ -553,7 +564,7 @@ export class LocalHost implements Host {
 		await this.waitForPackageLocks(command, options);
 		const startedAt = new Date().toISOString();
 		await fs.mkdir(dir, {recursive: true, mode: 0o700});
-		await fs.writeFile(path.join(dir, 'command'), `${JSON.stringify({key: options.key ?? null, argv: command.argv, startedAt, interactive: true})}\n`, {mode: 0o600});
+		await fs.writeFile(path.join(dir, 'command'), `${JSON.stringify({key: options.key ?? null, argv: command.argv, startedAt, interactive: true, tty: ownTerminal()})}\n`, {mode: 0o600});
 		// script writes into the file it finds: mode 0600, the terminal may show a secret.
 		await fs.writeFile(files.typescript, '', {mode: 0o600});
 		const typescript = this.followTypescript(files.typescript, options, true);
@@ -624,14 +635,26 @@ export class LocalHost implements Host {
 	 * script(1) of that wizard) it is followed until its status is written.
 	 */
 	private async followTerminal(dir: string, files: {typescript: string; status: string}, record: RunRecord, options: RunOptions): Promise<CommandResult> {
-		const typescript = this.followTypescript(files.typescript, options, false);
-		await typescript.poll();
-		typescript.watch();
+		// On the terminal it was started on, it draws itself; on another one, its text is shown here, read-only.
+		const meta = JSON.parse(await fs.readFile(path.join(dir, 'command'), 'utf8').catch(() => '{}')) as {tty?: string | null};
+		const here = meta.tty !== undefined && meta.tty !== null && meta.tty === ownTerminal();
+		const shown: RunOptions = {
+			...options,
+			onOutput: chunk => {
+				options.onOutput?.(chunk);
+				if (!here && record.state === 'running') process.stdout.write(`${chunk.bytes.toString('utf8').replaceAll('\n', '\r\n')}\r\n`);
+			},
+		};
+		const typescript = this.followTypescript(files.typescript, shown, false);
 		if (record.state === 'running') {
 			process.stdout.write(
-				`(started ${record.startedAt ?? 'earlier'} by the wizard before this one${record.pid ? `, pid ${record.pid}` : ''}; it still runs and has this terminal: answer its questions here)\n`,
+				`(started ${record.startedAt ?? 'earlier'} by the wizard before this one${record.pid ? `, pid ${record.pid}` : ''}; it still runs${
+					here ? ' and has this terminal: answer its questions here' : `${meta.tty ? ` on ${meta.tty}` : ''}: answer its questions there; its output follows`
+				})\n`,
 			);
 		}
+		await typescript.poll();
+		typescript.watch();
 		let current: RunRecord | null = record;
 		while (current?.state === 'running') {
 			await typescript.poll();

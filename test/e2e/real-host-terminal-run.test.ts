@@ -1,0 +1,95 @@
+import {execFileSync} from 'node:child_process';
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {createActor, type AnyStateMachine} from 'xstate';
+import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
+import {footer, TmuxSession} from './tmux.ts';
+
+/*
+ * Real-host mode (a stand-in /usr/bin/pmgversion), in a private mount
+ * namespace: /usr/bin is an overlay with stand-ins for apt and pmgversion,
+ * nothing outside the namespace is touched. The wizard is killed (SIGKILL)
+ * while `apt dist-upgrade` runs on the terminal; started again, it shows the
+ * command as running, follows it, and exactly one dist-upgrade ever ran.
+ */
+
+const root = process.getuid?.() === 0;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-real-host-'));
+afterAll(() => rmSync(dir, {recursive: true, force: true}));
+
+const bin = path.join(dir, 'bin');
+const pids = path.join(dir, 'apt-pids');
+const state = path.join(dir, 'state');
+
+function setUp() {
+	mkdirSync(bin, {recursive: true});
+	const script = (name: string, text: string) => {
+		writeFileSync(path.join(bin, name), text);
+		chmodSync(path.join(bin, name), 0o755);
+	};
+	script('apt', `#!/bin/sh\necho "$$ $*" >>${pids}\nif [ "$1" = dist-upgrade ]; then for i in $(seq 1 12); do echo "Unpacking part $i"; sleep 1; done; else echo "Hit:1 http://deb.example bookworm InRelease"; fi\n`);
+	script('pmgversion', '#!/bin/sh\necho "pmg-api: 8.2.7"\necho "pmg-api/8.2.7/3e5a2d5d (running kernel: 6.8.12-4-pve)"\n');
+	// The saved place: at the review of "Bring PMG 8.2 up to date".
+	const machine: AnyStateMachine = pmgUpgradeMachine();
+	const initial = createActor(machine, {input: {startedAt: Date.now()}}).getSnapshot();
+	const resolved = machine.resolveState({value: {updateCurrent: 'review'}, context: initial.context});
+	mkdirSync(state, {recursive: true, mode: 0o700});
+	writeFileSync(
+		path.join(state, 'state.json'),
+		`${JSON.stringify({format: 1, product: 'pmg', machineVersion: (machine.root.meta as {version: number}).version, savedAt: new Date().toISOString(), snapshot: createActor(machine, {snapshot: resolved, input: {startedAt: Date.now()}}).getPersistedSnapshot()})}\n`,
+		{mode: 0o600},
+	);
+}
+
+const wizardArgv = () => [
+	'unshare', '-m', '--propagation', 'private', 'sh', '-c',
+	`mount -t overlay overlay -o lowerdir=${bin}:/usr/bin /usr/bin && exec ${process.execPath} ${path.resolve('dist/cli.js')} pmg --state-dir ${state}`,
+];
+
+describe.skipIf(!root)('real-host mode: apt dist-upgrade on the terminal outlives a kill -9', () => {
+	it('is shown as running after the restart, followed to its end, and never started a second time', async () => {
+		execFileSync(process.execPath, ['source/build.mjs']);
+		setUp();
+		const first = new TmuxSession();
+		const second = new TmuxSession();
+		try {
+			first.start(wizardArgv(), {TERM: 'linux', NO_COLOR: '1'});
+			await first.waitFor(s => footer(s).includes('Enter run'), 20_000);
+			first.send('Enter');
+			await first.waitFor(s => s.includes('Unpacking part 2'), 20_000);
+			process.kill(Number(readFileSync(path.join(state, 'lock'), 'utf8')), 'SIGKILL');
+			await first.waitFor(s => s.includes('[exit 137]'));
+
+			second.start(wizardArgv(), {TERM: 'linux', NO_COLOR: '1'});
+			// First the notice that the dead wizard's lock was taken over.
+			await second.waitFor(s => s.includes('was taken over') && footer(s).includes('Enter continue'), 20_000);
+			second.send('Enter');
+			const back = await second.waitFor(s => footer(s).includes('Enter go on'), 20_000);
+			expect(back).toMatch(/\[exit 0\] +apt update/);
+			expect(back).toMatch(/\[running\] +apt dist-upgrade/);
+			second.send('Enter');
+			const following = await second.waitFor(s => s.replaceAll('\n', '').includes('it still runs'), 20_000);
+			expect(following).toContain('$ apt dist-upgrade');
+			await second.waitFor(s => s.includes('Press Enter to return to the wizard.'), 30_000);
+			const runs = readFileSync(pids, 'utf8').trim().split('\n');
+			expect(runs.filter(l => l.endsWith(' dist-upgrade'))).toHaveLength(1);
+			expect(runs.filter(l => l.endsWith(' update'))).toHaveLength(1);
+
+			second.send('Enter');
+			await second.waitFor(() => /exit status \d+ after [\d.]+ s: apt dist-upgrade/.test(readFileSync(path.join(state, 'transcript.log'), 'utf8')), 20_000);
+			const transcript = readFileSync(path.join(state, 'transcript.log'), 'utf8');
+			// One run: one run line, every line of its output once, the duration from its real start.
+			expect(transcript.match(/ run: apt dist-upgrade$/gm)).toHaveLength(1);
+			for (let i = 1; i <= 12; i++) expect(transcript.match(new RegExp(`^\\| Unpacking part ${i}$`, 'gm')), `part ${i}`).toHaveLength(1);
+			const seconds = Number(/exit status 0 after ([\d.]+) s: apt dist-upgrade/.exec(transcript)?.[1]);
+			expect(seconds).toBeGreaterThanOrEqual(11);
+			const modes = execFileSync('find', [state, '-printf', '%m %y %p\\n'], {encoding: 'utf8'}).trim().split('\n');
+			for (const m of modes) expect(m).toMatch(/^(600 f|700 d) /);
+		} finally {
+			first.kill();
+			second.kill();
+		}
+	}, 120_000);
+});
