@@ -62,6 +62,8 @@ export type RunOptions = {
 	 * questions about configuration files and show this advice at each.
 	 */
 	conffileAdvice?: Array<{files: string[]; answer: string; why: string}>;
+	/** Text to mask (***) in what the host keeps of the output once the command ended (run records). */
+	mask?: readonly string[];
 };
 
 /** What a host knows of a command it started under a key, e.g. after the wizard was restarted. */
@@ -122,6 +124,8 @@ export interface Host {
 	runRecords?(prefix: string): Promise<RunRecord[]>;
 	/** Forget the finished records whose key does not start with `keepPrefix`. */
 	clearRuns?(keepPrefix: string): Promise<void>;
+	/** Mask `secrets` in the output kept of runs that ended (hosts that keep run records). */
+	maskRuns?(secrets: readonly string[]): Promise<void>;
 
 	/** File contents as text, or null when the file does not exist. */
 	readFile(path: string): Promise<string | null>;
@@ -152,8 +156,13 @@ export function shellQuote(argument: string): string {
 }
 
 /** The exact command line shown to the operator before a command runs. */
-/** Environment variables whose values are never shown or logged (PGPASSWORD, API_TOKEN, ...). */
-export const SECRET_NAME = /PASS|SECRET|TOKEN|(^|_)KEY$|CREDENTIAL/i;
+/**
+ * Environment variables whose values are never shown or logged: a word of
+ * the name (between `_`) ends in PASSWORD, PASSWD, PASSPHRASE, PASS, SECRET,
+ * TOKEN, KEY or CREDENTIAL(S) (PGPASSWORD, API_KEY; not KEYBOARD, PWD). See
+ * source/host/secrets.ts.
+ */
+export const SECRET_NAME = /(?:^|_)[A-Za-z0-9]*(?:PASSWORD|PASSWD|PASSPHRASE|PASS|SECRET|TOKEN|KEY|CREDENTIALS?)(?:_|$)/i;
 
 export function displayCommand(command: CommandSpec): string {
 	const env = Object.entries(command.env ?? {});
