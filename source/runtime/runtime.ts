@@ -8,6 +8,7 @@ import {createActor, type Actor, type AnyStateMachine, type SnapshotFrom} from '
 import {maskDeep, maskText, secretValues} from '../host/secrets.ts';
 import {displayCommand, type Host, type RunRecord} from '../host/types.ts';
 import {bindRuntime, maskLines, unmaskLines, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
+import {terminalBytes} from '../probes/ansi.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
 import {redactBytes, type Transcript} from './transcript.ts';
@@ -260,7 +261,8 @@ export class Wizard {
 					// Whole lines, many at a time, as bytes: counted and copied, never split
 					// into a string per line. A secret printed on one line is in one chunk.
 					onOutput: chunk => {
-						const bytes = redactBytes(chunk.bytes, secrets);
+						// Text only for the screen and the transcript: no escape sequence of the command reaches the terminal.
+						const bytes = redactBytes(terminalBytes(chunk.bytes), secrets);
 						this.output.pushBytes(bytes);
 						void transcript.writeLines(chunk.stream === 'stderr' ? '! ' : '| ', bytes);
 					},
