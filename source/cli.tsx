@@ -3,6 +3,7 @@
  * <product>` is the wizard; the other commands have a file each in
  * source/commands/.
  */
+import {writeSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {runWizard} from './commands/wizard.tsx';
 import {EXIT} from './products.ts';
@@ -27,6 +28,11 @@ async function main(argv: string[]): Promise<number> {
 
 /** Run the command the arguments name, then exit with its status (source/entry.ts calls this). */
 export function runCli(argv: string[]): void {
+	// A wizard killed with SIGKILL could not show the cursor again: this start
+	// does, and every way out of this one does too (the exit handler runs
+	// after a usage error, an uncaught error, SIGTERM and SIGHUP alike).
+	showCursor();
+	process.on('exit', showCursor);
 	main(argv).then(
 		code => process.exit(code),
 		error => {
@@ -35,4 +41,15 @@ export function runCli(argv: string[]): void {
 			process.exit(EXIT.failure);
 		},
 	);
+}
+
+/** The terminal's cursor visible (DECTCEM), when stdout is a terminal. */
+function showCursor() {
+	if (process.stdout.isTTY) {
+		try {
+			writeSync(process.stdout.fd, '\u001B[?25h');
+		} catch {
+			// The terminal is gone (the SSH session dropped): nothing to show it on.
+		}
+	}
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type {ProcessPromise} from 'zx/core';
 import {adviceFor, type PromptEvent, PromptWatcher} from '../probes/conffiles.ts';
 import {GrowingBytes} from './bytes.ts';
+import {commandEnv, maskText} from './secrets.ts';
 import {shellQuote, type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type RunOptions, type RunRecord} from './types.ts';
 import {bootIdentity} from './boot-id.ts';
 
@@ -143,14 +144,22 @@ class ByteTail {
 	}
 }
 
-const mergedEnv = (base: NodeJS.ProcessEnv, changes: CommandSpec['env']): NodeJS.ProcessEnv => {
-	const env = {...base};
-	for (const [name, value] of Object.entries(changes ?? {})) {
-		if (value === null) delete env[name];
-		else env[name] = value;
+/** The environment of a command: this one's without the secrets it has no use for (source/host/secrets.ts), then its own changes. */
+const mergedEnv = (base: NodeJS.ProcessEnv, command: CommandSpec): NodeJS.ProcessEnv => commandEnv(base, command.env, command.argv);
+
+/**
+ * A run's output files with `secrets` masked, rewritten in place (only
+ * when one occurs): what stays under runs/ after a command ended holds no
+ * password. While the command runs, its files are its own (mode 0600).
+ */
+async function maskRunFiles(files: string[], secrets: readonly string[] | undefined): Promise<void> {
+	if (!secrets || secrets.length === 0) return;
+	for (const file of files) {
+		const text = await fs.readFile(file).catch(() => null);
+		if (!text || !secrets.some(secret => text.includes(secret))) continue;
+		await writeFileAtomic(file, maskText(text.toString('utf8'), secrets), 0o600);
 	}
-	return env;
-};
+}
 
 /** The exit status as a shell reports it: 128 + the signal's number for a command a signal ended (130 for Ctrl-C). */
 function statusOf(output: {exitCode: number | null; signal: NodeJS.Signals | null}): number {
@@ -422,7 +431,7 @@ export class LocalHost implements Host {
 			quiet: true,
 			nothrow: true,
 			verbose: false,
-			env: mergedEnv(this.baseEnv, command.env),
+			env: mergedEnv(this.baseEnv, command),
 			...(command.cwd ? {cwd: command.cwd} : {}),
 			stdio: 'ignore',
 			detached: true,
@@ -446,6 +455,7 @@ export class LocalHost implements Host {
 		out.end();
 		err.end();
 		const recorded = Number.parseInt(await fs.readFile(files.status, 'utf8').catch(() => ''), 10);
+		await maskRunFiles([files.stdout, files.stderr], options.mask);
 		// A keyed run's record stays until the wizard clears it (a later step): a
 		// restart in between finds it finished instead of running it again.
 		if (!options.key) await fs.rm(dir, {recursive: true, force: true});
@@ -484,6 +494,7 @@ export class LocalHost implements Host {
 		out.end();
 		err.end();
 		const exitCode = current?.state === 'finished' && current.exitCode !== null ? current.exitCode : 1;
+		await maskRunFiles([files.stdout, files.stderr], options.mask);
 		return {exitCode, stdout: out.kept(), stderr: err.kept(), startedAt: record.startedAt ?? startedAt, endedAt: new Date().toISOString()};
 	}
 
@@ -495,6 +506,15 @@ export class LocalHost implements Host {
 			if (record && record.key.startsWith(prefix)) records.push(record);
 		}
 		return records;
+	}
+
+	/** Mask `secrets` in the output files of every run that no longer runs (left by a wizard that was killed). */
+	async maskRuns(secrets: readonly string[]): Promise<void> {
+		for (const record of await this.runRecords('')) {
+			if (record.state === 'running') continue;
+			const dir = path.join(this.runDir, runDirName(record.key));
+			await maskRunFiles([path.join(dir, 'stdout'), path.join(dir, 'stderr')], secrets);
+		}
 	}
 
 	async clearRuns(keepPrefix: string): Promise<void> {
@@ -517,7 +537,7 @@ export class LocalHost implements Host {
 			quiet: true,
 			nothrow: true,
 			verbose: false,
-			env: mergedEnv(this.baseEnv, command.env),
+			env: mergedEnv(this.baseEnv, command),
 			...(command.cwd ? {cwd: command.cwd} : {}),
 			...(options.input !== undefined ? {input: options.input} : {stdio: ['ignore', 'pipe', 'pipe']}),
 			...(store ? {store: store as never} : {}),
@@ -584,7 +604,7 @@ export class LocalHost implements Host {
 			nothrow: true,
 			verbose: false,
 			stdio: 'inherit',
-			env: {...mergedEnv(this.baseEnv, command.env), SHELL: '/bin/sh'},
+			env: {...mergedEnv(this.baseEnv, command), SHELL: '/bin/sh'},
 			...(command.cwd ? {cwd: command.cwd} : {}),
 		})`sh -c ${script} sh ${files.status} ${files.typescript} ${command.argv.map(shellQuote).join(' ')}`;
 		finished = true;

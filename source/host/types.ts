@@ -67,6 +67,8 @@ export type RunOptions = {
 	 * e.g. that it waits for another apt holding the package locks.
 	 */
 	onNotice?: (text: string) => void;
+	/** Text to mask (***) in what the host keeps of the output once the command ended (run records). */
+	mask?: readonly string[];
 };
 
 /** What a host knows of a command it started under a key, e.g. after the wizard was restarted. */
@@ -134,6 +136,8 @@ export interface Host {
 	runRecords?(prefix: string): Promise<RunRecord[]>;
 	/** Forget the finished records whose key does not start with `keepPrefix`. */
 	clearRuns?(keepPrefix: string): Promise<void>;
+	/** Mask `secrets` in the output kept of runs that ended (hosts that keep run records). */
+	maskRuns?(secrets: readonly string[]): Promise<void>;
 
 	/** File contents as text, or null when the file does not exist. */
 	readFile(path: string): Promise<string | null>;
@@ -166,8 +170,13 @@ export function shellQuote(argument: string): string {
 }
 
 /** The exact command line shown to the operator before a command runs. */
-/** Environment variables whose values are never shown or logged (PGPASSWORD, API_TOKEN, ...). */
-export const SECRET_NAME = /PASS|SECRET|TOKEN|(^|_)KEY$|CREDENTIAL/i;
+/**
+ * Environment variables whose values are never shown or logged: a word of
+ * the name (between `_`) ends in PASSWORD, PASSWD, PASSPHRASE, PASS, SECRET,
+ * TOKEN, KEY or CREDENTIAL(S) (PGPASSWORD, API_KEY; not KEYBOARD, PWD). See
+ * source/host/secrets.ts.
+ */
+export const SECRET_NAME = /(?:^|_)[A-Za-z0-9]*(?:PASSWORD|PASSWD|PASSPHRASE|PASS|SECRET|TOKEN|KEY|CREDENTIALS?)(?:_|$)/i;
 
 export function displayCommand(command: CommandSpec): string {
 	const env = Object.entries(command.env ?? {});

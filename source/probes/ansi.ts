@@ -19,3 +19,35 @@ export function outputLines(text: string): string[] {
 	if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
 	return lines;
 }
+
+// Every escape sequence a program may write: CSI (cursor moves, clearing,
+// colours), OSC (titles, hyperlinks), DCS/SOS/PM/APC strings, and the short
+// two-byte ones (ESC 7, ESC c); then any other control character but tab.
+const ANY_ESCAPE = /\u001B\[[0-?]*[ -/]*[@-~]?|\u001B[\]P^_X][^\u0007\u001B]*(?:\u0007|\u001B\\)?|\u001B[ -/]*[0-~]?|\u009B[0-?]*[ -/]*[@-~]?|[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+
+/**
+ * A command's output as the tail view may draw it: text only. No escape
+ * sequence reaches the terminal (a title, a clear screen, a cursor move
+ * under the wizard); a carriage return keeps what was written after it on
+ * its line (a progress bar's last state). The raw bytes stay in runs/.
+ */
+export function terminalText(text: string): string {
+	if (text.includes('\r')) text = text.split('\n').map(line => line.slice(line.lastIndexOf('\r') + 1)).join('\n');
+	return text.replace(ANY_ESCAPE, '');
+}
+
+/** Does `bytes` hold anything terminalText would change (fast check for whole chunks)? */
+export function needsTerminalText(bytes: Buffer): boolean {
+	for (let i = 0; i < bytes.length; i++) {
+		const b = bytes[i]!;
+		if ((b < 0x20 && b !== 0x0a && b !== 0x09) || b === 0x7f) return true;
+		// C1 CSI (U+009B) in UTF-8.
+		if (b === 0xc2 && bytes[i + 1] === 0x9b) return true;
+	}
+	return false;
+}
+
+/** A chunk of output as the screen and the transcript get it. */
+export function terminalBytes(bytes: Buffer): Buffer {
+	return needsTerminalText(bytes) ? Buffer.from(terminalText(bytes.toString('utf8')), 'utf8') : bytes;
+}

@@ -6,9 +6,11 @@
  */
 import {createActor, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
 import {countLines} from '../host/bytes.ts';
-import {displayCommand, SECRET_NAME, type Host, type OutputChunk, type RunRecord} from '../host/types.ts';
+import {maskDeep, maskText, secretValues} from '../host/secrets.ts';
+import {displayCommand, type Host, type OutputChunk, type RunRecord} from '../host/types.ts';
 import {bindRuntime, maskLines, unmaskLines, wizardBackupPath, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
 import {describeFailures, isNeededRepository, parseAptUpdate} from '../probes/apt-update.ts';
+import {terminalBytes} from '../probes/ansi.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
 import {redactBytes, type Transcript} from './transcript.ts';
@@ -110,11 +112,18 @@ export class Wizard {
 	private lastPosition = '';
 	private saveError: Error | null = null;
 	private readonly options: WizardOptions;
+	/**
+	 * The values of the secret variables of every environment commands get
+	 * (the host's, a command's own): masked in the output on screen, the
+	 * transcript, the saved place and the run records. Longest first.
+	 */
+	private secrets: string[] = [];
 
 	constructor(options: WizardOptions) {
 		this.options = options;
 		this.terminal = options.terminal;
 		const {machine, host} = options;
+		this.addSecrets(host.env());
 		const snapshot = options.snapshot ? interruptedSnapshot(machine, options.snapshot) : undefined;
 		this.actor = createActor(machine, {
 			input: {startedAt: host.now()},
@@ -158,11 +167,14 @@ export class Wizard {
 		const {step, screen} = position(snapshot.value);
 		if (screen !== 'interrupted' || !this.options.host.runRecords) return [];
 		const run = (snapshot.context as {runs?: number}).runs ?? 0;
-		return this.options.host.runRecords(`${step}.${run}.`);
+		const records = await this.options.host.runRecords(`${step}.${run}.`);
+		return records.map(record => ({...record, tail: record.tail.map(line => maskText(line, this.secrets))}));
 	}
 
 	/** Start (or resume) and tell the machine what it can only learn at start. */
 	async start(): Promise<void> {
+		// Records of runs a killed wizard left: no password stays in them.
+		await this.options.host.maskRuns?.(this.secrets);
 		this.actor.start();
 		const {step, screen} = position(this.actor.getSnapshot().value);
 		await this.options.transcript.note(`wizard started at ${step}${screen ? `.${screen}` : ''} on ${this.options.host.label}${this.dryRun ? ' (dry run)' : ''}`);
@@ -197,7 +209,8 @@ export class Wizard {
 			void this.options.transcript.note(`at ${where}`);
 			this.lastPosition = where;
 		}
-		const persisted = this.actor.getPersistedSnapshot();
+		// Output kept in the snapshot (a failed command's tail, a probe's findings) holds no password.
+		const persisted = maskDeep(this.actor.getPersistedSnapshot(), this.secrets);
 		this.saving = this.saving
 			.then(() => this.options.store.save(persisted))
 			.then(
@@ -242,11 +255,9 @@ export class Wizard {
 			// A command for a server of a deployment runs on that server's host.
 			const host = command.server && this.options.hostFor ? await this.options.hostFor(command.server) : this.options.host;
 			const display = displayCommand(command);
-			// A password given to a command through its environment is shown nowhere, echoed or not.
-			const secrets = Object.entries(command.env ?? {})
-				.filter(([name, value]) => SECRET_NAME.test(name) && typeof value === 'string' && value !== '')
-				.map(([, value]) => value as string);
-			for (const secret of secrets) transcript.redact(secret);
+			// A password in the environment the command gets (the host's or its own) is shown nowhere, echoed or not.
+			this.addSecrets({...host.env(), ...command.env});
+			const secrets = this.secrets;
 			const key = `${step}.${run}.${index}`;
 			// A run of this command that an earlier wizard started (it was killed, or
 			// left on a signal): the host follows it instead of starting it again, and
@@ -266,7 +277,8 @@ export class Wizard {
 			// Lines the transcript already has (an earlier wizard wrote them) are not written again.
 			const skip = {stdout: seen?.stdout ?? 0, stderr: seen?.stderr ?? 0};
 			const onOutput = (chunk: OutputChunk) => {
-				const bytes = redactBytes(chunk.bytes, secrets);
+				// Text only for the screen and the transcript: no escape sequence of the command reaches the terminal.
+				const bytes = redactBytes(terminalBytes(chunk.bytes), secrets);
 				this.output.pushBytes(bytes);
 				const rest = skipLines(bytes, skip, chunk.stream);
 				if (rest) void transcript.writeLines(chunk.stream === 'stderr' ? '! ' : '| ', rest);
@@ -302,6 +314,7 @@ export class Wizard {
 			} else {
 				const result = await host.run(command, {
 					key,
+					mask: secrets,
 					capture: command.bulk ? 'tail' : 'all',
 					// Whole lines, many at a time, as bytes: counted and copied, never split
 					// into a string per line. A secret printed on one line is in one chunk.
@@ -352,6 +365,14 @@ export class Wizard {
 		for (const l of lines) this.output.push(l);
 		for (const l of lines) await this.options.transcript.note(l);
 		return {needed, lines};
+	}
+
+	/** Mask the secrets of `env` from now on, everywhere. */
+	private addSecrets(env: Record<string, string | null | undefined>) {
+		const added = secretValues(env).filter(secret => !this.secrets.includes(secret));
+		if (added.length === 0) return;
+		for (const secret of added) this.options.transcript.redact(secret);
+		this.secrets = [...this.secrets, ...added].sort((a, b) => b.length - a.length);
 	}
 
 	private async applyChanges(step: string, changes: FileChange[]): Promise<RunSummary> {

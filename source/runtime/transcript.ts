@@ -71,7 +71,11 @@ export class Transcript {
 
 	/** Text that must never reach the transcript (a typed password): replaced by ***. */
 	redact(secret: string) {
-		if (secret) this.secrets.push(secret);
+		if (secret && !this.secrets.includes(secret)) {
+			this.secrets.push(secret);
+			// The longest first: a secret inside another is masked with it.
+			this.secrets.sort((a, b) => b.length - a.length);
+		}
 	}
 
 	/**

@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -84,5 +84,61 @@ describe('secrets', () => {
 			expect(text).not.toContain('Corr3');
 			expect(text).not.toContain('ct-Horse');
 		}
+	});
+
+	it('masks a password of the wizard environment (PGPASSWORD) that pg_dump prints; apt never gets it', async () => {
+		// Stand-ins on PATH, real processes: pg_dump prints what it got, apt says whether it got anything.
+		const state = path.join(dir, 'state-env');
+		const bin = path.join(dir, 'bin');
+		mkdirSync(bin, {recursive: true});
+		writeFileSync(path.join(bin, 'pg_dump'), '#!/bin/sh\necho "pg_dump: connecting with password $PGPASSWORD"\necho "pg_dump: error: $PGPASSWORD rejected" >&2\nexit 1\n');
+		writeFileSync(path.join(bin, 'apt'), '#!/bin/sh\necho "apt: PGPASSWORD=${PGPASSWORD-unset} API_TOKEN=${API_TOKEN-unset}"\n');
+		chmodSync(path.join(bin, 'pg_dump'), 0o755);
+		chmodSync(path.join(bin, 'apt'), 0o755);
+		const env = {...process.env, PATH: `${bin}:${process.env.PATH}`, PGPASSWORD: SECRET, API_TOKEN: 'tok-abcdef-1'};
+		const envMachine = oneStepMachine({product: 'secret', title: 'Secret', stepTitle: 'Dump', why: 'w', commands: [{argv: ['apt', 'update']}, {argv: ['pg_dump', 'mailsys']}], done: 'd'});
+		const store = new StateStore(state, 'secret', 1);
+		await store.prepare();
+		const transcript = await Transcript.open(path.join(state, 'transcript.log'));
+		const wizard = new Wizard({machine: envMachine as never, host: new LocalHost(env, {runDir: path.join(state, 'runs')}), store, transcript, probes: {}});
+		const shown: string[] = [];
+		wizard.output.subscribe(() => shown.push(...wizard.output.snapshot().lines));
+		await wizard.start();
+		wizard.send({type: 'operator.continue'});
+		await waitFor(wizard.actor, s => JSON.stringify(s.value).includes('failed'), {timeout: 10_000});
+		await wizard.flushed();
+		await transcript.close();
+		const logged = readFileSync(path.join(state, 'transcript.log'), 'utf8');
+		const saved = readFileSync(path.join(state, 'state.json'), 'utf8');
+		const runs = readdirSync(path.join(state, 'runs'), {recursive: true, encoding: 'utf8'})
+			.map(name => path.join(state, 'runs', name))
+			.filter(file => statSync(file).isFile())
+			.map(file => readFileSync(file, 'utf8'))
+			.join('\n');
+		expect(shown).toContain('apt: PGPASSWORD=unset API_TOKEN=unset');
+		expect(shown).toContain('pg_dump: connecting with password ***');
+		expect(logged).toContain('| pg_dump: connecting with password ***');
+		expect(logged).toContain('! pg_dump: error: *** rejected');
+		// The failed command's last lines, kept in the saved place.
+		expect(saved).toContain('pg_dump: connecting with password ***');
+		expect(runs).toContain('pg_dump: connecting with password ***');
+		for (const [what, text] of Object.entries({logged, saved, runs, shown: shown.join('\n')})) expect(text, what).not.toContain(SECRET);
+	});
+
+	it('masks the records of runs a killed wizard left, at the next start', async () => {
+		const state = path.join(dir, 'state-left');
+		const runDir = path.join(state, 'runs');
+		const env = {...process.env, DB_PASSWORD: 'left-behind-pw'};
+		// A run as a wizard that was killed before it ended would have left it.
+		await new LocalHost(env, {runDir}).run({argv: ['sh', '-c', 'echo "using $DB_PASSWORD"'], env: {DB_PASSWORD: 'left-behind-pw'}}, {key: 'dump.0.0'});
+		const stdout = path.join(runDir, 'run-dump.0.0', 'stdout');
+		expect(readFileSync(stdout, 'utf8')).toBe('using left-behind-pw\n');
+		const store = new StateStore(state, 'secret', 1);
+		await store.prepare();
+		const transcript = await Transcript.open(path.join(state, 'transcript.log'));
+		const wizard = new Wizard({machine: machine as never, host: new LocalHost(env, {runDir}), store, transcript, probes: {}});
+		await wizard.start();
+		await transcript.close();
+		expect(readFileSync(stdout, 'utf8')).toBe('using ***\n');
 	});
 });
