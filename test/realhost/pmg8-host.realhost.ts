@@ -5,6 +5,7 @@ import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {parseChecklist} from '../../source/probes/pmg8to9.ts';
 import {parsePmgVersion} from '../../source/probes/pmgversion.ts';
+import {existsSync} from 'node:fs';
 import {cachedRoot, Container, hostBootId, requirements} from './container.ts';
 
 /*
@@ -37,6 +38,7 @@ async function startProxy(www: string, ca: string, log: string): Promise<number>
 describe('the PMG 8.2 stand-in host', () => {
 	it('installs from the local repository and answers as PMG 8.2 does', async () => {
 		expect(requirements(), 'what this test needs').toEqual([]);
+		if (!existsSync('dist/upgrade-wizard-linux-x64')) throw new Error('dist/upgrade-wizard-linux-x64 is missing: npm run test:realhost builds it (npm run build:binary)');
 		const tarball = cachedRoot();
 		dir = mkdtempSync(path.join(os.tmpdir(), 'realhost-pmg8-'));
 		const root = path.join(dir, 'root');
@@ -83,6 +85,17 @@ describe('the PMG 8.2 stand-in host', () => {
 		// enterprise.proxmox.com: https with the test CA, 401 without a subscription.
 		const enterprise = container.run(['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--proxy', `http://127.0.0.1:${port}`, 'https://enterprise.proxmox.com/debian/pmg/dists/bookworm/InRelease']);
 		expect(enterprise.stdout).toBe('401');
+		// The wizard's single executable (bookworm's Node is 18; it brings its
+		// own): `check pmg` on the real host, read-only.
+		const binary = path.resolve('dist/upgrade-wizard-linux-x64');
+		copyFileSync(binary, path.join(root, 'usr/local/bin/upgrade-wizard'));
+		execFileSync('chmod', ['755', path.join(root, 'usr/local/bin/upgrade-wizard')]);
+		const check = container.run(['upgrade-wizard', 'check', 'pmg', '--json']);
+		const report = JSON.parse(check.stdout) as unknown;
+		expect(JSON.stringify(report), check.stderr).toContain('8.2.7');
+		const text = container.run(['upgrade-wizard', 'check', 'pmg']);
+		expect(text.stdout, text.stderr).toMatch(/8\.2\.7/);
+
 		// Nothing was asked for that the proxy refused (no other host).
 		expect(readFileSync(log, 'utf8')).not.toMatch(/ 403 /);
 	});
