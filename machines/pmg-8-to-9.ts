@@ -137,7 +137,12 @@ const cmd = (...argv: string[]): StepCommand => ({argv});
  */
 export const NEEDED_REPOSITORY_HOSTS = ['debian.org', 'proxmox.com'];
 const aptUpdate = (): StepCommand => ({argv: ['apt', 'update'], repositories: {needed: NEEDED_REPOSITORY_HOSTS}});
-const interactive = (...argv: string[]): StepCommand => ({argv, interactive: true, bulk: true});
+/**
+ * On the terminal, with advice at apt's own questions ("Continue anyway?
+ * [y/N]"); the seed's advice on configuration files is for the dist-upgrade
+ * to 9 only (distUpgradeCommand), elsewhere dpkg's questions get the general one.
+ */
+const interactive = (...argv: string[]): StepCommand => ({argv, interactive: true, bulk: true, conffileAdvice: []});
 /** apt dist-upgrade on the terminal, with the vendor's advice at each of dpkg's questions about a configuration file. */
 const distUpgradeCommand = (): StepCommand => ({
 	...interactive('apt', 'dist-upgrade'),
