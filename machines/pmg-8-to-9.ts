@@ -28,6 +28,10 @@ export const CLUSTER_DAEMONS = ['pmgmirror', 'pmgtunnel'];
 /** The seed's minimum free space on `/`; 10 GiB, the "10G" that `df -h /` shows. */
 export const MIN_FREE_BYTES = 10 * 1024 ** 3;
 export const MIN_VERSION = '8.2.5';
+/** The unit that runs postfix's default instance; postfix.service only starts it. */
+export const POSTFIX_INSTANCE = 'postfix@-';
+/** States of `systemctl is-enabled` under which a unit starts at boot (or is started by another). */
+const STARTS_AT_BOOT = new Set(['enabled', 'enabled-runtime', 'static', 'indirect', 'generated', 'alias']);
 export const BACKUP_DIR = '/var/lib/pmg/backup';
 export const KEYRING = '/usr/share/keyrings/proxmox-archive-keyring.gpg';
 
@@ -90,6 +94,12 @@ export type PmgFacts = {
 	templates?: string[];
 	/** Conffiles changed here in packages the dist-upgrade replaces: dpkg may ask about each. */
 	conffilePrompts?: Array<{path: string; package: string}>;
+	/**
+	 * After the reboot: the state of each mail service (postfix@- is the
+	 * instance that does postfix's work; postfix.service itself is a oneshot
+	 * that stays "active" when it fails) and whether 17/main is online.
+	 */
+	afterReboot?: {units: Record<string, {active: string; enabled: string}>; postgres17: string | null};
 	/** What apt 3's modernize-sources would do to the files that are there now. */
 	modernize?: {
 		conversions: Array<{from: string; to: string; entries: number; appends: boolean; backup: string; replacesBackup: boolean}>;
@@ -117,7 +127,8 @@ export type PmgProbe =
 	| 'bootId'
 	| 'templates'
 	| 'conffilePrompts'
-	| 'modernizePlan';
+	| 'modernizePlan'
+	| 'afterReboot';
 
 const cmd = (...argv: string[]): StepCommand => ({argv});
 /**
@@ -126,13 +137,33 @@ const cmd = (...argv: string[]): StepCommand => ({argv});
  */
 export const NEEDED_REPOSITORY_HOSTS = ['debian.org', 'proxmox.com'];
 const aptUpdate = (): StepCommand => ({argv: ['apt', 'update'], repositories: {needed: NEEDED_REPOSITORY_HOSTS}});
-const interactive = (...argv: string[]): StepCommand => ({argv, interactive: true, bulk: true});
+/**
+ * On the terminal, with advice at apt's own questions ("Continue anyway?
+ * [y/N]"); the seed's advice on configuration files is for the dist-upgrade
+ * to 9 only (distUpgradeCommand), elsewhere dpkg's questions get the general one.
+ */
+const interactive = (...argv: string[]): StepCommand => ({argv, interactive: true, bulk: true, conffileAdvice: []});
 /** apt dist-upgrade on the terminal, with the vendor's advice at each of dpkg's questions about a configuration file. */
 const distUpgradeCommand = (): StepCommand => ({
 	...interactive('apt', 'dist-upgrade'),
 	conffileAdvice: CONFFILE_ADVICE,
 	note: 'under script(1) to show advice when dpkg asks; answers pass unchanged',
 });
+
+/** The mail services that do not run after the reboot, each with why. */
+export function notRunning(after: NonNullable<PmgFacts['afterReboot']>): Array<{unit: string; active: string; enabled: string}> {
+	const out: Array<{unit: string; active: string; enabled: string}> = [];
+	for (const unit of [...PMG_SERVICES, POSTFIX_INSTANCE]) {
+		const s = after.units[unit] ?? {active: 'unknown', enabled: 'unknown'};
+		// postfix@- is started by postfix.service: its own enablement does not matter.
+		const bootOk = unit === POSTFIX_INSTANCE || STARTS_AT_BOOT.has(s.enabled);
+		if (s.active !== 'active' || !bootOk) out.push({unit, ...s});
+	}
+	return out;
+}
+
+/** Where a unit's log is: postfix's is under its instance. */
+const logOf = (unit: string) => `journalctl -b -u ${unit === 'postfix' ? POSTFIX_INSTANCE : unit}`;
 
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 const isAtLeast = (version: string | null | undefined, min: string) =>
@@ -159,6 +190,7 @@ const CLUSTER_WORD = 'all nodes';
 const OFFHOST_WORD = 'stored';
 const CHECKLIST_WORD = 'proceed';
 const ALL_UPGRADED_WORD = 'all upgraded';
+const GO_ON_WORD = 'go on';
 
 export const pmgGuards = {
 	runningAsRoot: ({context}: {context: PmgContext}) => context.facts.identity?.uid === 0,
@@ -207,6 +239,10 @@ export const pmgGuards = {
 		);
 	},
 	upgradedTo9: ({context}: {context: PmgContext}) => isAtLeast(context.facts.pmgApi, '9.0'),
+	mailServicesRunning: ({context}: {context: PmgContext}) => {
+		const a = context.facts.afterReboot;
+		return Boolean(a) && notRunning(a!).length === 0 && Boolean(a!.postgres17?.startsWith('online'));
+	},
 	localeClean: ({context}: {context: PmgContext}) => {
 		const l = context.facts.locale;
 		if (!l) return false;
@@ -1120,7 +1156,7 @@ export const pmgUpgradeMachine = once(() =>
 
 		verifyVersion: step<PmgContext>({
 			id: 'verifyVersion',
-			next: 'journal',
+			next: 'servicesAfter',
 			title: 'After the reboot: PMG 9 is running',
 			phase: 'after',
 			source: 'Reboot',
@@ -1134,6 +1170,59 @@ export const pmgUpgradeMachine = once(() =>
 					: {level: 'FAIL', text: `pmg-api ${c.facts.pmgApi ?? 'unknown'}: not PMG 9`},
 			],
 			remedy: () => ['PMG 9 is not running. Check apt\'s output in the transcript and the journal.'],
+		}),
+
+		servicesAfter: step<PmgContext>({
+			id: 'servicesAfter',
+			next: 'journal',
+			title: 'After the reboot: the mail services and PostgreSQL 17 run',
+			phase: 'after',
+			source: 'Reboot',
+			why: 'A mail gateway whose postfix is down is not upgraded. postfix and every PMG service the wizard stopped must run again and be enabled, and the PostgreSQL 17 cluster must be online. A disabled unit logs no error: the journal alone does not show it.',
+			probe: 'afterReboot',
+			probeShows: ['systemctl is-active …', 'systemctl is-enabled …', 'pg_lsclusters'],
+			guard: 'mailServicesRunning',
+			findings: c => {
+				const a = c.facts.afterReboot;
+				if (!a) return [];
+				const down = new Set(notRunning(a).map(d => d.unit));
+				return [
+					...[...PMG_SERVICES, POSTFIX_INSTANCE].map(unit => {
+						const s = a.units[unit] ?? {active: 'unknown', enabled: 'unknown'};
+						return {level: down.has(unit) ? 'FAIL' : 'PASS', text: `${unit}: ${s.active}${unit === POSTFIX_INSTANCE ? '' : `, ${s.enabled}`}`} as Finding;
+					}),
+					a.postgres17?.startsWith('online')
+						? {level: 'PASS', text: `PostgreSQL 17/main: ${a.postgres17}`}
+						: {level: 'FAIL', text: `PostgreSQL 17/main: ${a.postgres17 ?? 'no such cluster'}`},
+				];
+			},
+			remedy: c => {
+				const a = c.facts.afterReboot;
+				const down = a ? notRunning(a) : [];
+				const pgDown = !a?.postgres17?.startsWith('online');
+				return [
+					...down.map(d =>
+						d.unit === POSTFIX_INSTANCE
+							? `postfix@-: systemctl restart postfix; log: ${logOf(d.unit)}`
+							: `${d.unit}: systemctl ${STARTS_AT_BOOT.has(d.enabled) ? 'start' : d.enabled === 'masked' ? 'unmask' : 'enable --now'} ${d.unit}${d.enabled === 'masked' ? ` && systemctl start ${d.unit}` : ''}; log: ${logOf(d.unit)}`,
+					),
+					...(pgDown ? ['PostgreSQL 17: pg_ctlcluster 17 main start; log: /var/log/postgresql/postgresql-17-main.log'] : []),
+					'f enables and starts the units above; read the log first if one fails',
+					`again. Press r to check again, or o and type "${GO_ON_WORD}" to finish anyway.`,
+				];
+			},
+			fix: c => {
+				const a = c.facts.afterReboot;
+				const down = a ? notRunning(a).map(d => (d.unit === POSTFIX_INSTANCE ? 'postfix' : d.unit)) : [];
+				const units = [...new Set(down)];
+				const masked = units.filter(u => a?.units[u]?.enabled === 'masked');
+				return [
+					...(masked.length > 0 ? [cmd('systemctl', 'unmask', ...masked)] : []),
+					...(units.length > 0 ? [cmd('systemctl', 'enable', ...units), cmd('systemctl', 'start', ...units)] : []),
+					...(a?.postgres17?.startsWith('online') ? [] : [cmd('pg_ctlcluster', '17', 'main', 'start')]),
+				];
+			},
+			override: {word: GO_ON_WORD, what: 'finish although a mail service or PostgreSQL 17 does not run'},
 		}),
 
 		journal: step<PmgContext>({
@@ -1288,6 +1377,15 @@ export const pmgUpgradeMachine = once(() =>
 				title: 'Upgrade finished',
 				phase: 'after',
 				why: 'Proxmox Mail Gateway 9 runs on Debian trixie with PostgreSQL 17.',
+				// Finished over the operator's "go on": what did not run, not a PASS.
+				findings: (c: PmgContext) => {
+					if (c.confirmations['override.servicesAfter'] === undefined || !c.facts.afterReboot) return [];
+					const a = c.facts.afterReboot;
+					return [
+						...notRunning(a).map(d => ({level: 'FAIL' as const, text: `${d.unit} did not run (${d.active}, ${d.enabled}): ${logOf(d.unit)}`})),
+						...(a.postgres17?.startsWith('online') ? [] : [{level: 'FAIL' as const, text: `PostgreSQL 17/main: ${a.postgres17 ?? 'no such cluster'}`}]),
+					];
+				},
 			},
 		},
 	},

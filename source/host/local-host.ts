@@ -819,6 +819,20 @@ export async function writeFileAtomic(file: string, content: string, mode?: numb
  * is raw under script: lines end in CR LF).
  */
 export function adviceText(event: PromptEvent, list: NonNullable<RunOptions['conffileAdvice']>): string {
+	if (event.kind === 'apt') {
+		const lines = event.defaultYes
+			? [
+					'[upgrade-wizard] apt asks before it changes packages: read the lists above.',
+					'                 Y if nothing you need is REMOVED (never proxmox-mailgateway',
+					'                 or pmg-api); n stops, nothing changed. Enter is Y.',
+				]
+			: [
+					'[upgrade-wizard] apt warned above (read its W:/Warning: lines, e.g. a',
+					'                 repository configured twice). Enter is N and stops: fix',
+					'                 the warning and run the step again; y only if harmless.',
+				];
+		return ['', '', ...lines, event.prompt].join('\r\n') + ' ';
+	}
 	const advice = adviceFor(event.path, list);
 	const head = `[upgrade-wizard] ${event.path}: ${advice.answer}`;
 	if (event.kind === 'ucf') {

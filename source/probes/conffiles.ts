@@ -89,7 +89,7 @@ export function adviceFor(path: string, list: ConffileAdvice[]): {answer: string
 	return hit ? {answer: hit.answer, why: hit.why, known: true} : {...GENERIC_ADVICE, known: false};
 }
 
-export type PromptEvent = {kind: 'dpkg'; path: string; prompt: string} | {kind: 'ucf'; path: string};
+export type PromptEvent = {kind: 'dpkg'; path: string; prompt: string} | {kind: 'ucf'; path: string} | {kind: 'apt'; prompt: string; defaultYes: boolean};
 
 /**
  * Watches a command's terminal output, chunk by chunk, for dpkg's and ucf's
@@ -119,6 +119,12 @@ export class PromptWatcher {
 			// An answered question (its line ended) may be asked again, after D.
 			this.asking = false;
 		}
+		// apt's own question (apt 2.6 and 3.0): also without a newline, waiting for the answer.
+		const apt = APT_PROMPT.exec(this.pending);
+		if (apt && !this.asking) {
+			this.asking = true;
+			this.onPrompt({kind: 'apt', prompt: this.pending.trim(), defaultYes: apt[1] === 'Y/n'});
+		}
 		if (this.pending !== '' && !this.asking && PROMPT.test(this.pending) && this.file) {
 			this.asking = true;
 			this.onPrompt({kind: 'dpkg', path: this.file, prompt: this.pending.trim()});
@@ -144,3 +150,5 @@ export class PromptWatcher {
 }
 
 const PROMPT = /^\s*\*\*\* \S+ \(Y\/I\/N\/O\/D\/Z\) \[default=[YN]\] \?\s*$/;
+/** apt's questions: "Do you want to continue? [Y/n]", apt 3's "Continue? [Y/n]", after a warning "Continue anyway? [y/N]". */
+const APT_PROMPT = /(?:Do you want to continue|Continue|Continue anyway)\? \[(Y\/n|y\/N)\]\s*$/;

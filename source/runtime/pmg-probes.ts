@@ -3,7 +3,7 @@
  * the pure parsers in source/probes. Each is safe to run twice.
  */
 import type {Finding} from '../../machines/kit.ts';
-import {BACKUP_DIR, CLUSTER_DAEMONS, PMG9_REPOSITORIES, PMG_SERVICES, type PmgContext, type PmgFacts, type PmgProbe, type RepositoryChoice} from '../../machines/pmg-8-to-9.ts';
+import {BACKUP_DIR, CLUSTER_DAEMONS, PMG9_REPOSITORIES, PMG_SERVICES, POSTFIX_INSTANCE, type PmgContext, type PmgFacts, type PmgProbe, type RepositoryChoice} from '../../machines/pmg-8-to-9.ts';
 import {shellQuote, type Host} from '../host/types.ts';
 import {checkBackupListing} from '../probes/pmg-backup.ts';
 import {parseConffiles, parseMd5sum, parseSimulatedUpgrade, predictPrompts} from '../probes/conffiles.ts';
@@ -148,6 +148,21 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 		const active = parseIsActive(units, (await run(host, 'systemctl', 'is-active', ...units)).stdout);
 		const enabled = parseIsEnabled(units, (await run(host, 'systemctl', 'is-enabled', ...units)).stdout);
 		return {services: Object.fromEntries(units.map(u => [u, {active: active[u] ?? 'unknown', enabled: enabled[u] ?? 'unknown'}]))};
+	},
+
+	async afterReboot(host) {
+		const units = [...PMG_SERVICES, POSTFIX_INSTANCE];
+		const active = parseIsActive(units, (await run(host, 'systemctl', 'is-active', ...units)).stdout);
+		const enabledRun = await run(host, 'systemctl', 'is-enabled', ...PMG_SERVICES);
+		const enabled = parseIsEnabled(PMG_SERVICES, enabledRun.stdout, enabledRun.stderr);
+		const clusters = parsePgLsclusters((await run(host, 'pg_lsclusters')).stdout);
+		const pg = clusters.find(c => c.version === '17' && c.cluster === 'main');
+		return {
+			afterReboot: {
+				units: Object.fromEntries(units.map(u => [u, {active: active[u] ?? 'unknown', enabled: u === POSTFIX_INSTANCE ? 'n/a' : (enabled[u] ?? 'unknown')}])),
+				postgres17: pg ? pg.status : null,
+			},
+		};
 	},
 
 	async postgres(host, context, env) {

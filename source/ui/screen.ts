@@ -352,7 +352,9 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			if (accepts.has('operator.recheck')) keys.push({key: 'r', label: 'check again'});
 			break;
 		case 'finished': {
-			body.push(line(` [PASS] ${meta.why}`, 'ok'));
+			const left = (meta.findings?.(context) ?? []).filter(f => f.level === 'FAIL' || f.level === 'WARN');
+			if (left.length > 0) body.push(line(' [WARN] The steps ran to their end, but not all runs (you chose to go on):', 'warn'), ...findingLines(left));
+			else body.push(line(` [PASS] ${meta.why}`, 'ok'));
 			const skipped = Object.entries(context.status).filter(([, s]) => s.status === 'skipped');
 			if (skipped.length > 0) {
 				body.push(blank, line(' Skipped:', 'bold'));

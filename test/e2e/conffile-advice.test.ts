@@ -54,8 +54,14 @@ describe('dpkg\'s questions about configuration files, advised live', () => {
 		session.type('N');
 		session.send('Enter');
 
+		// apt's own question: what Enter does and what to read first, the question again last.
+		const apt = await session.waitFor(s => s.includes('[upgrade-wizard] apt warned above') && /Continue anyway\? \[y\/N\]\s*$/.test(lastLine(s)));
+		expect(apt).toContain('Enter is N and stops');
+		session.type('y');
+		session.send('Enter');
+
 		await session.waitFor(s => s.includes('Press Enter to return to the wizard.'));
-		expect(readFileSync(answers, 'utf8')).toBe('/etc/ssh/sshd_config Y\n/etc/sysctl.conf N\n');
+		expect(readFileSync(answers, 'utf8')).toBe('/etc/ssh/sshd_config Y\n/etc/sysctl.conf N\napt y\n');
 		session.send('Enter');
 		const back = await session.waitFor(s => footer(s).includes('Enter continue'));
 		expect(back).toContain('[PASS] Done.');

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {getShortestPaths} from 'xstate/graph';
-import {CLUSTER_DAEMONS, MIN_FREE_BYTES, PMG_SERVICES, pmgGuards, pmgUpgradeMachine, type PmgContext, type PmgUpgradeMachine, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
+import {CLUSTER_DAEMONS, MIN_FREE_BYTES, notRunning, PMG_SERVICES, POSTFIX_INSTANCE, pmgGuards, pmgUpgradeMachine, type PmgContext, type PmgUpgradeMachine, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
 import {position} from '../../source/runtime/runtime.ts';
 
 /*
@@ -56,6 +56,19 @@ const probeOutputs: Record<string, Array<Partial<PmgFacts>>> = {
 	],
 	bootId: [{bootIdBeforeReboot: 'boot-1'}],
 	templates: [{templates: []}],
+	afterReboot: [
+		{afterReboot: {units: Object.fromEntries([...PMG_SERVICES, POSTFIX_INSTANCE].map(u => [u, {active: 'active', enabled: 'enabled'}])), postgres17: 'online'}},
+		{
+			afterReboot: {
+				units: {
+					...Object.fromEntries([...PMG_SERVICES, POSTFIX_INSTANCE].map(u => [u, {active: 'active', enabled: 'enabled'}])),
+					postfix: {active: 'inactive', enabled: 'disabled'},
+					[POSTFIX_INSTANCE]: {active: 'failed', enabled: 'n/a'},
+				},
+				postgres17: 'down',
+			},
+		},
+	],
 	modernizePlan: [
 		{modernize: {conversions: [], duplicates: []}},
 		{
@@ -107,7 +120,7 @@ function eventsFor(snapshot: Snap) {
 				break;
 			}
 			case 'operator.override':
-				events.push({type, text: 'old backup'}, {type, text: 'proceed'});
+				events.push({type, text: 'old backup'}, {type, text: 'proceed'}, {type, text: 'go on'});
 				break;
 			case 'host.booted':
 				events.push({type, bootId: 'boot-2'}, {type, bootId: 'boot-1'});
@@ -202,6 +215,22 @@ describe('pmg upgrade machine, over every path', () => {
 		expect(clustered.length).toBeGreaterThan(0);
 		expect(starting.length).toBeGreaterThan(clustered.length);
 		for (const path of clustered) expect((path.state.context as PmgContext).confirmations['cluster.allUpgraded']).toBe('all upgraded');
+	});
+
+	it('finishes only with postfix, the PMG services and PostgreSQL 17 running, or after the typed "go on"', () => {
+		const finished = reached(step => step === 'finished');
+		const overridden = finished.filter(p => (p.state.context as PmgContext).confirmations['override.servicesAfter'] !== undefined);
+		expect(overridden.length).toBeGreaterThan(0);
+		expect(finished.length).toBeGreaterThan(overridden.length);
+		for (const path of finished) {
+			const context = path.state.context as PmgContext;
+			if (context.confirmations['override.servicesAfter'] !== undefined) {
+				expect(context.confirmations['override.servicesAfter']).toBe('go on');
+				continue;
+			}
+			expect(pmgGuards.mailServicesRunning({context})).toBe(true);
+			expect(notRunning(context.facts.afterReboot!)).toEqual([]);
+		}
 	});
 
 	it('passes a backup made before the upgrade only with the typed confirmation', () => {

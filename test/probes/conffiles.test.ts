@@ -97,7 +97,27 @@ describe('watching the terminal output for the question', () => {
 		watcher.write('*** issue (Y/I/N/O/D/Z) [default=N] ? ');
 		watcher.write('N\r\nSetting up base-files ...\r\n');
 		watcher.write(dpkg('/etc/default/grub'));
-		expect(events.map(e => e.path)).toEqual(['/etc/issue', '/etc/issue', '/etc/default/grub']);
+		expect(events.map(e => ('path' in e ? e.path : e.prompt))).toEqual(['/etc/issue', '/etc/issue', '/etc/default/grub']);
+	});
+
+	it('apt\'s own questions (apt 2.6 and 3.0), in chunks, once each while they wait', () => {
+		const {events, watcher} = watch();
+		const text = 'After this operation, 96.3 kB of additional disk space will be used.\r\nDo you want to continue? [Y/n] ';
+		for (let i = 0; i < text.length; i += 5) watcher.write(text.slice(i, i + 5));
+		watcher.write('');
+		watcher.write('Y\r\nGet:1 http://deb.debian.org/debian trixie/main amd64 apt amd64 3.0.3 [1,442 kB]\r\n');
+		watcher.write('Warning: Target Packages (main/binary-amd64/Packages) is configured multiple times\r\n');
+		watcher.write('  Freed space: 68.2 MB\r\n\r\nContinue anyway? [y/N] ');
+		watcher.write('\r\nContinue? [Y/n] ');
+		expect(events).toEqual([
+			{kind: 'apt', prompt: 'Do you want to continue? [Y/n]', defaultYes: true},
+			{kind: 'apt', prompt: 'Continue anyway? [y/N]', defaultYes: false},
+			{kind: 'apt', prompt: 'Continue? [Y/n]', defaultYes: true},
+		]);
+		// Not a question: apt's summary line, and "continue" inside a sentence.
+		const quiet = watch();
+		quiet.watcher.write('Do you want to continue? [Y/n] Y\r\nwe continue [later]\r\n');
+		expect(quiet.events).toEqual([]);
 	});
 
 	it('ucf\'s dialog, drawn over rows with cursor moves and colours, once per file', () => {
@@ -124,6 +144,8 @@ describe('the PMG path asks for the advice', () => {
 		const upgrade = commandsOf('distUpgrade').find(c => c.argv.join(' ') === 'apt dist-upgrade')!;
 		expect(upgrade.interactive).toBe(true);
 		expect(upgrade.conffileAdvice).toBe(CONFFILE_ADVICE);
-		expect(commandsOf('updateCurrent').find(c => c.argv.join(' ') === 'apt dist-upgrade')!.conffileAdvice).toBeUndefined();
+		// Only apt's own questions are advised there: no advice of the 9 upgrade for a file of an 8.x update.
+		expect(commandsOf('updateCurrent').find(c => c.argv.join(' ') === 'apt dist-upgrade')!.conffileAdvice).toEqual([]);
+		expect(commandsOf('purgePostgres').find(c => c.argv[1] === 'purge')!.conffileAdvice).toEqual([]);
 	});
 });

@@ -79,6 +79,52 @@ describe('pmg scenarios on the simulated host', () => {
 		await again.transcript.close();
 	}, 60_000);
 
+	it('postfix-disabled: after the reboot names postfix with its start command and log; finished only once it runs', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('postfix-disabled'));
+		await drive(run, w => w === 'reboot.waiting');
+		await run.wizard.flushed();
+		await run.transcript.close();
+		const again = await openRun(machine, pmgProbes, scenario('postfix-disabled'), run.dir);
+		const where = await drive(again, (_w, view) => view === 'blocked');
+		expect(where).toBe('servicesAfter.blocked');
+		const screen = () =>
+			screenModel({machine, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''})
+				.body.map(lineText)
+				.join('\n')
+				.replace(/ +/g, ' ');
+		const text = screen();
+		expect(text).toContain('[FAIL] postfix: inactive, disabled');
+		expect(text).toContain('[PASS] pmg-smtp-filter: active, enabled');
+		expect(text).toContain('postfix: systemctl enable --now postfix; log: journalctl -b -u postfix@-');
+		expect(text).toContain('systemctl enable postfix');
+		// f enables and starts it; then the check passes and the end says PASS.
+		again.wizard.send({type: 'operator.fix'});
+		expect(await drive(again, w => w === 'servicesAfter.passed')).toBe('servicesAfter.passed');
+		expect(screen()).toContain('[PASS] postfix: active, enabled');
+		expect(await drive(again, () => false)).toBe('finished.');
+		expect(screen()).toContain('[PASS] Proxmox Mail Gateway 9 runs on Debian trixie with PostgreSQL 17.');
+		await again.transcript.close();
+	}, 60_000);
+
+	it('postfix-disabled: going on without postfix takes the typed words, is in the transcript, and the end does not say PASS', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('postfix-disabled'));
+		await drive(run, w => w === 'reboot.waiting');
+		await run.wizard.flushed();
+		await run.transcript.close();
+		const again = await openRun(machine, pmgProbes, scenario('postfix-disabled'), run.dir);
+		expect(await drive(again, (_w, view) => view === 'blocked')).toBe('servicesAfter.blocked');
+		again.wizard.send({type: 'operator.override', text: 'proceed'});
+		expect(position(again.wizard.actor.getSnapshot().value)).toEqual({step: 'servicesAfter', screen: 'blocked'});
+		again.wizard.send({type: 'operator.override', text: 'go on'});
+		expect(await drive(again, () => false)).toBe('finished.');
+		const end = screenModel({machine, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''}).body.map(lineText).join('\n').replace(/ +/g, ' ');
+		expect(end).not.toContain('[PASS] Proxmox Mail Gateway 9 runs');
+		expect(end).toContain('[WARN] The steps ran to their end, but not all runs (you chose to go on):');
+		expect(end).toContain('[FAIL] postfix did not run (inactive, disabled): journalctl -b -u postfix@-');
+		await again.transcript.close();
+		expect(readFileSync(path.join(run.dir, 'transcript.log'), 'utf8')).toContain('operator.override text="go on"');
+	}, 60_000);
+
 	it('low-disk: stops at the free space check with 9.5 GiB', async () => {
 		const {where, text} = await stopsAt('low-disk');
 		expect(where).toBe('diskSpace.blocked');
