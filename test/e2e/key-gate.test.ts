@@ -86,4 +86,77 @@ describe('keys are bound to the screen on the terminal (tmux)', () => {
 		session.send('Enter');
 		await session.waitFor(() => /run: apt update/.test(transcript()), 10_000);
 	}, 60_000);
+
+	it('a change whose diff is longer than the screen is applied only once it was paged to its end', async () => {
+		const {session, transcript} = open('vmm', 'clean');
+		await session.waitFor(s => s.includes('vmm 0.5.2 -> 0.6.x'));
+		// Walk on with the keys each footer offers, to the review of the query files.
+		let screen = await session.settle();
+		for (let i = 0; i < 150 && !screen.includes('Postfix and Dovecot queries'); i++) {
+			const keys = footer(screen);
+			if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
+			else if (/Enter (run|apply|continue|choose|confirm)/.test(keys)) session.send('Enter');
+			const before = screen;
+			await session.waitFor(s => s !== before, 20_000);
+			screen = await session.settle();
+		}
+		screen = await session.waitFor(s => s.includes('The wizard will make these changes'));
+		const unread = /PgDn\/Space (\d+) more lines/.exec(footer(screen));
+		expect(unread, screen).not.toBeNull();
+		expect(footer(screen)).not.toContain('Enter apply');
+		expect(screen).toMatch(/\(\d+ more lines\)/);
+		session.send('Enter');
+		const refused = await session.waitFor(s => footer(s).includes('Enter ignored: read to the end first (PgDn/Space'));
+		expect(refused).toContain('The wizard will make these changes');
+		await sleep(500);
+		expect(transcript()).not.toMatch(/write \/etc\/postfix\//);
+		// Paging down to the end offers Enter.
+		screen = await session.settle();
+		for (let i = 0; i < 30 && !footer(screen).includes('Enter apply'); i++) {
+			session.send('NPage');
+			const before = screen;
+			await session.waitFor(s => s !== before);
+			screen = await session.settle();
+		}
+		expect(footer(screen)).toContain('Enter apply');
+		expect(screen).not.toMatch(/\(\d+ more lines?\)/);
+		session.send('Enter');
+		await session.waitFor(() => /write \/etc\/postfix\//.test(transcript()), 10_000);
+	}, 120_000);
+
+	it('w shows a long line of a diff in full instead of cut at the edge', async () => {
+		const {session} = open('vmm', 'clean');
+		await session.waitFor(s => s.includes('vmm 0.5.2 -> 0.6.x'));
+		let screen = await session.settle();
+		for (let i = 0; i < 150 && !screen.includes('The wizard will make these changes'); i++) {
+			const keys = footer(screen);
+			if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
+			else if (/Enter (run|apply|continue|choose|confirm)/.test(keys)) session.send('Enter');
+			const before = screen;
+			await session.waitFor(s => s !== before, 20_000);
+			screen = await session.settle();
+		}
+		const pages: string[] = [];
+		const readAll = async () => {
+			pages.length = 0;
+			let page = await session.settle();
+			pages.push(page);
+			for (let i = 0; i < 40 && /PgDn\/Space \d+ more line/.test(footer(page)); i++) {
+				session.send('NPage');
+				page = await session.waitFor(s => s !== pages.at(-1));
+				page = await session.settle();
+				pages.push(page);
+			}
+			return pages.join('\n');
+		};
+		const cut = await readAll();
+		expect(footer(pages[0]!)).toContain('w full lines');
+		expect(cut).toMatch(/~$/m);
+		session.send('w');
+		await session.waitFor(s => footer(s).includes('w cut long lines'));
+		const full = await readAll();
+		const longest = full.split('\n').filter(l => /^ {4}[+-]/.test(l));
+		expect(longest.length).toBeGreaterThan(0);
+		expect(full).not.toMatch(/^ {4}[+-].*~$/m);
+	}, 120_000);
 });
