@@ -4,12 +4,12 @@
  * calls the host.
  */
 import {Box, Text, useApp, useInput, useStdout} from 'ink';
-import React, {useCallback, useEffect, useReducer, useRef, useSyncExternalStore} from 'react';
+import React, {useCallback, useEffect, useLayoutEffect, useReducer, useRef, useSyncExternalStore} from 'react';
 import type {Actor, AnyStateMachine} from 'xstate';
 import type {OperatorEvent} from '../../machines/kit.ts';
 import type {OutputBuffer} from '../runtime/output.ts';
 import {position} from '../runtime/runtime.ts';
-import {handleKey, splitKeys, type Key} from './keys.ts';
+import {handleKey, refusal, settleTime, splitKeys, type Key} from './keys.ts';
 import {bodyRowsFor, freshUi, screenModel, WIDTH, type ScreenModel, type UiState} from './screen.ts';
 import {lineText, type Line} from './text.ts';
 import type {RunRecord} from '../host/types.ts';
@@ -35,7 +35,17 @@ export type AppProps = {
 	runs?: RunRecord[];
 	/** A problem shown on every screen while it lasts (see Wizard.problem). */
 	problem?: {subscribe: (listener: () => void) => () => void; get: () => string | null};
+	/**
+	 * How long (ms) a screen that runs something is on the terminal before its
+	 * Enter counts (default: UPGRADE_WIZARD_SETTLE_MS, else 700 ms).
+	 */
+	settleMs?: number;
 };
+
+/** What is on the terminal: a screen of the machine, the notice, or the too-small message. */
+type Drawn = {at: string; since: number};
+/** How long the footer says that a key was ignored. */
+const NOTE_MS = 2000;
 
 const MIN_COLUMNS = 80;
 /** 80x24 is the target; 23 rows is accepted for tmux's status line on an 80x24 console. */
@@ -58,6 +68,24 @@ export function App(props: AppProps) {
 	const [, rerender] = useReducer((n: number) => n + 1, 0);
 	const ui = useRef<UiState>(freshUi(key(snapshot.value)));
 	const notice = useRef(props.notice ?? null);
+	const settleMs = props.settleMs ?? settleTime();
+	// The screen on the terminal, and since when: every key is bound to it.
+	const drawn = useRef<Drawn | null>(null);
+	// A key that was ignored: the footer says so for a moment.
+	const note = useRef<{text: string; until: number} | null>(null);
+	const noteTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+	useEffect(() => () => {
+		if (noteTimer.current) clearTimeout(noteTimer.current);
+	}, []);
+	const ignore = (text: string) => {
+		note.current = {text, until: Date.now() + NOTE_MS};
+		if (noteTimer.current) clearTimeout(noteTimer.current);
+		noteTimer.current = setTimeout(() => {
+			note.current = null;
+			rerender();
+		}, NOTE_MS);
+		noteTimer.current.unref?.();
+	};
 
 	// Redraw when the terminal is resized (and say so when it is too small).
 	useEffect(() => {
@@ -98,36 +126,72 @@ export function App(props: AppProps) {
 	});
 
 	function dispatch(k: Key) {
-		if (notice.current) {
-			if (k.name === 'enter') notice.current = null;
-			else if (k.name === 'ctrl-c' || (k.name === 'char' && k.char === 'q')) props.onLeave();
+		const leaving = k.name === 'ctrl-c' || (k.name === 'char' && k.char === 'q');
+		const shown = drawn.current;
+		// Nothing that is not on the terminal takes a key: the too-small message
+		// has only q, and a screen the machine has moved to but that is not drawn
+		// yet takes none (the key was pressed for the screen before it).
+		if (!shown || shown.at === TOO_SMALL) {
+			if (leaving && shown) {
+				props.onLeave();
+				exit();
+			} else ignore('key ignored: enlarge the window first');
 			return;
 		}
-		// Each key is judged against the screen that is current now, not the
-		// one React last drew: a burst may cross several screens.
+		if (notice.current) {
+			if (k.name === 'enter') notice.current = null;
+			else if (leaving) props.onLeave();
+			return;
+		}
 		const state = actor.getSnapshot();
 		const at = key(state.value);
+		if (shown.at !== at) {
+			ignore('key ignored: the screen changed; read it first');
+			return;
+		}
 		if (ui.current.at !== at) ui.current = freshUi(at);
 		const model = modelFor(state, ui.current);
-		ui.current = handleKey(k, model, ui.current, {
-			send: props.send,
+		// A step that is checking or running takes only ? and q (which asks first while a command runs).
+		if ((model.view === 'checking' || model.view === 'running') && ui.current.mode === 'keys' && !leaving && !(k.name === 'char' && k.char === '?')) {
+			ignore('key ignored: wait for the result');
+			return;
+		}
+		let refused: string | null = null;
+		const next = handleKey(k, model, ui.current, {
+			send: event => {
+				refused = refusal(event, model, Date.now() - shown.since, settleMs);
+				if (refused === null) props.send(event);
+			},
 			leave: () => {
 				props.onLeave();
 				exit();
 			},
 		});
+		if (refused !== null) {
+			ignore(refused);
+			return;
+		}
+		ui.current = next;
 		const after = key(actor.getSnapshot().value);
 		if (after !== at) ui.current = freshUi(after);
 	}
 
 	const columns = stdout.columns ?? WIDTH;
 	const rows = stdout.rows ?? MIN_ROWS;
-	if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
+	const small = columns < MIN_COLUMNS || rows < MIN_ROWS;
+	const showing = small ? TOO_SMALL : notice.current ? NOTICE : key(snapshot.value);
+	// Once the frame is committed it is what the terminal shows: keys count against it from now on.
+	useLayoutEffect(() => {
+		if (drawn.current?.at !== showing) drawn.current = {at: showing, since: Date.now()};
+	});
+	const noted = note.current && note.current.until > Date.now() ? note.current.text : null;
+	if (small) {
 		return (
 			<Box flexDirection="column">
 				<Text>{`This terminal is ${columns}x${rows}; the wizard needs at least 80x24 (80x23 inside tmux).`}</Text>
 				<Text>{'Enlarge the window (or set the console mode); the screen redraws by itself.'}</Text>
 				<Text>{'q leaves; your progress is kept.'}</Text>
+				{noted ? <Text>{noted}</Text> : null}
 			</Box>
 		);
 	}
@@ -141,16 +205,19 @@ export function App(props: AppProps) {
 	}
 	const {body, more} = visibleBody(model, ui.current.scroll);
 	void live;
-	return <Frame theme={theme} model={model} body={body} more={more} />;
+	return <Frame theme={theme} model={model} body={body} more={more} {...(noted ? {note: noted} : {})} />;
 }
 
-/** The body rows a screen shows at a scroll position (live output: its end), and whether more follows. */
-export function visibleBody(model: ScreenModel, scroll: number): {body: Line[]; more: boolean} {
+const TOO_SMALL = '(too small)';
+const NOTICE = '(notice)';
+
+/** The body rows a screen shows at a scroll position (live output: its end), and how many lines follow below. */
+export function visibleBody(model: ScreenModel, scroll: number): {body: Line[]; more: number} {
 	const rows = model.bodyRows;
 	const start = model.pinned ? 0 : Math.min(scroll, Math.max(0, model.body.length - rows));
 	return {
 		body: model.pinned ? model.body.slice(-rows) : model.body.slice(start, start + rows),
-		more: !model.pinned && start + rows < model.body.length,
+		more: model.pinned ? 0 : Math.max(0, model.body.length - start - rows),
 	};
 }
 
@@ -166,7 +233,7 @@ function screenOf(machine: AnyStateMachine, snapshot: {value: unknown}): string 
 }
 
 /** Header, phases, body and footer; always model.bodyRows body rows so nothing jumps. */
-export function Frame({theme, model, body, more}: {theme: Theme; model: ScreenModel; body: Line[]; more?: boolean}) {
+export function Frame({theme, model, body, more, note}: {theme: Theme; model: ScreenModel; body: Line[]; more?: number; note?: string}) {
 	const rule = theme.rule.repeat(WIDTH);
 	const left = ` ${model.product}  |  ${model.hostLabel}`;
 	const right = `step ${model.stepNumber}/${model.stepCount} `;
@@ -199,10 +266,15 @@ export function Frame({theme, model, body, more}: {theme: Theme; model: ScreenMo
 							{segment.text}
 						</Text>
 					))}
-					{more && index === model.bodyRows - 1 ? <Text color={theme.colorOf('dim')}>{'  (more below)'}</Text> : null}
+					{more && index === model.bodyRows - 1 ? <Text color={theme.colorOf('dim')}>{`  (${more} more ${more === 1 ? 'line' : 'lines'})`}</Text> : null}
 				</Text>
 			))}
 			<Text color={theme.colorOf('dim')}>{rule}</Text>
+			{note ? (
+				<Text wrap="truncate" color={theme.colorOf('warn')}>
+					{` ${note}`}
+				</Text>
+			) : (
 			<Text wrap="truncate">
 				{model.keys.map((k, index) => (
 					<Text key={k.key}>
@@ -212,6 +284,7 @@ export function Frame({theme, model, body, more}: {theme: Theme; model: ScreenMo
 					</Text>
 				))}
 			</Text>
+			)}
 		</Box>
 	);
 }

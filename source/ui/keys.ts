@@ -130,6 +130,9 @@ export function handleKey(key: Key, model: ScreenModel, ui: UiState, effects: Ke
 		return next;
 	}
 	if (char === '?') return {...next, mode: 'help', scroll: 0};
+	// The detail view: long lines wrapped in full, or cut at the edge again. The
+	// body changes length, so it is read from its top again.
+	if (char === 'w') return {...next, wrap: !ui.wrap, scroll: 0, seen: 0};
 
 	if (model.view === 'choose') {
 		const count = model.options.length;
@@ -179,7 +182,47 @@ function scroll(key: Key, ui: UiState, model: ScreenModel): UiState {
 	else if (key.name === 'pagedown' || char === ' ') offset += model.bodyRows - 2;
 	else if (key.name === 'pageup') offset -= model.bodyRows - 2;
 	else return ui;
-	return {...ui, scroll: Math.min(max, Math.max(0, offset))};
+	const at = Math.min(max, Math.max(0, offset));
+	return {...ui, scroll: at, seen: Math.max(ui.seen, at)};
+}
+
+/** Environment variable: how long (ms) a screen that runs something is on the terminal before its Enter counts. */
+export const SETTLE_VARIABLE = 'UPGRADE_WIZARD_SETTLE_MS';
+/** A moment to read what a screen will run before Enter runs it. */
+export const SETTLE_MS = 700;
+/**
+ * No key that acts counts within this long after its screen was drawn: it
+ * was pressed for the screen before (no one reads and answers a new screen
+ * that fast).
+ */
+export const GLANCE_MS = 150;
+
+/** The settle time: UPGRADE_WIZARD_SETTLE_MS when it is a number of milliseconds, else SETTLE_MS. */
+export function settleTime(env: NodeJS.ProcessEnv = process.env): number {
+	const value = env[SETTLE_VARIABLE];
+	return value !== undefined && /^\d+$/.test(value.trim()) ? Number(value) : SETTLE_MS;
+}
+
+/** Whether the event runs commands or changes files on the host. */
+export function runsSomething(event: OperatorEvent, model: ScreenModel): boolean {
+	if (event.type === 'operator.continue') return model.runs;
+	if (event.type === 'operator.retry' || event.type === 'operator.fix') return true;
+	return event.type === 'operator.choose' && model.view === 'blocked';
+}
+
+/**
+ * Why an event from a key may not act on the screen on the terminal yet, or
+ * null when it may: the screen has been shown `shownMs` ms.
+ */
+export function refusal(event: OperatorEvent, model: ScreenModel, shownMs: number, settleMs: number): string | null {
+	const runs = runsSomething(event, model);
+	if (shownMs < (runs ? settleMs : Math.min(settleMs, GLANCE_MS))) {
+		return runs ? 'key ignored: read the screen first, Enter counts in a moment' : 'key ignored: the screen had just changed; read it first';
+	}
+	if (runs && event.type === 'operator.continue' && model.unread > 0) {
+		return `Enter ignored: read to the end first (PgDn/Space, ${model.unread} more ${model.unread === 1 ? 'line' : 'lines'})`;
+	}
+	return null;
 }
 
 export {freshUi};

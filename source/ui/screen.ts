@@ -10,7 +10,7 @@ import {displayCommand, type RunRecord} from '../host/types.ts';
 import type {OutputView} from '../runtime/output.ts';
 import {position} from '../runtime/runtime.ts';
 import {blank, clock, count, fit, line, wrap, wrapExact, type Line} from './text.ts';
-import {levelTone} from './theme.ts';
+import {levelTone, type Tone} from './theme.ts';
 
 export const WIDTH = 80;
 /**
@@ -35,10 +35,14 @@ export type UiState = {
 	mode: Mode;
 	text: string;
 	scroll: number;
+	/** The furthest scroll position reached on this screen: what the operator has had on the terminal. */
+	seen: number;
+	/** Long lines wrapped in full instead of cut at the edge with `~` (the detail view). */
+	wrap: boolean;
 	message: string | null;
 };
 
-export const freshUi = (at: string): UiState => ({at, selected: 0, mode: 'keys', text: '', scroll: 0, message: null});
+export const freshUi = (at: string): UiState => ({at, selected: 0, mode: 'keys', text: '', scroll: 0, seen: 0, wrap: false, message: null});
 
 export type KeyHint = {key: string; label: string};
 
@@ -63,6 +67,10 @@ export type ScreenModel = {
 	inputDefault: string | null;
 	/** Events the current screen accepts. */
 	accepts: Set<string>;
+	/** Enter on this screen runs commands or changes files (it waits until the screen has been read). */
+	runs: boolean;
+	/** Body lines below what the operator has had on the terminal; a screen that runs something needs 0 before Enter. */
+	unread: number;
 	meta: StepMeta<WizardContext<any>>;
 	screenMeta: ScreenMeta<WizardContext<any>>;
 };
@@ -128,13 +136,34 @@ const commandLines = (commands: StepCommand[], mark?: (index: number) => string)
 		];
 	});
 
-const changeLines = (changes: FileChange[]): Line[] =>
+/**
+ * How a long line is shown: cut at the edge with `~` (the default, one row
+ * each), or, in the detail view (w), wrapped in full over as many rows as
+ * it needs. `cut` records that something was cut, so the footer offers w.
+ */
+type Fitter = {rows: (text: string, width: number) => string[]; cut: boolean};
+const makeFitter = (wrapLong: boolean): Fitter => {
+	const fitter: Fitter = {
+		cut: false,
+		rows(text, width) {
+			if (text.length <= width) return [text];
+			fitter.cut = true;
+			return wrapLong ? wrapExact(text, width) : [fit(text, width)];
+		},
+	};
+	return fitter;
+};
+/** Rows of `text` under a prefix; continuation rows are indented like the first. */
+const fitted = (fitter: Fitter, prefix: string, text: string, tone?: Tone): Line[] =>
+	fitter.rows(text, WIDTH - prefix.length).map(r => line(`${prefix}${r}`, tone));
+
+const changeLines = (changes: FileChange[], fitter: Fitter): Line[] =>
 	changes.flatMap(change => [
 		line(`  ${change.after === null ? 'remove' : change.before === null ? 'create' : 'change'} ${change.path}`, 'bold'),
 		...change.diff
 			.split('\n')
 			.filter(l => l !== '')
-			.map(l => line(`    ${fit(l, WIDTH - 4)}`, l.startsWith('+') ? 'ok' : l.startsWith('-') ? 'fail' : 'dim')),
+			.flatMap(l => fitted(fitter, '    ', l, l.startsWith('+') ? 'ok' : l.startsWith('-') ? 'fail' : 'dim')),
 	]);
 
 const adviceLines = (advice: Advice[]): Line[] =>
@@ -148,20 +177,26 @@ const why = (meta: StepMeta<any>, rows = 4): Line[] => {
 	return lines.length > rows ? [...lines.slice(0, rows - 1), line(` ${fit(lines[rows - 1]![0]!.text.trim(), WIDTH - 14)} (? for more)`)] : lines;
 };
 
-const runLines = (run: RunSummary | null): Line[] =>
-	(run?.commands ?? []).map(c =>
+const runLines = (run: RunSummary | null, fitter: Fitter): Line[] =>
+	(run?.commands ?? []).flatMap(c => {
 		// A dry run's command did not run: no status, no duration.
-		c.dryRun
-			? [{text: ' [not run] ', tone: 'dim' as const}, {text: fit(`${c.display} (dry run)`, WIDTH - 12)}]
-			: [
-					{
-						text: c.exitCode !== 0 ? ` [exit ${c.exitCode}] ` : c.problem ? ' [FAIL] ' : ' [done] ',
-						tone: c.exitCode === 0 && !c.problem ? ('ok' as const) : ('fail' as const),
-					},
-					{text: fit(`${c.display}${c.problem ? `: ${c.problem}` : ''}`, WIDTH - 24)},
-					{text: `  ${(c.durationMs / 1000).toFixed(1)} s`, tone: 'dim' as const},
-				],
-	);
+		if (c.dryRun) {
+			const [first = '', ...rest] = fitter.rows(`${c.display} (dry run)`, WIDTH - 12);
+			return [[{text: ' [not run] ', tone: 'dim' as const}, {text: first}], ...rest.map(r => line(`           ${r}`))];
+		}
+		const [first = '', ...rest] = fitter.rows(`${c.display}${c.problem ? `: ${c.problem}` : ''}`, WIDTH - 24);
+		return [
+			[
+				{
+					text: c.exitCode !== 0 ? ` [exit ${c.exitCode}] ` : c.problem ? ' [FAIL] ' : ' [done] ',
+					tone: c.exitCode === 0 && !c.problem ? ('ok' as const) : ('fail' as const),
+				},
+				{text: first},
+				{text: `  ${(c.durationMs / 1000).toFixed(1)} s`, tone: 'dim' as const},
+			],
+			...rest.map(r => line(`        ${r}`)),
+		];
+	});
 
 /** Compute the whole screen. */
 export function screenModel(input: ScreenInput): ScreenModel {
@@ -185,6 +220,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	const body: Line[] = [];
 	const keys: KeyHint[] = [];
 	let pinned = false;
+	const fitter = makeFitter(ui.wrap);
 
 	const skip = accepts.has('operator.skip') ? [{key: 's', label: 'skip'}] : [];
 	switch (view) {
@@ -195,7 +231,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				if (found.length > 0) body.push(...findingLines(found), blank);
 			}
 			if (changes.length > 0) {
-				body.push(line(` The wizard will make these changes (old files kept in ${WIZARD_BACKUP_DIR}/${rootMeta.product}/):`, 'bold'), ...changeLines(changes));
+				body.push(line(` The wizard will make these changes (old files kept in ${WIZARD_BACKUP_DIR}/${rootMeta.product}/):`, 'bold'), ...changeLines(changes, fitter));
 				keys.push({key: 'Enter', label: 'apply'});
 			} else {
 				body.push(line(` ${commands.length === 1 ? 'Command' : 'Commands'} (Enter runs ${commands.length === 1 ? 'it' : 'them in order'}):`, 'bold'), ...commandLines(commands));
@@ -225,7 +261,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			);
 			const room = Math.max(3, rows - body.length);
 			const tail = output.lines.slice(-room);
-			body.push(...tail.map(l => line(`  ${fit(l.replaceAll('\t', '  '), WIDTH - 2)}`, 'dim')));
+			body.push(...tail.flatMap(l => fitted(fitter, '  ', l.replaceAll('\t', '  '), 'dim')).slice(-room));
 			break;
 		}
 		case 'interrupted': {
@@ -234,7 +270,8 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				body.push(line(' [WARN] The wizard stopped while this step ran. What became of its commands:', 'warn'));
 				for (const r of runs) {
 					const label = r.state === 'finished' ? `[exit ${r.exitCode}]` : r.state === 'running' ? '[running]' : '[cut off]';
-					body.push([{text: ` ${label.padEnd(10)}`, tone: r.state === 'finished' && r.exitCode === 0 ? 'ok' : 'warn'}, {text: fit(displayCommand({argv: r.argv}), WIDTH - 12)}]);
+					const [first = '', ...rest] = fitter.rows(displayCommand({argv: r.argv}), WIDTH - 12);
+					body.push([{text: ` ${label.padEnd(10)}`, tone: r.state === 'finished' && r.exitCode === 0 ? 'ok' : 'warn'}, {text: first}], ...rest.map(r => line(`            ${r}`)));
 				}
 				body.push(
 					blank,
@@ -264,7 +301,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			const run = context.lastRun;
 			body.push(line(' [FAIL] This step did not finish.', 'fail'));
 			if (context.error) body.push(...wrap(context.error, WIDTH - 4).map(l => line(`  ${l}`, 'fail')));
-			body.push(...runLines(run));
+			body.push(...runLines(run, fitter));
 			// What the wizard found in the output (apt's unread repositories) is read in full, wrapped.
 			const found = run?.commands.some(c => c.problem) ?? false;
 			if (run && run.tail.length > 0)
@@ -273,7 +310,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 					line(found ? ' What the output says:' : ' Last lines of output:', 'bold'),
 					...(found
 						? run.tail.flatMap(l => wrapExact(l, WIDTH - 8).map((w, i) => line(`  ${i === 0 ? '' : '    '}${w}`)))
-						: run.tail.map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim'))),
+						: run.tail.flatMap(l => fitted(fitter, '  ', l, 'dim'))),
 				);
 			if (meta.failure) body.push(blank, ...meta.failure.map(l => line(` ${l}`, 'warn')));
 			else body.push(blank, ...wrap('Read the output, fix the cause, then press r. Do not guess: the full output is in the transcript.', WIDTH - 2).map(l => line(` ${l}`)));
@@ -281,9 +318,9 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			break;
 		}
 		case 'done': {
-			body.push(line(' [PASS] Done.', 'ok'), ...runLines(context.lastRun));
+			body.push(line(' [PASS] Done.', 'ok'), ...runLines(context.lastRun, fitter));
 			const shown = meta.doneOutputLines ?? 8;
-			if (output.lines.length > 0) body.push(blank, line(shown > 8 ? ' Output:' : ' Last lines of output:', 'bold'), ...output.lines.slice(-shown).map(l => line(`  ${fit(l, WIDTH - 2)}`, 'dim')));
+			if (output.lines.length > 0) body.push(blank, line(shown > 8 ? ' Output:' : ' Last lines of output:', 'bold'), ...output.lines.slice(-shown).flatMap(l => fitted(fitter, '  ', l, 'dim')));
 			keys.push({key: 'Enter', label: 'continue'});
 			break;
 		}
@@ -402,10 +439,21 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	} else if (view !== 'running') {
 		keys.push({key: '?', label: 'why'});
 	}
-	if (body.length > rows && !pinned) keys.push({key: 'PgDn/PgUp', label: 'scroll'});
+	// A screen whose Enter runs or changes something is read to its end first:
+	// until then its footer offers the page key and how much is left, not Enter.
+	const runs = ui.mode === 'keys' && (view === 'review' || view === 'interrupted') && accepts.has('operator.continue');
+	const unread = pinned ? 0 : Math.max(0, body.length - rows - Math.max(ui.seen, ui.scroll));
+	const enter = keys.findIndex(k => k.key === 'Enter');
+	if (runs && unread > 0 && enter >= 0) keys.splice(enter, 1, {key: 'PgDn/Space', label: `${unread} more ${unread === 1 ? 'line' : 'lines'}`});
+	else if (body.length > rows && !pinned) keys.push({key: 'PgDn/PgUp', label: 'scroll'});
+	if (fitter.cut && ui.mode === 'keys' && view !== 'confirm' && view !== 'input') keys.push({key: 'w', label: ui.wrap ? 'cut long lines' : 'full lines'});
 	if (ui.mode === 'keys' && (view === 'confirm' || view === 'input')) keys.push({key: 'Ctrl-C', label: 'leave'});
 	else if (ui.mode === 'keys') keys.push({key: 'q', label: view === 'running' ? 'leave (asks first)' : 'leave (progress kept)'});
 	if (view === 'running' && ui.mode === 'keys') keys.unshift({key: '?', label: 'why'});
+	// The footer is one row: when the keys do not fit, q's label is shortened, never a key dropped.
+	const footerLength = keys.reduce((n, k) => n + 3 + k.key.length + 1 + k.label.length, -2);
+	const q = keys.findIndex(k => k.key === 'q');
+	if (footerLength > WIDTH - 1 && q >= 0) keys[q] = {key: 'q', label: 'leave'};
 
 	const phaseList = rootMeta.phases.map((p, index) => ({
 		title: p.title,
@@ -428,6 +476,8 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		options,
 		inputDefault: view === 'input' ? (screenMeta.input?.default?.(context) ?? null) : null,
 		accepts,
+		runs,
+		unread,
 		meta,
 		screenMeta,
 	};

@@ -117,7 +117,9 @@ describe('a screenshot', () => {
 				LANG: 'C.UTF-8',
 				HOME: state,
 			});
+			// Each key once its screen has been drawn and still (a key that acts counts only then).
 			const next = async (keys: () => void, until: string) => {
+				await session.settle();
 				keys();
 				return session.waitFor(s => s.includes(until));
 			};

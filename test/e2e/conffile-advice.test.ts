@@ -29,7 +29,10 @@ afterAll(() => {
 
 describe('dpkg\'s questions about configuration files, advised live', () => {
 	it('shows the advice for the exact file when dpkg asks, again after D, and passes each answer through', async () => {
-		session.start([process.execPath, harness, state, answers], {TERM: 'linux', NO_COLOR: '1'});
+		session.start([process.execPath, harness, state, answers], {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0'});
+		// The command is longer than the screen: it is read to its end before Enter runs it.
+		await session.waitFor(s => /PgDn\/Space \d+ more line/.test(footer(s)));
+		session.send('NPage');
 		await session.waitFor(s => footer(s).includes('Enter run'));
 		session.send('Enter');
 

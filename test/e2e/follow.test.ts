@@ -26,14 +26,14 @@ describe('a long command survives the wizard and is followed on the next start',
 		const first = new TmuxSession();
 		const second = new TmuxSession();
 		try {
-			first.start([process.execPath, harness, state, counter], {TERM: 'linux', NO_COLOR: '1'});
+			first.start([process.execPath, harness, state, counter], {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0'});
 			await first.waitFor(s => footer(s).includes('Enter run'));
 			first.send('Enter');
 			await first.waitFor(s => s.includes('copying part 2'));
 			process.kill(Number(readFileSync(path.join(state, 'wizard.pid'), 'utf8')), 'SIGKILL');
 			await first.waitFor(s => s.includes('[exit 137]'));
 
-			second.start([process.execPath, harness, state, counter], {TERM: 'linux', NO_COLOR: '1'});
+			second.start([process.execPath, harness, state, counter], {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0'});
 			const back = await second.waitFor(s => footer(s).includes('Enter go on'));
 			expect(back).toContain('[WARN] The wizard stopped while this step ran.');
 			expect(back).toMatch(/\[running\] +sh -c/);
@@ -58,7 +58,7 @@ describe('a long command survives the wizard and is followed on the next start',
 			const first = new TmuxSession();
 			const second = new TmuxSession();
 			try {
-				first.start([process.execPath, harness, where, started], {TERM: 'linux', NO_COLOR: '1'});
+				first.start([process.execPath, harness, where, started], {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0'});
 				await first.waitFor(s => footer(s).includes('Enter run'));
 				first.send('Enter');
 				await first.waitFor(s => s.includes('copying part 2'));
@@ -69,7 +69,7 @@ describe('a long command survives the wizard and is followed on the next start',
 
 				// The command was not killed with the wizard: it still writes.
 				const log = () => readFileSync(path.join(where, 'transcript.log'), 'utf8');
-				second.start([process.execPath, harness, where, started], {TERM: 'linux', NO_COLOR: '1'});
+				second.start([process.execPath, harness, where, started], {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0'});
 				const back = await second.waitFor(s => footer(s).includes('Enter go on'));
 				expect(back).toMatch(/\[running\] +sh -c/);
 				second.send('Enter');

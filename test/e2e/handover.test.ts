@@ -28,7 +28,7 @@ afterAll(() => {
 
 describe('handing the terminal to an interactive command', () => {
 	it('shows the command first, lets the command ask, passes the answer through, and draws the wizard again', async () => {
-		session.start([process.execPath, harness, path.join(dir, 'state'), answer], {TERM: 'linux', NO_COLOR: '1'});
+		session.start([process.execPath, harness, path.join(dir, 'state'), answer], {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0'});
 		const review = await session.waitFor(s => footer(s).includes('Enter run'));
 		expect(review).toContain(`$ sh -c`);
 		expect(review).toContain('(runs on the terminal: answer its questions there)');
@@ -62,7 +62,7 @@ describe('handing the terminal to an interactive command', () => {
 	it('survives Ctrl-C while the command has the terminal: the command gets it, the wizard shows the failure', async () => {
 		const other = new TmuxSession();
 		try {
-			other.start([process.execPath, harness, path.join(dir, 'state-2'), `${answer}.2`], {TERM: 'linux', NO_COLOR: '1'});
+			other.start([process.execPath, harness, path.join(dir, 'state-2'), `${answer}.2`], {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0'});
 			await other.waitFor(s => footer(s).includes('Enter run'));
 			other.send('Enter');
 			await other.waitFor(s => /^\*\*\* issue \(Y\/I\/N\/O\/D\/Z\) \[default=N\] \?\s*$/m.test(s));

@@ -31,7 +31,10 @@ async function walk(until: (screen: string) => boolean, seen: string[]): Promise
 		if (screen.includes('[exit ')) throw new Error(`the wizard exited:\n${screen}`);
 		if (/r check again/.test(keys) && !/Enter continue/.test(keys)) throw new Error(`blocked:\n${screen}`);
 		const word = /type "([^"]+)"/.exec(keys);
-		if (word) {
+		// A screen that runs something is read to its end before Enter is offered.
+		if (/PgDn\/Space \d+ more line/.test(keys)) {
+			session.send('NPage');
+		} else if (word) {
 			session.type(word[1]!);
 			session.send('Enter');
 		} else if (/Enter (run|apply|continue|choose)/.test(keys)) {

@@ -54,6 +54,9 @@ describe('puremessage upgrade of three servers in a real terminal (tmux 80x24)',
 				session.send('4');
 			} else if (screen.includes('Migration options, once for the deployment')) {
 				session.send('2');
+			} else if (/PgDn\/Space \d+ more line/.test(keys)) {
+				// A screen that runs something is read to its end before Enter is offered.
+				session.send('NPage');
 			} else if (word) {
 				session.type(word[1]!);
 				session.send('Enter');

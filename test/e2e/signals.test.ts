@@ -22,7 +22,7 @@ describe('signals to the wizard', () => {
 		it(`${signal}: saves its place and exits ${status}; the next start resumes there`, async () => {
 			const state = path.join(dir, signal);
 			const argv = [process.execPath, cli, 'pmg', '--simulate', 'clean', '--state-dir', state];
-			const env = {UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', HOME: dir};
+			const env = {UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', HOME: dir, UPGRADE_WIZARD_SETTLE_MS: '0'};
 			const session = new TmuxSession();
 			try {
 				session.start(argv, env);

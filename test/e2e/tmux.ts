@@ -19,7 +19,12 @@ export class TmuxSession {
 	/** Start `command` (argv) in a fresh 80x24 pane; the pane stays after it exits. */
 	start(argv: string[], env: Record<string, string> = {}, size = {columns: 80, rows: 24}, unset: string[] = []) {
 		const quoted = argv.map(a => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
-		const envs = Object.entries(env).map(([k, v]) => `${k}='${v.replaceAll("'", `'\\''`)}'`).join(' ');
+		// A screen that runs something takes Enter only after it has been shown a
+		// moment (700 ms by default). The walks press keys once a screen has been
+		// still for 250 ms (settle()), so they get a settle time below that unless
+		// a test sets its own (0 where a test is about something else and presses
+		// a key as soon as its screen appears; the gate is test/e2e/key-gate.test.ts's).
+		const envs = Object.entries({UPGRADE_WIZARD_SETTLE_MS: '200', ...env}).map(([k, v]) => `${k}='${v.replaceAll("'", `'\\''`)}'`).join(' ');
 		const unsets = unset.map(name => `-u ${name}`).join(' ');
 		// After the wizard exits, print its status and keep the pane readable.
 		// Ctrl-C in the pane reaches this shell too (same process group), and

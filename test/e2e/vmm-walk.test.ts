@@ -32,7 +32,9 @@ async function walk(session: TmuxSession, until: (screen: string) => boolean, se
 		const keys = footer(screen);
 		if (screen.includes('[exit ')) throw new Error(`the wizard exited:\n${screen}`);
 		if (/r check again/.test(keys) && !/Enter continue/.test(keys)) throw new Error(`blocked:\n${screen}`);
-		if (/Enter (run|apply|continue|choose|confirm)/.test(keys)) session.send('Enter');
+		// A screen that runs something is read to its end before Enter is offered.
+		if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
+		else if (/Enter (run|apply|continue|choose|confirm)/.test(keys)) session.send('Enter');
 		const before = screen;
 		await session.waitFor(s => s !== before, 20_000);
 		screen = await session.settle();

@@ -47,6 +47,7 @@ function setup(facts: Record<string, Partial<PmgFacts>> = good) {
 				actor.send(event as never);
 			}}
 			onLeave={() => undefined}
+			settleMs={0}
 			theme={makeTheme({NO_COLOR: '1', TERM: 'linux'})}
 			now={() => 0}
 		/>,

@@ -47,6 +47,7 @@ function setup() {
 				actor.send(event as never);
 			}}
 			onLeave={() => sent.push({type: 'left'} as never)}
+			settleMs={0}
 			theme={makeTheme({NO_COLOR: '1', TERM: 'linux'})}
 			now={() => 0}
 		/>,
@@ -131,6 +132,7 @@ describe('the input screen', () => {
 					moved.send(event as never);
 				}}
 				onLeave={() => undefined}
+				settleMs={0}
 				theme={makeTheme({NO_COLOR: '1', TERM: 'linux'})}
 				now={() => 0}
 			/>,

@@ -62,6 +62,7 @@ function setup(deployment: Deployment) {
 				actor.send(event as never);
 			}}
 			onLeave={() => undefined}
+			settleMs={0}
 			theme={makeTheme({NO_COLOR: '1', TERM: 'linux'})}
 			now={() => 0}
 		/>,
