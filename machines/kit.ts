@@ -5,15 +5,10 @@
  * actors named below are done by the runtime bound to the wizard (bindRuntime).
  */
 import {assign, fromPromise, type ActorSystem} from 'xstate';
-import type {CommandSpec} from '../source/host/types.ts';
+import type {CommandSpec} from '../source/shared/command.ts';
 
-/** A server of a multi-server deployment that a command runs on (the runtime picks its Host). */
-export type CommandTarget = {
-	name: string;
-	hostname: string;
-	access: 'local' | 'ssh' | 'manual';
-	ssh: {destination: string; port: number | null; identity: string | null} | null;
-};
+export type {CommandTarget} from '../source/shared/command.ts';
+import type {CommandTarget} from '../source/shared/command.ts';
 
 export type Level = 'PASS' | 'INFO' | 'SKIP' | 'NOTICE' | 'WARN' | 'FAIL';
 

@@ -13,10 +13,9 @@
  * Pure: probes and commands are actors the runtime provides.
  */
 import {assign, setup} from 'xstate';
-import {sshArgv, type SshTarget as SshTargetSpec} from '../source/host/ssh-command.ts';
-import {shellQuote} from '../source/host/types.ts';
+import {shellQuote, sshArgv, type SshTarget as SshTargetSpec} from '../source/shared/shell.ts';
 import {ROLES, type Access, type Deployment, type DeploymentProblem, type Role, type Server} from '../source/probes/pm-deployment.ts';
-import {parseSize} from '../source/host/scenario.ts';
+import {parseSize} from '../source/shared/size.ts';
 import {common, confirmScreen, freshContext, infoStep, once, runtimeActors, phases, sessionStep, step, type Finding, type SessionFacts, type OperatorEvent, type StepCommand, type WizardContext} from './kit.ts';
 
 /** Where 6 installs; 5.6.1 stays in /opt/pmx beside it during the upgrade. */

@@ -13,6 +13,7 @@ import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {PARSED_LAYERS} from './scenario-cache.ts';
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Scalar} from 'yaml';
+import {parseSize} from '../shared/size.ts';
 
 export const PRODUCTS = ['pmg', 'vmm', 'puremessage'] as const;
 export type Product = (typeof PRODUCTS)[number];
@@ -612,15 +613,9 @@ export function expandGroups(template: string, match: RegExpExecArray): string {
 	);
 }
 
-const SIZE_UNITS: Record<string, number> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4};
+// Where the machines may use it too (source/shared/size.ts).
+export {parseSize};
 const SIZE_HINT = 'write bytes (1073741824) or a number with K, M, G or T (binary units: 1K = 1024), e.g. 9.5G';
-
-/** `9.5G` -> bytes; null when it is not a size. Binary units. */
-export function parseSize(text: string): number | null {
-	const m = /^(\d+(?:\.\d+)?)([KMGT]?)$/i.exec(text.trim());
-	if (!m) return null;
-	return Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toUpperCase()]!);
-}
 
 /** Levenshtein distance, for "did you mean". */
 function distance(a: string, b: string): number {

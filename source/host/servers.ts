@@ -1,6 +1,6 @@
 /** The hosts of a multi-server deployment (PureMessage), one per server, made when first needed. */
 import path from 'node:path';
-import type {CommandTarget} from '../../machines/kit.ts';
+import type {CommandTarget} from './types.ts';
 import type {Scenario} from './scenario.ts';
 import {SimulatedHost} from './simulated-host.ts';
 import {SshHost} from './ssh-host.ts';

@@ -1,33 +1,5 @@
 /**
- * The exact OpenSSH client command line the wizard uses to reach a server:
- * pure, so the machine can show it before it runs and SshHost can run it.
- * ssh always hands the remote side one string for its shell, so every
- * argument is quoted for that shell with shellQuote; locally ssh itself is
- * started from an argument vector, never through a local shell.
+ * The OpenSSH client command line of a server (source/shared/shell.ts, where
+ * the machines may use it too), for the host's side.
  */
-import {shellQuote} from './types.ts';
-
-/** How a server is reached over SSH, from the deployment file. */
-export type SshTarget = {destination: string; port: number | null; identity: string | null};
-
-export type SshOptions = {
-	/** -t: a terminal for an interactive command (pmx-setup's questions). */
-	tty?: boolean;
-	/** More -o options (tests: a throwaway known_hosts file). */
-	extra?: string[];
-};
-
-/** Key-based and in batch mode: ssh never stops to ask for a password. */
-export function sshArgv(target: SshTarget, argv: string[], options: SshOptions = {}): string[] {
-	return [
-		'ssh',
-		...(options.tty ? ['-t'] : []),
-		'-o', 'BatchMode=yes',
-		...(target.identity ? ['-i', target.identity, '-o', 'IdentitiesOnly=yes'] : []),
-		...(target.port ? ['-p', String(target.port)] : []),
-		...(options.extra ?? []),
-		target.destination,
-		'--',
-		argv.map(shellQuote).join(' '),
-	];
-}
+export {sshArgv, type SshOptions, type SshTarget} from '../shared/shell.ts';

@@ -4,18 +4,11 @@
  * `SimulatedHost` plays a scenario file. The UI never sees a Host.
  */
 
-/** A command as an argument vector: never passed through a shell. */
-export type CommandSpec = {
-	/** Program and arguments, e.g. ['apt', 'dist-upgrade']. */
-	argv: string[];
-	/**
-	 * Environment changes for this command only: a string sets a variable,
-	 * `null` removes it (e.g. LANG/LC_* for pg_upgradecluster).
-	 */
-	env?: Record<string, string | null>;
-	/** Working directory; the host's default when absent. */
-	cwd?: string;
-};
+export type {CommandSpec, CommandTarget} from '../shared/command.ts';
+import type {CommandSpec} from '../shared/command.ts';
+import {shellQuote} from '../shared/shell.ts';
+
+export {shellQuote};
 
 /**
  * Whole lines of a command's output, as many as arrived together, as UTF-8
@@ -161,12 +154,6 @@ export interface Host {
 	bootId(): Promise<string>;
 	/** Milliseconds since the epoch (a simulated host may run its own clock). */
 	now(): number;
-}
-
-/** Quote one argument for display, the way a POSIX shell would read it back. */
-export function shellQuote(argument: string): string {
-	if (argument !== '' && /^[\w@%+=:,./-]+$/.test(argument)) return argument;
-	return `'${argument.replaceAll("'", `'\\''`)}'`;
 }
 
 /** The exact command line shown to the operator before a command runs. */

@@ -16,6 +16,7 @@
  * Line numbers are kept so that errors and leftovers can name file and line,
  * and rewriting replaces only the suite words it means to change.
  */
+import {diffArrays} from 'diff';
 
 /** One entry apt would use (or, for `Enabled: no` stanzas, skip). */
 export type SourceEntry = {
@@ -444,7 +445,7 @@ const diffLines = (text: string) => {
 
 type Op = {kind: ' ' | '-' | '+'; text: string; oldLine: number; newLine: number};
 
-/** Edit script between two line lists: common prefix and suffix, LCS in between. */
+/** Edit script between two line lists: common prefix and suffix, jsdiff's Myers diff (removals first) in between. */
 function diffOps(a: string[], b: string[]): Op[] {
 	let head = 0;
 	while (head < a.length && head < b.length && a[head] === b[head]) head++;
@@ -452,39 +453,25 @@ function diffOps(a: string[], b: string[]): Op[] {
 	while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
 	const midA = a.slice(head, a.length - tail);
 	const midB = b.slice(head, b.length - tail);
-
-	const ops: Op[] = [];
-	for (let k = 0; k < head; k++) ops.push({kind: ' ', text: a[k]!, oldLine: k + 1, newLine: k + 1});
-	let i = 0;
-	let j = 0;
-	// Quadratic table; a sources file that is too big for it is shown as a
+	// A sources file too different for a bounded search is shown as a
 	// whole-block replacement instead, still correct, only less minimal.
-	if (midA.length * midB.length <= 4_000_000) {
-		const width = midB.length + 1;
-		const lcs = new Uint32Array((midA.length + 1) * width);
-		for (let x = midA.length - 1; x >= 0; x--)
-			for (let y = midB.length - 1; y >= 0; y--)
-				lcs[x * width + y] = midA[x] === midB[y] ? lcs[(x + 1) * width + y + 1]! + 1 : Math.max(lcs[(x + 1) * width + y]!, lcs[x * width + y + 1]!);
-		while (i < midA.length && j < midB.length) {
-			if (midA[i] === midB[j]) {
-				ops.push({kind: ' ', text: midA[i]!, oldLine: head + i + 1, newLine: head + j + 1});
-				i++;
-				j++;
-			} else if (lcs[(i + 1) * width + j]! >= lcs[i * width + j + 1]!) {
-				ops.push({kind: '-', text: midA[i]!, oldLine: head + i + 1, newLine: head + j + 1});
-				i++;
-			} else {
-				ops.push({kind: '+', text: midB[j]!, oldLine: head + i + 1, newLine: head + j + 1});
-				j++;
-			}
+	const changes = diffArrays(midA, midB, {maxEditLength: 1000}) ?? [
+		{value: midA, removed: true, added: false, count: midA.length},
+		{value: midB, removed: false, added: true, count: midB.length},
+	];
+	const ops: Op[] = [];
+	let oldLine = 1;
+	let newLine = 1;
+	const same = (text: string) => ops.push({kind: ' ', text, oldLine: oldLine++, newLine: newLine++});
+	a.slice(0, head).forEach(same);
+	for (const change of changes) {
+		for (const text of change.value) {
+			if (change.removed) ops.push({kind: '-', text, oldLine: oldLine++, newLine});
+			else if (change.added) ops.push({kind: '+', text, oldLine, newLine: newLine++});
+			else same(text);
 		}
 	}
-	for (; i < midA.length; i++) ops.push({kind: '-', text: midA[i]!, oldLine: head + i + 1, newLine: head + j + 1});
-	for (; j < midB.length; j++) ops.push({kind: '+', text: midB[j]!, oldLine: head + i + 1, newLine: head + j + 1});
-	for (let k = 0; k < tail; k++) {
-		const oldLine = a.length - tail + k + 1;
-		ops.push({kind: ' ', text: a[oldLine - 1]!, oldLine, newLine: b.length - tail + k + 1});
-	}
+	a.slice(a.length - tail).forEach(same);
 	return ops;
 }
 

@@ -3,6 +3,7 @@
  * views a Postfix/Dovecot SQL configuration still queries, and the new
  * configuration with the site's connection settings kept.
  */
+import {diffArrays} from 'diff';
 
 /** The version from `vmm version` ("vmm, version 0.5.2 (from 09/19/09)"), or null. */
 export function parseVmmVersion(text: string): string | null {
@@ -79,22 +80,10 @@ export const maskSecrets = (line: string) => line.replace(new RegExp(SECRET_LINE
 
 /** A small line diff (- old, + new) for the preview; unchanged lines are left out, password lines masked. */
 export function lineDiff(before: string, after: string): string {
-	const a = before.split('\n');
-	const b = after.split('\n');
-	// Longest common subsequence: these files are a few dozen lines.
-	const n = a.length;
-	const m = b.length;
-	const lcs: number[][] = Array.from({length: n + 1}, () => new Array<number>(m + 1).fill(0));
-	for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
 	const out: string[] = [];
-	let i = 0;
-	let j = 0;
-	while (i < n || j < m) {
-		if (i < n && j < m && a[i] === b[j]) {
-			i++;
-			j++;
-		} else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push(`-${maskSecrets(a[i++]!)}`);
-		else out.push(`+${maskSecrets(b[j++]!)}`);
+	for (const change of diffArrays(before.split('\n'), after.split('\n'))) {
+		if (change.removed) out.push(...change.value.map(l => `-${maskSecrets(l)}`));
+		else if (change.added) out.push(...change.value.map(l => `+${maskSecrets(l)}`));
 	}
 	return out.filter(l => l !== '+' && l !== '-').join('\n');
 }

@@ -457,4 +457,14 @@ describe('lineDiff', () => {
 	it('leaves carriage returns out of the shown lines', () => {
 		expect(lineDiff('a\r\n', 'b\r\n', 'f')).toBe('--- f\n+++ f (new)\n@@ -1,1 +1,1 @@\n-a\n+b');
 	});
+
+	it('shows two files with nothing in common as one block replaced, however long', () => {
+		const before = Array.from({length: 5000}, (_, i) => `deb http://old.example/debian s${i} main`).join('\n');
+		const after = Array.from({length: 5000}, (_, i) => `deb http://new.example/debian s${i} main`).join('\n');
+		const lines = lineDiff(`keep\n${before}\n`, `keep\n${after}\n`, 'f').split('\n');
+		expect(lines.slice(0, 4)).toEqual(['--- f', '+++ f (new)', '@@ -1,5001 +1,5001 @@', ' keep']);
+		expect(lines.slice(4, 5004).every(l => l.startsWith('-deb http://old.example/'))).toBe(true);
+		expect(lines.slice(5004).every(l => l.startsWith('+deb http://new.example/'))).toBe(true);
+		expect(lines).toHaveLength(10004);
+	});
 });
