@@ -118,6 +118,6 @@ describe('upgrade-wizard check vmm through the built CLI', () => {
 	it('--deployment is refused for vmm with a usage error', () => {
 		const result = check('vmm', '--deployment', 'x.yaml');
 		expect(result.status).toBe(EXIT.usage);
-		expect(result.stderr).toBe('upgrade-wizard check: --deployment and --ssh-config are for check puremessage.\n');
+		expect(result.stderr).toBe('upgrade-wizard check: --deployment and --ssh-config are for check puremessage. See upgrade-wizard check --help.\n');
 	});
 });

@@ -162,6 +162,6 @@ describe('upgrade-wizard docs, given bad arguments', () => {
 		expect(fails('pmg')).toMatchObject({status: 2, stderr: expect.stringContaining('say where the files go: upgrade-wizard docs pmg --out DIR')});
 		expect(fails('mailman', '--out', 'x')).toMatchObject({status: 2, stderr: expect.stringContaining('unknown product "mailman"')});
 		expect(fails('puremessage')).toMatchObject({status: 2, stderr: expect.stringContaining('say where the files go: upgrade-wizard docs puremessage --out DIR')});
-		expect(fails('pmg', '--out')).toMatchObject({status: 2, stderr: expect.stringContaining('--out needs a folder')});
+		expect(fails('pmg', '--out')).toMatchObject({status: 2, stderr: expect.stringContaining('--out needs a value (DIR)')});
 	});
 });

@@ -17,7 +17,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-binary-'));
 const bin = path.join(dir, 'bin');
 const sessions: TmuxSession[] = [];
 
-const env = (home: string) => ({PATH: bin, HOME: home, TERM: 'linux', NO_COLOR: '1', LANG: 'C.UTF-8', UPGRADE_WIZARD_SIM_SPEED: '0'});
+const env = (home: string) => ({PATH: bin, HOME: home, TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0', LANG: 'C.UTF-8', UPGRADE_WIZARD_SIM_SPEED: '0'});
 const unset = ['NODE_OPTIONS', 'NODE_PATH', 'NODE_EXTRA_CA_CERTS', 'XDG_STATE_HOME'];
 
 function start(args: string[], home: string): TmuxSession {

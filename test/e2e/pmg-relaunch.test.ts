@@ -29,7 +29,7 @@ describe('relaunch inside tmux (80x24 console, SSH without tmux)', () => {
 	it('shows the exact command, runs it, and resumes at the same step inside tmux with its status line', async () => {
 		session.start(
 			[process.execPath, cli, 'pmg', '--simulate', 'bad-locale', '--state-dir', path.join(stateDir, 'state')],
-			{UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', LANG: 'C.UTF-8', TMUX_TMPDIR: stateDir},
+			{UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0', LANG: 'C.UTF-8', TMUX_TMPDIR: stateDir},
 			{columns: 80, rows: 24},
 			['TMUX', 'TMUX_PANE', 'STY'],
 		);

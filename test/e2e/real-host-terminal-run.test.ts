@@ -55,14 +55,14 @@ describe.skipIf(!root)('real-host mode: apt dist-upgrade on the terminal outlive
 		const first = new TmuxSession();
 		const second = new TmuxSession();
 		try {
-			first.start(wizardArgv(), {TERM: 'linux', NO_COLOR: '1'});
+			first.start(wizardArgv(), {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0'});
 			await first.waitFor(s => footer(s).includes('Enter run'), 20_000);
 			first.send('Enter');
 			await first.waitFor(s => s.includes('Unpacking part 2'), 20_000);
 			process.kill(Number(readFileSync(path.join(state, 'lock'), 'utf8')), 'SIGKILL');
 			await first.waitFor(s => s.includes('[exit 137]'));
 
-			second.start(wizardArgv(), {TERM: 'linux', NO_COLOR: '1'});
+			second.start(wizardArgv(), {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0'});
 			// First the notice that the dead wizard's lock was taken over.
 			await second.waitFor(s => s.includes('was taken over') && footer(s).includes('Enter continue'), 20_000);
 			second.send('Enter');

@@ -74,7 +74,7 @@ describe('secrets of the environment on a real host', () => {
 			return s;
 		};
 		try {
-			session.start(['unshare', '-m', path.join(dir, 'run.sh')], {PGPASSWORD: SECRET, TERM: 'linux', NO_COLOR: '1', LANG: 'C.UTF-8'});
+			session.start(['unshare', '-m', path.join(dir, 'run.sh')], {PGPASSWORD: SECRET, TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0', LANG: 'C.UTF-8'});
 			await session.waitFor(s => see(s).includes('PMG 8 -> 9') && s.includes('Enter continue'));
 			expect(screens.at(-1)).not.toContain('(simulated)');
 			session.send('Enter');

@@ -56,7 +56,7 @@ describe('the terminal stays the wizard\'s', () => {
 		);
 		const session = new TmuxSession();
 		try {
-			session.start(['unshare', '-m', path.join(dir, 'run.sh')], {TERM: 'linux', NO_COLOR: '1', LANG: 'C.UTF-8'});
+			session.start(['unshare', '-m', path.join(dir, 'run.sh')], {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0', LANG: 'C.UTF-8'});
 			await session.waitFor(s => s.includes('PMG 8 -> 9') && s.includes('Enter continue'));
 			const title = pane(session, '#{pane_title}');
 			session.send('Enter');
@@ -84,7 +84,7 @@ describe('the terminal stays the wizard\'s', () => {
 		const session = new TmuxSession();
 		try {
 			// The wizard, then (after it is killed) a usage error: the quickest way out of a second start.
-			session.start(['sh', '-c', `${process.execPath} ${cli} pmg --simulate clean --state-dir ${state}; sleep 1; ${process.execPath} ${cli} pmg --no-such-option; sleep 3600`], {UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', HOME: dir});
+			session.start(['sh', '-c', `${process.execPath} ${cli} pmg --simulate clean --state-dir ${state}; sleep 1; ${process.execPath} ${cli} pmg --no-such-option; sleep 3600`], {UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0', HOME: dir});
 			await session.waitFor(s => s.includes('PMG 8 -> 9') && s.includes('Enter continue'));
 			expect(pane(session, '#{cursor_flag}')).toBe('0');
 			process.kill(Number(readFileSync(path.join(state, 'lock'), 'utf8')), 'SIGKILL');
