@@ -598,7 +598,8 @@ export class SimulatedHost implements Host {
 	private persist(): Promise<void> {
 		const file = this.stateFile;
 		if (!file) return Promise.resolve();
-		const next = this.saving.then(() => writeFileAtomic(file, `${JSON.stringify(this.state, null, '\t')}\n`));
+		// Under the state directory, like everything there: the operator's alone (0600).
+		const next = this.saving.then(() => writeFileAtomic(file, `${JSON.stringify(this.state, null, '\t')}\n`, 0o600));
 		this.saving = next.catch(() => undefined);
 		return next;
 	}

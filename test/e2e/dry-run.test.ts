@@ -1,4 +1,4 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -82,6 +82,8 @@ describe('a dry run next to a real run on the same state directory', () => {
 		expect(transcript).toMatch(/run: apt update\n/);
 		expect(transcript).toMatch(/exit status 0 after [\d.]+ s: apt update/);
 		expect(transcript).toMatch(/\| Hit:1 /);
+		// The simulated host's saved state is under the state directory too: the operator's alone.
+		for (const file of [['host.json'], ['dry-run', 'host.json']]) expect((statSync(path.join(dir, 'D', ...file)).mode & 0o777).toString(8)).toBe('600');
 	}, 120_000);
 
 });
