@@ -22,7 +22,7 @@ export type Finding = {
 	remediation: {hint: string; command: string | null} | null;
 };
 
-/** The version of the --json format (schema/check-report.schema.json); raised when a field changes meaning or goes. */
+/** The version of the --json format (source/check/check-report.schema.json); raised when a field changes meaning or goes. */
 export const SCHEMA_VERSION = 1;
 
 export type Report = {schemaVersion: number; product: string; host: string; status: number; counts: Record<Severity, number>; findings: Finding[]};

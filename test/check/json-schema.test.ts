@@ -2,7 +2,7 @@ import {spawnSync} from 'node:child_process';
 import path from 'node:path';
 import {Ajv} from 'ajv';
 import {describe, expect, it} from 'vitest';
-import schema from '../../schema/check-report.schema.json' with {type: 'json'};
+import schema from '../../source/check/check-report.schema.json' with {type: 'json'};
 import {SCHEMA_VERSION} from '../../source/check/findings.ts';
 import {EXIT} from '../../source/products.ts';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {Ajv} from 'ajv';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import schema from '../../schema/check-report.schema.json' with {type: 'json'};
+import schema from '../../source/check/check-report.schema.json' with {type: 'json'};
 import {checkHosts} from '../../source/commands/check.ts';
 import {exitStatus, type Finding, type Report} from '../../source/check/findings.ts';
 import {pmChecks, READ_ONLY_COMMANDS} from '../../source/check/puremessage.ts';
