@@ -1,10 +1,11 @@
 import {execFileSync} from 'node:child_process';
-import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {createActor, type AnyStateMachine} from 'xstate';
 import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
+import {canUseNamespace, inNamespace, PMGVERSION_8_2} from './real-host-namespace.ts';
 import {footer, TmuxSession} from './tmux.ts';
 
 /*
@@ -15,22 +16,13 @@ import {footer, TmuxSession} from './tmux.ts';
  * command as running, follows it, and exactly one dist-upgrade ever ran.
  */
 
-const root = process.getuid?.() === 0;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-real-host-'));
 afterAll(() => rmSync(dir, {recursive: true, force: true}));
 
-const bin = path.join(dir, 'bin');
 const pids = path.join(dir, 'apt-pids');
 const state = path.join(dir, 'state');
 
 function setUp() {
-	mkdirSync(bin, {recursive: true});
-	const script = (name: string, text: string) => {
-		writeFileSync(path.join(bin, name), text);
-		chmodSync(path.join(bin, name), 0o755);
-	};
-	script('apt', `#!/bin/sh\necho "$$ $*" >>${pids}\nif [ "$1" = dist-upgrade ]; then for i in $(seq 1 12); do echo "Unpacking part $i"; sleep 1; done; else echo "Hit:1 http://deb.example bookworm InRelease"; fi\n`);
-	script('pmgversion', '#!/bin/sh\necho "pmg-api: 8.2.7"\necho "pmg-api/8.2.7/3e5a2d5d (running kernel: 6.8.12-4-pve)"\n');
 	// The saved place: at the review of "Bring PMG 8.2 up to date".
 	const machine: AnyStateMachine = pmgUpgradeMachine();
 	const initial = createActor(machine, {input: {startedAt: Date.now()}}).getSnapshot();
@@ -43,12 +35,10 @@ function setUp() {
 	);
 }
 
-const wizardArgv = () => [
-	'unshare', '-m', '--propagation', 'private', 'sh', '-c',
-	`mount -t overlay overlay -o lowerdir=${bin}:/usr/bin /usr/bin && exec ${process.execPath} ${path.resolve('dist/cli.js')} pmg --state-dir ${state}`,
-];
+const apt = `#!/bin/sh\necho "$$ $*" >>${pids}\nif [ "$1" = dist-upgrade ]; then for i in $(seq 1 12); do echo "Unpacking part $i"; sleep 1; done; else echo "Hit:1 http://deb.example bookworm InRelease"; fi\n`;
+const wizardArgv = () => inNamespace(dir, {pmgversion: PMGVERSION_8_2, apt}, ['pmg', '--state-dir', state]);
 
-describe.skipIf(!root)('real-host mode: apt dist-upgrade on the terminal outlives a kill -9', () => {
+describe.skipIf(!canUseNamespace)('real-host mode: apt dist-upgrade on the terminal outlives a kill -9', () => {
 	it('is shown as running after the restart, followed to its end, and never started a second time', async () => {
 		execFileSync(process.execPath, ['source/build.mjs']);
 		setUp();

@@ -1,13 +1,13 @@
-import {execFileSync} from 'node:child_process';
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
+import {canUseNamespace, inNamespace, PMGVERSION_8_2} from './real-host-namespace.ts';
 import {TmuxSession} from './tmux.ts';
 
 /*
  * The wizard in real-host mode on real processes: inside a private mount
- * namespace (unshare -m), a tmpfs overlay on /usr/bin adds a stand-in
+ * namespace (unshare -m), an overlay on /usr/bin adds a stand-in
  * pmgversion (which makes this a PMG host) and a stand-in apt; nothing
  * outside the namespace changes. The wizard is started with PGPASSWORD set.
  * apt must not get it, and its value, printed by apt anyway (read from a
@@ -15,17 +15,9 @@ import {TmuxSession} from './tmux.ts';
  * saved place, not under runs/.
  */
 
-const cli = path.resolve('dist/cli.js');
 const SECRET = 'S3cr3t-Value-42';
-const root = process.getuid?.() === 0;
-const canUnshare = root && existsSync('/usr/bin/unshare') && !existsSync('/usr/bin/pmgversion');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-secrets-real-'));
 afterAll(() => rmSync(dir, {recursive: true, force: true}));
-
-const script = (file: string, text: string) => {
-	writeFileSync(file, text);
-	chmodSync(file, 0o755);
-};
 
 /** Every file under `top`, with its content. */
 const filesUnder = (top: string): Array<{file: string; text: string}> =>
@@ -35,38 +27,19 @@ const filesUnder = (top: string): Array<{file: string; text: string}> =>
 		.map(file => ({file, text: readFileSync(file, 'utf8')}));
 
 describe('secrets of the environment on a real host', () => {
-	it.skipIf(!canUnshare)('apt does not get PGPASSWORD; its value is masked on screen, in the transcript, the saved place and runs/', async () => {
-		const up = path.join(dir, 'up');
-		mkdirSync(up);
-		mkdirSync(path.join(dir, 'mnt'));
+	it.skipIf(!canUseNamespace)('apt does not get PGPASSWORD; its value is masked on screen, in the transcript, the saved place and runs/', async () => {
 		writeFileSync(path.join(dir, 'secret'), SECRET);
-		script(path.join(up, 'pmgversion'), '#!/bin/sh\necho "proxmox-mailgateway: 8.2.0 (API: 8.2.7/abc, running kernel: 6.8.12-4-pve)"\necho "pmg-api: 8.2.7"\n');
-		script(
-			path.join(up, 'apt'),
-			[
-				'#!/bin/sh',
-				'[ "$1" = update ] || { echo "0 upgraded, 0 newly installed"; exit 0; }',
-				'echo "Hit:1 http://stand-in bookworm InRelease"',
-				'echo "apt sees PGPASSWORD=${PGPASSWORD-unset}"',
-				// Printed in two writes: the value's first half, a pause, the rest.
-				`secret=$(cat ${dir}/secret); printf "the password, printed anyway: %s" "\${secret%????????}"; sleep 0.3; printf "%s\\n" "\${secret#???????}"`,
-				'sleep 2',
-			].join('\n'),
-		);
+		const apt = [
+			'#!/bin/sh',
+			'[ "$1" = update ] || { echo "0 upgraded, 0 newly installed"; exit 0; }',
+			'echo "Hit:1 http://stand-in bookworm InRelease"',
+			'echo "apt sees PGPASSWORD=${PGPASSWORD-unset}"',
+			// Printed in two writes: the value's first half, a pause, the rest.
+			`secret=$(cat ${dir}/secret); printf "the password, printed anyway: %s" "\${secret%????????}"; sleep 0.3; printf "%s\\n" "\${secret#???????}"`,
+			'sleep 2',
+		].join('\n');
 		const state = path.join(dir, 'D');
-		script(
-			path.join(dir, 'run.sh'),
-			[
-				'#!/bin/sh',
-				'set -e',
-				'mount --make-rprivate /',
-				`mount -t tmpfs tmpfs ${dir}/mnt`,
-				`mkdir ${dir}/mnt/up ${dir}/mnt/work`,
-				`cp -p ${up}/* ${dir}/mnt/up/`,
-				`mount -t overlay overlay -o lowerdir=/usr/bin,upperdir=${dir}/mnt/up,workdir=${dir}/mnt/work /usr/bin`,
-				`exec ${process.execPath} ${cli} pmg --state-dir ${state}`,
-			].join('\n'),
-		);
+		const argv = inNamespace(dir, {pmgversion: PMGVERSION_8_2, apt}, ['pmg', '--state-dir', state]);
 		const session = new TmuxSession();
 		const screens: string[] = [];
 		const see = (s: string) => {
@@ -74,7 +47,7 @@ describe('secrets of the environment on a real host', () => {
 			return s;
 		};
 		try {
-			session.start(['unshare', '-m', path.join(dir, 'run.sh')], {PGPASSWORD: SECRET, TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0', LANG: 'C.UTF-8'});
+			session.start(argv, {PGPASSWORD: SECRET, TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0', LANG: 'C.UTF-8'});
 			await session.waitFor(s => see(s).includes('PMG 8 -> 9') && s.includes('Enter continue'));
 			expect(screens.at(-1)).not.toContain('(simulated)');
 			session.send('Enter');

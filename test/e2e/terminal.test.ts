@@ -1,8 +1,9 @@
 import {execFileSync} from 'node:child_process';
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
+import {canUseNamespace, inNamespace, PMGVERSION_8_2} from './real-host-namespace.ts';
 import {TmuxSession} from './tmux.ts';
 
 /*
@@ -14,49 +15,25 @@ import {TmuxSession} from './tmux.ts';
  */
 
 const cli = path.resolve('dist/cli.js');
-const canUnshare = process.getuid?.() === 0 && existsSync('/usr/bin/unshare') && !existsSync('/usr/bin/pmgversion');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-terminal-'));
 afterAll(() => rmSync(dir, {recursive: true, force: true}));
 
-const script = (file: string, text: string) => {
-	writeFileSync(file, text);
-	chmodSync(file, 0o755);
-};
 const pane = (session: TmuxSession, format: string) => execFileSync('tmux', ['-L', session.socket, 'display-message', '-p', '-t', session.name, format], {encoding: 'utf8'}).trim();
 
 describe('the terminal stays the wizard\'s', () => {
-	it.skipIf(!canUnshare)('escape sequences in a command output do not reach the terminal; runs/ keeps them', async () => {
-		const up = path.join(dir, 'up');
-		mkdirSync(up);
-		mkdirSync(path.join(dir, 'mnt'));
-		script(path.join(up, 'pmgversion'), '#!/bin/sh\necho "proxmox-mailgateway: 8.2.0 (API: 8.2.7/abc, running kernel: 6.8.12-4-pve)"\necho "pmg-api: 8.2.7"\n');
-		script(
-			path.join(up, 'apt'),
-			[
-				'#!/bin/sh',
-				'[ "$1" = update ] || exit 0',
-				"printf '\\033]0;PWNED-TITLE\\007Hit:1 stand-in\\n'",
-				"printf '\\033[2J\\033[H\\033[?25hafter clear\\033[5;5Hmoved\\n'",
-				'sleep 2',
-			].join('\n'),
-		);
+	it.skipIf(!canUseNamespace)('escape sequences in a command output do not reach the terminal; runs/ keeps them', async () => {
+		const apt = [
+			'#!/bin/sh',
+			'[ "$1" = update ] || exit 0',
+			"printf '\\033]0;PWNED-TITLE\\007Hit:1 stand-in\\n'",
+			"printf '\\033[2J\\033[H\\033[?25hafter clear\\033[5;5Hmoved\\n'",
+			'sleep 2',
+		].join('\n');
 		const state = path.join(dir, 'D');
-		script(
-			path.join(dir, 'run.sh'),
-			[
-				'#!/bin/sh',
-				'set -e',
-				'mount --make-rprivate /',
-				`mount -t tmpfs tmpfs ${dir}/mnt`,
-				`mkdir ${dir}/mnt/up ${dir}/mnt/work`,
-				`cp -p ${up}/* ${dir}/mnt/up/`,
-				`mount -t overlay overlay -o lowerdir=/usr/bin,upperdir=${dir}/mnt/up,workdir=${dir}/mnt/work /usr/bin`,
-				`exec ${process.execPath} ${cli} pmg --state-dir ${state}`,
-			].join('\n'),
-		);
+		const argv = inNamespace(dir, {pmgversion: PMGVERSION_8_2, apt}, ['pmg', '--state-dir', state]);
 		const session = new TmuxSession();
 		try {
-			session.start(['unshare', '-m', path.join(dir, 'run.sh')], {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0', LANG: 'C.UTF-8'});
+			session.start(argv, {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0', LANG: 'C.UTF-8'});
 			await session.waitFor(s => s.includes('PMG 8 -> 9') && s.includes('Enter continue'));
 			const title = pane(session, '#{pane_title}');
 			session.send('Enter');
