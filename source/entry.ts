@@ -8,11 +8,13 @@
  * scenario files it carries are unpacked first.
  */
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import {getAsset, isSea} from 'node:sea';
 import {fileURLToPath} from 'node:url';
 import {yogaReady} from 'yoga-ready';
+import {SIM_TERMINAL_CODE, SIM_TERMINAL_VARIABLE} from './host/sim-terminal.ts';
 import {useScenarioDir} from './products.ts';
 import {markSingleExecutable} from './self.ts';
 import {readableStack} from './stack.ts';
@@ -38,6 +40,12 @@ function unpackScenarios(): string {
 }
 
 async function start() {
+	// The executable started again as the terminal of a simulated command (there is no node to run it).
+	if (isSea() && process.env[SIM_TERMINAL_VARIABLE] === '1') {
+		// eslint-disable-next-line @typescript-eslint/no-implied-eval
+		new Function('require', SIM_TERMINAL_CODE)(createRequire(process.execPath));
+		return;
+	}
 	if (isSea()) {
 		markSingleExecutable();
 		useScenarioDir(unpackScenarios());

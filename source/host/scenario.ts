@@ -69,9 +69,26 @@ export type CommandEntry = {
 	/** Seconds the output takes (simulated time; real time scaled by the host's speed). */
 	duration: number;
 	effects: Effect[];
+	/**
+	 * What follows when apt's question in `stdout` ("[Y/n]") is answered no;
+	 * null: apt's "Abort.", exit status 1, nothing changed.
+	 */
+	onNo: {stdout: string; stderr: string; exit: number; effects: Effect[]} | null;
+	/** dpkg's conffile questions in `stdout`: the package maintainer's version of each file asked about. */
+	conffiles: Record<string, string>;
+	/** A "Password:" line in `stdout` asks for this password; another one fails the command. */
+	password: string | null;
 	/** Where the entry is written, and its index there: for messages. */
 	origin: Origin & {index: number};
 };
+
+/**
+ * Who answers the questions of a command run on the terminal: the trainee
+ * (as on a real host), or the answers written in the scenario's output
+ * (for the generated docs and tests that are not about the questions).
+ */
+export const ANSWERS = ['trainee', 'scripted'] as const;
+export type Answers = (typeof ANSWERS)[number];
 
 export type Scenario = {
 	/** The file as it was named to loadScenario/parseScenario. */
@@ -82,6 +99,8 @@ export type Scenario = {
 	title: string;
 	description: string;
 	difficulty: Difficulty | null;
+	/** Who answers apt's, dpkg's and the password questions (default: the trainee). */
+	answers: Answers;
 	host: {hostname: string; user: string; uid: number};
 	env: Record<string, string>;
 	filesystems: Filesystem[];
@@ -181,6 +200,7 @@ export type Layer = {
 	title: string;
 	description: string;
 	difficulty: Difficulty | null;
+	answers?: Answers;
 	extends?: {value: string; line: number};
 	host: Partial<{hostname: string; user: string; uid: number}>;
 	env: Record<string, string>;
@@ -195,7 +215,7 @@ export type Layer = {
 	freeEffects: Array<{mount: string; line: number; field: string}>;
 };
 
-const TOP_KEYS = ['product', 'title', 'description', 'difficulty', 'extends', 'host', 'env', 'filesystems', 'files', 'services', 'commands', 'servers'];
+const TOP_KEYS = ['product', 'title', 'description', 'difficulty', 'answers', 'extends', 'host', 'env', 'filesystems', 'files', 'services', 'commands', 'servers'];
 
 /**
  * A file's layer: the one the build made of the same text (the bundled
@@ -268,6 +288,9 @@ export function parseLayerText(text: string, file: string): Layer {
 				break;
 			case 'difficulty':
 				layer.difficulty = r.oneOf(value, 'difficulty', DIFFICULTIES);
+				break;
+			case 'answers':
+				layer.answers = r.oneOf(value, 'answers', ANSWERS);
 				break;
 			case 'extends':
 				layer.extends = {value: r.text(value, 'extends', {nonEmpty: true}), line: r.line(keyNode)};
@@ -386,7 +409,7 @@ function readServices(r: Reader, node: Node | null): Layer['services'] {
 	return services;
 }
 
-const COMMAND_KEYS = ['match', 'when', 'stdout', 'stderr', 'exit', 'duration', 'effects'];
+const COMMAND_KEYS = ['match', 'when', 'stdout', 'stderr', 'exit', 'duration', 'effects', 'on_no', 'conffiles', 'password'];
 
 function readCommand(r: Reader, node: Node | null, index: number, layer: Layer): CommandEntry {
 	const field = `commands[${index}]`;
@@ -409,6 +432,9 @@ function readCommand(r: Reader, node: Node | null, index: number, layer: Layer):
 		exit: 0,
 		duration: 0,
 		effects: [],
+		onNo: null,
+		conffiles: {},
+		password: null,
 		origin: {path: r.file, line: r.line(node), index},
 	};
 	for (const [key, {value}] of map) {
@@ -431,6 +457,26 @@ function readCommand(r: Reader, node: Node | null, index: number, layer: Layer):
 				break;
 			case 'effects':
 				entry.effects = r.seq(value, f).map((item, k) => readEffect(r, item, `${f}[${k}]`, groups, layer));
+				break;
+			case 'on_no': {
+				const m = r.map(value, f, ['stdout', 'stderr', 'exit', 'effects'], 'give what follows the answer n: stdout:, and optionally stderr:, exit:, effects:');
+				const out = m.get('stdout');
+				const err = m.get('stderr');
+				const exit = m.get('exit');
+				const effects = m.get('effects');
+				entry.onNo = {
+					stdout: out ? r.text(out.value, `${f}.stdout`) : '',
+					stderr: err ? r.text(err.value, `${f}.stderr`) : '',
+					exit: exit ? r.integer(exit.value, `${f}.exit`, 0, 255) : 0,
+					effects: effects ? r.seq(effects.value, `${f}.effects`).map((item, k) => readEffect(r, item, `${f}.effects[${k}]`, groups, layer)) : [],
+				};
+				break;
+			}
+			case 'conffiles':
+				for (const [name, {value: content, keyNode}] of r.map(value, f, null)) entry.conffiles[r.absolutePath(keyNode, `${f}[${JSON.stringify(name)}]`)] = r.text(content, `${f}[${JSON.stringify(name)}]`);
+				break;
+			case 'password':
+				entry.password = r.text(value, f, {nonEmpty: true, numbers: true});
 				break;
 		}
 	}
@@ -530,6 +576,7 @@ function readEffect(r: Reader, node: Node | null, field: string, groups: Groups,
 function mergeLayers(layers: Layer[]): Scenario {
 	const top = layers[layers.length - 1]!;
 	let product: Layer['product'];
+	let answers: Answers = 'trainee';
 	const host: Layer['host'] = {};
 	const env: Record<string, string> = {};
 	const filesystems = new Map<string, Filesystem>();
@@ -545,6 +592,7 @@ function mergeLayers(layers: Layer[]): Scenario {
 			}
 			product = layer.product;
 		}
+		if (layer.answers) answers = layer.answers;
 		Object.assign(host, layer.host);
 		Object.assign(env, layer.env);
 		for (const fs of layer.filesystems) filesystems.set(fs.mount, {mount: fs.mount, sizeBytes: fs.sizeBytes, freeBytes: fs.freeBytes});
@@ -569,6 +617,7 @@ function mergeLayers(layers: Layer[]): Scenario {
 		title: top.title,
 		description: top.description,
 		difficulty: top.difficulty,
+		answers,
 		host: {hostname: host.hostname, user: host.user ?? 'root', uid: host.uid ?? 0},
 		env,
 		// By code unit, not localeCompare: the same on every host whatever its locale, and no ICU

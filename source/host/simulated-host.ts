@@ -10,7 +10,9 @@ import {randomUUID} from 'node:crypto';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {TAIL_BYTES, writeFileAtomic} from './local-host.ts';
-import {expandGroups, expandText, loadScenario, type CommandEntry, type Condition, type Effect, type Scenario, type ServiceSpec} from './scenario.ts';
+import {adviceText} from './local-host.ts';
+import {expandGroups, expandText, loadScenario, type Answers, type CommandEntry, type Condition, type Effect, type Scenario, type ServiceSpec} from './scenario.ts';
+import {openSimTerminal, type SimTerminal} from './sim-terminal.ts';
 import {displayCommand, type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type OutputChunk, type RunOptions} from './types.ts';
 
 /** Environment variable that overrides the speed option: 0 = no delays, 1 = real durations. */
@@ -35,6 +37,8 @@ export type SimulatedHostOptions = {
 	 * ids, for output that must be the same on every run (the generated docs).
 	 */
 	fixedStart?: {clockMs: number; bootId: string};
+	/** Who answers the questions of commands run on the terminal; default: what the scenario says (the trainee). */
+	answers?: Answers;
 };
 
 type FileState = {content: string; mtimeMs: number; mode: number; size?: number};
@@ -57,7 +61,72 @@ type SavedHost = {
 	free: Record<string, number>;
 };
 
-type Answer = {stdout: string; stderr: string; exit: number; duration: number; effects: Effect[]; match: RegExpExecArray | null};
+type Answer = {stdout: string; stderr: string; exit: number; duration: number; effects: Effect[]; match: RegExpExecArray | null; entry?: CommandEntry};
+
+/** A question in a scenario entry's output, with the answer written after it there. */
+type Question =
+	| {kind: 'apt'; prompt: string; defaultYes: boolean; scripted: string}
+	| {kind: 'dpkg'; prompt: string; file: string; defaultKeep: boolean; scripted: string}
+	| {kind: 'password'; prompt: string};
+
+type Part = {text: string; question: Question | null};
+
+const APT_QUESTION = /^(.*\? \[(Y\/n|y\/N)\]) ?(\S*)$/;
+const DPKG_QUESTION = /^(\*\*\* \S+ \(Y\/I\/N\/O\/D\/Z\) \[default=([YN])\] \?) ?(\S*)$/;
+const PASSWORD_QUESTION = /^(Password(?: for user [^:]+)?:) ?$/;
+
+/**
+ * An entry's output cut at its questions. The answer written after a
+ * question is the scripted one; dpkg's "Installing new version" line after
+ * a Y is what the answer prints, not part of the text.
+ */
+export function questionsOf(stdout: string): Part[] {
+	const parts: Part[] = [];
+	let text = '';
+	let file = '';
+	const lines = stdout.split('\n');
+	for (let i = 0; i < lines.length; i++) {
+		const line = lines[i]!;
+		const last = i === lines.length - 1;
+		const conffile = /Configuration file '([^']+)'/.exec(line);
+		if (conffile) file = conffile[1]!;
+		const apt = APT_QUESTION.exec(line);
+		const dpkg = DPKG_QUESTION.exec(line);
+		const password = PASSWORD_QUESTION.exec(line);
+		if (dpkg && file) {
+			parts.push({text, question: {kind: 'dpkg', prompt: `${dpkg[1]!} `, file, defaultKeep: dpkg[2] === 'N', scripted: dpkg[3] ?? ''}});
+			text = '';
+			if (lines[i + 1]?.startsWith(`Installing new version of config file ${file} `)) i++;
+		} else if (apt) {
+			parts.push({text, question: {kind: 'apt', prompt: `${apt[1]!} `, defaultYes: apt[2] === 'Y/n', scripted: apt[3] ?? ''}});
+			text = '';
+		} else if (password) {
+			parts.push({text, question: {kind: 'password', prompt: `${password[1]!} `}});
+			text = '';
+		} else text += last ? line : `${line}\n`;
+	}
+	parts.push({text, question: null});
+	return parts;
+}
+
+/** A unified diff of two texts, whole files as one hunk (what dpkg's D shows, enough to decide). */
+function wholeDiff(oldName: string, oldText: string, newName: string, newText: string): string {
+	const a = outputLines(oldText);
+	const b = outputLines(newText);
+	const lines = [`--- ${oldName}`, `+++ ${newName}`, `@@ -1,${a.length} +1,${b.length} @@`];
+	let i = 0;
+	let j = 0;
+	while (i < a.length || j < b.length) {
+		if (i < a.length && j < b.length && a[i] === b[j]) {
+			lines.push(` ${a[i]}`);
+			i++;
+			j++;
+		} else if (i < a.length && !b.slice(j).includes(a[i]!)) lines.push(`-${a[i++]}`);
+		else if (j < b.length) lines.push(`+${b[j++]}`);
+		else lines.push(`-${a[i++]}`);
+	}
+	return `${lines.join('\n')}\n`;
+}
 
 const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
 
@@ -109,13 +178,17 @@ export class SimulatedHost implements Host {
 	readonly speed: number;
 	private saving: Promise<void> = Promise.resolve();
 
+	private readonly answers: Answers;
+
 	private constructor(
 		readonly scenario: Scenario,
 		private readonly state: SavedHost,
 		private readonly stateFile: string | null,
 		speed: number,
 		private readonly fixedIds = false,
+		answers?: Answers,
 	) {
+		this.answers = answers ?? scenario.answers;
 		this.label = `${scenario.host.hostname} (simulated)`;
 		this.speed = speed;
 	}
@@ -152,7 +225,7 @@ export class SimulatedHost implements Host {
 				free: {},
 			};
 		}
-		const host = new SimulatedHost(scenario, state, stateFile, speed, options.fixedStart !== undefined);
+		const host = new SimulatedHost(scenario, state, stateFile, speed, options.fixedStart !== undefined, options.answers);
 		if (stateFile && fresh) {
 			await fs.mkdir(path.dirname(stateFile), {recursive: true});
 			await host.persist();
@@ -165,7 +238,9 @@ export class SimulatedHost implements Host {
 	async run(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
 		const line = displayCommand(command);
 		const startedMs = this.state.clockMs;
-		const answer = this.answer(command, line);
+		let answer = this.answer(command, line);
+		// No terminal here: its questions get the answers the scenario wrote after them.
+		if (answer.entry && questionsOf(answer.stdout).length > 1) answer = await this.converse(answer, null, options, line);
 		// One line per chunk: the lines are spread over the command's duration.
 		const stdoutLines = outputLines(answer.stdout).map(text => ({stream: 'stdout' as const, bytes: Buffer.from(text)}));
 		const stderrLines = outputLines(answer.stderr).map(text => ({stream: 'stderr' as const, bytes: Buffer.from(text)}));
@@ -176,6 +251,10 @@ export class SimulatedHost implements Host {
 			if (totalMs > 0) await sleep(totalMs / chunks.length);
 			options.onOutput?.(chunk);
 		}
+		return this.finish(answer, startedMs, options);
+	}
+
+	private async finish(answer: Answer, startedMs: number, options: RunOptions): Promise<CommandResult> {
 		this.state.clockMs += Math.round(answer.duration * 1000);
 		for (const effect of answer.effects) this.apply(effect, answer.match);
 		await this.persist();
@@ -189,9 +268,135 @@ export class SimulatedHost implements Host {
 		};
 	}
 
-	/** The simulated host has no terminal to hand over: the same as run. */
+	/**
+	 * Whether the questions of a command run on the terminal are answered
+	 * here (the answers the scenario wrote), so that no terminal is needed.
+	 */
+	get answersItself(): boolean {
+		return this.answers === 'scripted';
+	}
+
+	/**
+	 * A command run on the terminal (the wizard has handed it over): its
+	 * output goes to the terminal as a real one's would, and its questions
+	 * (apt's [Y/n], dpkg's conffile question with the wizard's advice under
+	 * it, a password) wait for the trainee's answer, read from the terminal
+	 * by a small program with the terminal as its own (sim-terminal.ts).
+	 * What the trainee answers has its consequences: n stops apt, Y replaces
+	 * an edited conffile, N keeps it and leaves the maintainer's as .dpkg-dist.
+	 */
 	async runInteractive(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
-		return this.run(command, options);
+		if (this.answersItself) return this.run(command, options);
+		const line = displayCommand(command);
+		const startedMs = this.state.clockMs;
+		const answer = this.answer(command, line);
+		const terminal = openSimTerminal();
+		let result: Answer;
+		try {
+			result = await this.converse(answer, terminal, options, line);
+			for (const text of outputLines(result.stderr)) options.onOutput?.({stream: 'stderr', bytes: Buffer.from(text)});
+			if (result.stderr !== '') await terminal.say(result.stderr);
+		} catch (error) {
+			const status = (error as {exitStatus?: number}).exitStatus;
+			if (status === undefined) throw error;
+			// Ctrl-C: the command is gone, nothing of what it would have done is done.
+			options.onOutput?.({stream: 'stderr', bytes: Buffer.from('^C')});
+			this.state.clockMs += 1000;
+			await this.persist();
+			return {exitCode: status, stdout: '', stderr: '', startedAt: new Date(startedMs).toISOString(), endedAt: new Date(this.state.clockMs).toISOString()};
+		}
+		await terminal.end();
+		return this.finish(result, startedMs, options);
+	}
+
+	/**
+	 * An entry's output played up to each question, the question answered by
+	 * the trainee on `terminal` (or, without one, as the scenario wrote), and
+	 * what the answer leads to: the output, exit status and effects of the run.
+	 */
+	private async converse(answer: Answer, terminal: SimTerminal | null, options: RunOptions, line: string): Promise<Answer> {
+		const entry = answer.entry;
+		const parts = questionsOf(answer.stdout);
+		const lineCount = Math.max(1, outputLines(answer.stdout).length);
+		const delayMs = (answer.duration * 1000 * this.speed) / lineCount;
+		let stdout = '';
+		let pendingLine = '';
+		const say = async (text: string) => {
+			if (text === '') return;
+			stdout += text;
+			if (terminal) {
+				// Whole lines to the transcript as they are shown.
+				const lines = `${pendingLine}${text}`.split('\n');
+				pendingLine = lines.pop() ?? '';
+				for (const l of lines) options.onOutput?.({stream: 'stdout', bytes: Buffer.from(l)});
+				await terminal.say(text, delayMs);
+			}
+		};
+		const ask = async (question: Question, scripted: string, advice: string): Promise<string> => {
+			if (!terminal) return scripted;
+			return terminal.ask(`${question.prompt}${advice}`, question.kind !== 'password');
+		};
+		/** The question and its answer as one line of the output (a password is not shown). */
+		const answered = async (question: Question, typed: string) => {
+			const shown = question.kind === 'password' ? '' : typed;
+			stdout += `${question.prompt}${shown}\n`;
+			if (terminal) options.onOutput?.({stream: 'stdout', bytes: Buffer.from(`${pendingLine}${question.prompt}${shown}`)});
+			pendingLine = '';
+		};
+		const extra: Effect[] = [];
+		const list = options.conffileAdvice;
+		for (const part of parts) {
+			await say(part.text);
+			const q = part.question;
+			if (!q) continue;
+			if (q.kind === 'apt') {
+				const advice = terminal && list ? adviceText({kind: 'apt', prompt: q.prompt.trim(), defaultYes: q.defaultYes}, list) : '';
+				const typed = (await ask(q, q.scripted, advice)).trim();
+				await answered(q, typed);
+				const yes = typed === '' ? q.defaultYes : /^y(es)?$/i.test(typed);
+				if (yes) continue;
+				const no = entry?.onNo;
+				if (no) {
+					await say(expandText(no.stdout, answer.match));
+					return {...answer, stdout, stderr: expandText(no.stderr, answer.match), exit: no.exit, effects: [...extra, ...no.effects]};
+				}
+				await say('Abort.\n');
+				return {...answer, stdout, stderr: '', exit: 1, effects: extra};
+			}
+			if (q.kind === 'dpkg') {
+				const current = this.file(normalize(q.file))?.content ?? '';
+				const shipped = entry?.conffiles[q.file] ?? `# ${q.file}: the package maintainer's version (simulated)\n`;
+				for (;;) {
+					const advice = terminal && list ? adviceText({kind: 'dpkg', path: q.file, prompt: q.prompt.trim()}, list) : '';
+					const typed = (await ask(q, q.scripted, advice)).trim().toUpperCase();
+					await answered(q, typed);
+					const choice = typed === '' ? (q.defaultKeep ? 'N' : 'Y') : typed;
+					if (choice === 'Y' || choice === 'I') {
+						await say(`Installing new version of config file ${q.file} ...\n`);
+						extra.push({kind: 'write', path: `${q.file}.dpkg-old`, content: current, mode: null, size: null});
+						extra.push({kind: 'write', path: q.file, content: shipped, mode: null, size: null});
+						break;
+					}
+					if (choice === 'N' || choice === 'O') {
+						extra.push({kind: 'write', path: `${q.file}.dpkg-dist`, content: shipped, mode: null, size: null});
+						break;
+					}
+					if (choice === 'D') await say(wholeDiff(q.file, current, `${q.file}.dpkg-new`, shipped));
+					else if (choice === 'Z') await say('(training: the simulated host has no shell to start; look at the file with the wizard\'s command line, then answer Y or N)\n');
+					if (!terminal) break;
+				}
+				continue;
+			}
+			const typed = await ask(q, entry?.password ?? '', '');
+			await answered(q, typed);
+			if (entry?.password && typed !== entry.password) {
+				const user = /-U (\S+)/.exec(line)?.[1] ?? 'postgres';
+				const program = line.split(' ').find(word => !word.includes('=') && word !== 'env') ?? 'psql';
+				return {...answer, stdout, stderr: `${program}: error: connection to server failed: FATAL:  password authentication failed for user "${user}"\n`, exit: 1, effects: extra};
+			}
+		}
+		if (pendingLine !== '' && terminal) options.onOutput?.({stream: 'stdout', bytes: Buffer.from(pendingLine)});
+		return {...answer, stdout, effects: [...extra, ...answer.effects]};
 	}
 
 	/** Which scenario entry answers a command line, or null; for tools and tests. */
@@ -211,7 +416,7 @@ export class SimulatedHost implements Host {
 		const found = this.findEntry(line);
 		if (found) {
 			const {entry, match} = found;
-			return {stdout: expandText(entry.stdout, match), stderr: expandText(entry.stderr, match), exit: entry.exit, duration: entry.duration, effects: entry.effects, match};
+			return {stdout: expandText(entry.stdout, match), stderr: expandText(entry.stderr, match), exit: entry.exit, duration: entry.duration, effects: entry.effects, match, entry};
 		}
 		const builtIn = this.builtIn(command);
 		if (builtIn) return {...builtIn, duration: 0, effects: [], match: null};

@@ -125,6 +125,11 @@ export interface Host {
 	 * dpkg's questions). The caller has released the terminal first.
 	 */
 	runInteractive(command: CommandSpec, options?: RunOptions): Promise<CommandResult>;
+	/**
+	 * A host that answers the questions of a command itself (a simulated
+	 * host whose scenario says so): such a command needs no terminal.
+	 */
+	readonly answersItself?: boolean;
 	/** Records of keyed runs whose key starts with `prefix` (hosts that keep them). */
 	runRecords?(prefix: string): Promise<RunRecord[]>;
 	/** Forget the finished records whose key does not start with `keepPrefix`. */

@@ -292,7 +292,7 @@ export class Wizard {
 			let unread: {needed: number; lines: string[]} | null = null;
 			if (this.dryRun) {
 				this.output.push(`(dry run) not executed: ${display}`);
-			} else if (command.interactive && host.kind !== 'simulated' && terminal) {
+			} else if (command.interactive && !host.answersItself && terminal) {
 				// One that finished meanwhile needs the terminal no more: its record is read.
 				const onTerminal = earlier?.state !== 'finished';
 				if (onTerminal) await terminal.suspend();
