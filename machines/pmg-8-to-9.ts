@@ -1322,6 +1322,14 @@ export const pmgUpgradeMachine = once(() =>
 			reviewFindings: true,
 			probeShows: ['read /etc/apt/sources.list and /etc/apt/sources.list.d/*'],
 			findings: modernizeFindings,
+			remedy: () => [
+				'The .list files are still there: apt did not rewrite them (answered n, or it',
+				'failed). f runs apt modernize-sources again (answer Y this time); s skips it,',
+				'the .list files keep working.',
+			],
+			// Passed only when the sources are modernized: answering n (the preview) leaves them as they were.
+			afterCommands: 'checking',
+			fix: () => [interactive('apt', 'modernize-sources')],
 			extraStates: {
 				probing: {
 					meta: {view: 'checking'},
@@ -1331,6 +1339,31 @@ export const pmgUpgradeMachine = once(() =>
 						input: () => ({probe: 'modernizePlan'}),
 						onDone: {target: 'review', actions: 'assignFacts'},
 						onError: {target: 'review', actions: 'recordError'},
+					},
+				},
+				checking: {
+					meta: {view: 'checking'},
+					invoke: {
+						id: 'probe.modernizeSources',
+						src: 'probe',
+						input: () => ({probe: 'modernizePlan'}),
+						onDone: {target: 'evaluate', actions: 'assignFacts'},
+						onError: {target: 'blocked', actions: 'recordError'},
+					},
+				},
+				evaluate: {
+					always: [
+						{guard: ({context}: {context: PmgContext}) => context.facts.modernize?.conversions.length === 0, target: 'passed', actions: [{type: 'recordStatus', params: {step: 'modernizeSources', status: 'passed'}}]},
+						{target: 'blocked', actions: [{type: 'recordStatus', params: {step: 'modernizeSources', status: 'failed'}}]},
+					],
+				},
+				passed: {meta: {view: 'passed'}, on: {'operator.continue': '#wizard.checklistAfter'}},
+				blocked: {
+					meta: {view: 'blocked'},
+					on: {
+						'operator.recheck': 'checking',
+						'operator.fix': {target: 'running', actions: 'nextRun'},
+						'operator.skip': {target: '#wizard.checklistAfter', actions: [{type: 'recordStatus', params: {step: 'modernizeSources', status: 'skipped', reasonFrom: 'event'}}]},
 					},
 				},
 			},

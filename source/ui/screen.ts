@@ -340,6 +340,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			if (accepts.has('operator.fix')) keys.push({key: 'f', label: 'fix'});
 			if (accepts.has('operator.choose')) keys.push({key: 'c', label: 'clean the environment'});
 			if (accepts.has('operator.override')) keys.push({key: 'o', label: 'override (typed)'});
+			keys.push(...skip);
 			break;
 		}
 		case 'choose':

@@ -7,7 +7,7 @@ import {pmgProbes} from '../../source/runtime/pmg-probes.ts';
 import {position} from '../../source/runtime/runtime.ts';
 import {screenModel, freshUi} from '../../source/ui/screen.ts';
 import {lineText} from '../../source/ui/text.ts';
-import {drive, openRun, removeRuns, type Answers} from './drive.ts';
+import {drive, openRun, removeRuns, settled, type Answers} from './drive.ts';
 
 /*
  * The real runtime and probes on each bundled PMG scenario: a careful
@@ -51,7 +51,9 @@ describe('pmg scenarios on the simulated host', () => {
 		expect(again.wizard.actor.getSnapshot().status).toBe('done');
 		expect(end).toBe('finished.');
 		expect(seen).toContain('verifyVersion.passed');
-		const sources = await again.host.readFile('/etc/apt/sources.list');
+		// modernize-sources (answered n, then Y) renamed it to .list.bak.
+		expect(await again.host.readFile('/etc/apt/sources.list')).toBeNull();
+		const sources = await again.host.readFile('/etc/apt/sources.list.bak');
 		expect(sources).toContain('trixie');
 		expect(sources).not.toMatch(/^deb .* bookworm/m);
 		expect(await again.host.readFile(`${WIZARD_BACKUP_DIR}/pmg/debianRepos/etc/apt/sources.list`)).toContain('bookworm');
@@ -59,6 +61,37 @@ describe('pmg scenarios on the simulated host', () => {
 		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
 		expect(transcript).toContain('run: pmgbackup backup');
 		expect(transcript).toContain('write /etc/apt/sources.list');
+	}, 60_000);
+
+	it('clean: modernize-sources answered n (the preview) is not passed; f runs it again, and Y passes once the sources are modernized', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('clean'));
+		await drive(run, w => w === 'reboot.waiting');
+		await run.wizard.flushed();
+		await run.transcript.close();
+		const again = await openRun(machine, pmgProbes, scenario('clean'), run.dir);
+		await drive(again, w => w === 'modernizeSources.review', {'purgePostgres.confirm': 'works'});
+		const screen = () => {
+			const model = screenModel({machine, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''});
+			return {model, text: model.body.map(lineText).join('\n')};
+		};
+		// The scenario's first answer is n: apt shows what it would write and changes nothing.
+		again.wizard.send({type: 'operator.continue'});
+		await settled(again.wizard);
+		expect(position(again.wizard.actor.getSnapshot().value)).toEqual({step: 'modernizeSources', screen: 'blocked'});
+		expect(await again.host.readFile('/etc/apt/sources.list')).toContain('trixie');
+		const blocked = screen();
+		expect(blocked.text).not.toContain('[PASS]');
+		expect(blocked.text).toContain('f runs:');
+		expect(blocked.text).toContain('$ apt modernize-sources');
+		expect(blocked.model.keys.map(k => `${k.key} ${k.label}`)).toEqual(expect.arrayContaining(['f fix', 's skip']));
+		// Run again, answered Y: the sources are rewritten and only now is the step passed.
+		again.wizard.send({type: 'operator.fix'});
+		await settled(again.wizard);
+		expect(position(again.wizard.actor.getSnapshot().value)).toEqual({step: 'modernizeSources', screen: 'passed'});
+		expect(await again.host.readFile('/etc/apt/sources.list')).toBeNull();
+		expect(await again.host.readFile('/etc/apt/sources.list.d/debian.sources')).toContain('Modernized from /etc/apt/sources.list');
+		await again.wizard.flushed();
+		await again.transcript.close();
 	}, 60_000);
 
 	it('clean: modernize-sources shows what it does to the files first, and its sources.list.bak leaves the wizard\'s backup alone', async () => {
