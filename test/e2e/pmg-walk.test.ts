@@ -21,14 +21,63 @@ const start = () => {
 	session.start([process.execPath, cli, 'pmg', '--simulate', 'clean', '--state-dir', stateDir], env());
 };
 
+/** What the trainee typed on the terminal, in order. */
+const answers: string[] = [];
+let modernizePreviewed = false;
+
+/**
+ * The answer a careful trainee types when apt or dpkg asks on the terminal,
+ * or null when nothing asks: apt's [Y/n] after reading its lists (Y; for
+ * modernize-sources n first, the preview, then Y), dpkg's conffile question
+ * as the wizard's advice under it says (sshd_config: D first, to see the
+ * difference), and Enter to go back to the wizard.
+ */
+function terminalAnswer(screen: string): string | null {
+	const last = footer(screen).trim();
+	if (last === 'Press Enter to return to the wizard.') return '';
+	if (/\[Y\/n\]$/.test(last)) {
+		if (last.startsWith('Rewrite')) return modernizePreviewed ? 'Y' : 'n';
+		return 'Y';
+	}
+	const dpkg = /^\*\*\* (\S+) \(Y\/I\/N\/O\/D\/Z\) \[default=N\] \?$/.exec(last);
+	if (dpkg) {
+		const advice = /\[upgrade-wizard\] (\S+): (\S)/.exec(screen);
+		if (!advice) throw new Error(`dpkg asks without the wizard's advice:\n${screen}`);
+		if (advice[2] === 'Y' && !screen.includes('+++ ')) return 'D';
+		return advice[2]!;
+	}
+	return null;
+}
+
 /** Answer each screen as a careful operator of the clean scenario would. */
 async function walk(until: (screen: string) => boolean, seen: string[]): Promise<string> {
 	let screen = await session.settle();
 	for (let i = 0; i < 200; i++) {
-		seen.push(screen);
+		// Not the wizard's frames: the terminal handed over to a command (its first line "$ apt ...", its questions).
+		if (terminalAnswer(screen) === null && !footer(screen).startsWith('$ ')) seen.push(screen);
 		if (until(screen)) return screen;
 		const keys = footer(screen);
 		if (screen.includes('[exit ')) throw new Error(`the wizard exited:\n${screen}`);
+		// The terminal handed over to apt (dpkg): the trainee reads and answers as on a real host.
+		const answer = terminalAnswer(screen);
+		if (answer !== null) {
+			answers.push(answer);
+			if (footer(screen).startsWith('Rewrite') && answer === 'n') modernizePreviewed = true;
+			session.type(answer);
+			session.send('Enter');
+			const before = screen;
+			await session.waitFor(s => s !== before, 20_000);
+			screen = await session.settle();
+			continue;
+		}
+		// Answered n, modernize-sources changed nothing: run it again (and answer Y).
+		if (screen.includes('modernize the apt sources') && /f fix/.test(keys)) {
+			session.send('f');
+			const before = screen;
+			await session.waitFor(s => s !== before, 20_000);
+			screen = await session.settle();
+			continue;
+		}
 		if (/r check again/.test(keys) && !/Enter continue/.test(keys)) throw new Error(`blocked:\n${screen}`);
 		const word = /type "([^"]+)"/.exec(keys);
 		// A screen that runs something is read to its end before Enter is offered.
@@ -96,6 +145,19 @@ describe('pmg upgrade in a real terminal (tmux 80x24)', () => {
 		const host = JSON.parse(readFileSync(path.join(stateDir, 'host.json'), 'utf8')) as unknown;
 		expect(JSON.stringify(host)).toContain('trixie');
 		const transcript = readFileSync(path.join(stateDir, 'transcript.log'), 'utf8');
+		// dpkg asked the trainee, with the advice; the answers had their effect on the host.
+		expect(answers).toEqual(expect.arrayContaining(['N', 'D', 'Y', 'n']));
+		expect(transcript).toContain('| *** issue (Y/I/N/O/D/Z) [default=N] ? N');
+		expect(transcript).toContain('| *** sshd_config (Y/I/N/O/D/Z) [default=N] ? D');
+		expect(transcript).toContain('| *** sshd_config (Y/I/N/O/D/Z) [default=N] ? Y');
+		expect(transcript).toContain('| Rewrite 1 sources? [Y/n] n');
+		expect(transcript).toContain('| Rewrite 1 sources? [Y/n] Y');
+		const files = (host as {files: Record<string, {content: string} | null>}).files;
+		expect(files['/etc/issue.dpkg-dist']?.content).toContain('Debian GNU/Linux 13');
+		expect(files['/etc/issue']).toBeUndefined();
+		expect(files['/etc/ssh/sshd_config']?.content).toContain('KbdInteractiveAuthentication');
+		expect(files['/etc/ssh/sshd_config.dpkg-old']?.content).toContain('ChallengeResponseAuthentication');
+		expect(files['/etc/apt/sources.list']).toBeNull();
 		expect(transcript).toContain('run: pg_upgradecluster -v 17 15 main');
 		expect(transcript).toMatch(/exit status 0 after [\d.]+ s: apt dist-upgrade/);
 		expect(statSync(path.join(stateDir, 'transcript.log')).mode & 0o777).toBe(0o600);
