@@ -101,6 +101,11 @@ export type Scenario = {
 	difficulty: Difficulty | null;
 	/** Who answers apt's, dpkg's and the password questions (default: the trainee). */
 	answers: Answers;
+	/**
+	 * Database users' passwords: pg_dump, psql, createdb or dropdb run with
+	 * -W (set-permissions.py with -a) ask for the password of their -U user.
+	 */
+	passwords: Record<string, string>;
 	host: {hostname: string; user: string; uid: number};
 	env: Record<string, string>;
 	filesystems: Filesystem[];
@@ -201,6 +206,7 @@ export type Layer = {
 	description: string;
 	difficulty: Difficulty | null;
 	answers?: Answers;
+	passwords: Record<string, string>;
 	extends?: {value: string; line: number};
 	host: Partial<{hostname: string; user: string; uid: number}>;
 	env: Record<string, string>;
@@ -215,7 +221,7 @@ export type Layer = {
 	freeEffects: Array<{mount: string; line: number; field: string}>;
 };
 
-const TOP_KEYS = ['product', 'title', 'description', 'difficulty', 'answers', 'extends', 'host', 'env', 'filesystems', 'files', 'services', 'commands', 'servers'];
+const TOP_KEYS = ['product', 'title', 'description', 'difficulty', 'answers', 'passwords', 'extends', 'host', 'env', 'filesystems', 'files', 'services', 'commands', 'servers'];
 
 /**
  * A file's layer: the one the build made of the same text (the bundled
@@ -264,6 +270,7 @@ export function parseLayerText(text: string, file: string): Layer {
 		title: '',
 		description: '',
 		difficulty: null,
+		passwords: {},
 		host: {},
 		env: {},
 		filesystems: [],
@@ -291,6 +298,9 @@ export function parseLayerText(text: string, file: string): Layer {
 				break;
 			case 'answers':
 				layer.answers = r.oneOf(value, 'answers', ANSWERS);
+				break;
+			case 'passwords':
+				for (const [user, entry] of r.map(value, 'passwords', null)) layer.passwords[user] = r.text(entry.value, `passwords.${user}`, {nonEmpty: true, numbers: true});
 				break;
 			case 'extends':
 				layer.extends = {value: r.text(value, 'extends', {nonEmpty: true}), line: r.line(keyNode)};
@@ -577,6 +587,7 @@ function mergeLayers(layers: Layer[]): Scenario {
 	const top = layers[layers.length - 1]!;
 	let product: Layer['product'];
 	let answers: Answers = 'trainee';
+	const passwords: Record<string, string> = {};
 	const host: Layer['host'] = {};
 	const env: Record<string, string> = {};
 	const filesystems = new Map<string, Filesystem>();
@@ -593,6 +604,7 @@ function mergeLayers(layers: Layer[]): Scenario {
 			product = layer.product;
 		}
 		if (layer.answers) answers = layer.answers;
+		Object.assign(passwords, layer.passwords);
 		Object.assign(host, layer.host);
 		Object.assign(env, layer.env);
 		for (const fs of layer.filesystems) filesystems.set(fs.mount, {mount: fs.mount, sizeBytes: fs.sizeBytes, freeBytes: fs.freeBytes});
@@ -618,6 +630,7 @@ function mergeLayers(layers: Layer[]): Scenario {
 		description: top.description,
 		difficulty: top.difficulty,
 		answers,
+		passwords,
 		host: {hostname: host.hostname, user: host.user ?? 'root', uid: host.uid ?? 0},
 		env,
 		// By code unit, not localeCompare: the same on every host whatever its locale, and no ICU

@@ -67,7 +67,7 @@ type Answer = {stdout: string; stderr: string; exit: number; duration: number; e
 type Question =
 	| {kind: 'apt'; prompt: string; defaultYes: boolean; scripted: string}
 	| {kind: 'dpkg'; prompt: string; file: string; defaultKeep: boolean; scripted: string}
-	| {kind: 'password'; prompt: string};
+	| {kind: 'password'; prompt: string; expected?: string};
 
 type Part = {text: string; question: Question | null};
 
@@ -240,7 +240,7 @@ export class SimulatedHost implements Host {
 		const startedMs = this.state.clockMs;
 		let answer = this.answer(command, line);
 		// No terminal here: its questions get the answers the scenario wrote after them.
-		if (answer.entry && questionsOf(answer.stdout).length > 1) answer = await this.converse(answer, null, options, line);
+		if (answer.entry && this.partsOf(answer, line).length > 1) answer = await this.converse(answer, null, options, line);
 		// One line per chunk: the lines are spread over the command's duration.
 		const stdoutLines = outputLines(answer.stdout).map(text => ({stream: 'stdout' as const, bytes: Buffer.from(text)}));
 		const stderrLines = outputLines(answer.stderr).map(text => ({stream: 'stderr' as const, bytes: Buffer.from(text)}));
@@ -310,13 +310,29 @@ export class SimulatedHost implements Host {
 	}
 
 	/**
+	 * An entry's output cut at its questions; a database program run with
+	 * -W (set-permissions.py with -a) asks for its -U user's password first,
+	 * when the scenario knows that password.
+	 */
+	private partsOf(answer: Answer, line: string): Part[] {
+		const parts = questionsOf(answer.stdout);
+		const words = line.split(' ');
+		const program = words.find(w => !w.includes('=') && w !== 'env' && w !== 'python' && w !== 'python3') ?? '';
+		const asks = (/^(pg_dump|pg_restore|psql|createdb|dropdb)$/.test(path.posix.basename(program)) && words.includes('-W')) || (program.endsWith('set-permissions.py') && words.includes('-a'));
+		const user = /(?:^| )-U (\S+)/.exec(line)?.[1];
+		const expected = user ? this.scenario.passwords[user] : undefined;
+		if (asks && expected !== undefined) parts.unshift({text: '', question: {kind: 'password', prompt: 'Password: ', expected}});
+		return parts;
+	}
+
+	/**
 	 * An entry's output played up to each question, the question answered by
 	 * the trainee on `terminal` (or, without one, as the scenario wrote), and
 	 * what the answer leads to: the output, exit status and effects of the run.
 	 */
 	private async converse(answer: Answer, terminal: SimTerminal | null, options: RunOptions, line: string): Promise<Answer> {
 		const entry = answer.entry;
-		const parts = questionsOf(answer.stdout);
+		const parts = this.partsOf(answer, line);
 		const lineCount = Math.max(1, outputLines(answer.stdout).length);
 		const delayMs = (answer.duration * 1000 * this.speed) / lineCount;
 		let stdout = '';
@@ -387,9 +403,10 @@ export class SimulatedHost implements Host {
 				}
 				continue;
 			}
-			const typed = await ask(q, entry?.password ?? '', '');
+			const expected = q.expected ?? entry?.password ?? null;
+			const typed = await ask(q, expected ?? '', '');
 			await answered(q, typed);
-			if (entry?.password && typed !== entry.password) {
+			if (expected !== null && typed !== expected) {
 				const user = /-U (\S+)/.exec(line)?.[1] ?? 'postgres';
 				const program = line.split(' ').find(word => !word.includes('=') && word !== 'env') ?? 'psql';
 				return {...answer, stdout, stderr: `${program}: error: connection to server failed: FATAL:  password authentication failed for user "${user}"\n`, exit: 1, effects: extra};

@@ -2,7 +2,7 @@ import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {footer, TmuxSession} from './tmux.ts';
+import {footer, handedOver, TmuxSession} from './tmux.ts';
 
 /*
  * The built CLI in tmux at 80x24 on the default simulated host: walk to the
@@ -54,10 +54,10 @@ async function walk(until: (screen: string) => boolean, seen: string[]): Promise
 	let screen = await session.settle();
 	for (let i = 0; i < 200; i++) {
 		// Not the wizard's frames: the terminal handed over to a command (its first line "$ apt ...", its questions).
-		if (terminalAnswer(screen) === null && !footer(screen).startsWith('$ ')) seen.push(screen);
+		if (!handedOver(screen)) seen.push(screen);
 		if (until(screen)) return screen;
 		const keys = footer(screen);
-		if (screen.includes('[exit ')) throw new Error(`the wizard exited:\n${screen}`);
+		if (/^\[exit \d+\]$/m.test(screen)) throw new Error(`the wizard exited:\n${screen}`);
 		// The terminal handed over to apt (dpkg): the trainee reads and answers as on a real host.
 		const answer = terminalAnswer(screen);
 		if (answer !== null) {

@@ -95,3 +95,17 @@ export function footer(screen: string): string {
 	const lines = screen.split('\n').filter(l => l.trim() !== '');
 	return lines.at(-1) ?? '';
 }
+
+/**
+ * The wizard handed the terminal over to a command: below the last frame's
+ * bottom rule the command line ("$ apt dist-upgrade") and what follows, or
+ * (once its output scrolled the frame away) no rule at all.
+ */
+export function handedOver(screen: string): boolean {
+	const lines = screen.split('\n');
+	let rule = -1;
+	lines.forEach((l, index) => {
+		if (/^[-\u2500]{20,}$/.test(l.trim())) rule = index;
+	});
+	return rule === -1 || lines.slice(rule + 1).some(l => l.startsWith('$ '));
+}

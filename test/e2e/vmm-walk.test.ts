@@ -2,7 +2,7 @@ import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {footer, TmuxSession} from './tmux.ts';
+import {footer, handedOver, TmuxSession} from './tmux.ts';
 
 /*
  * The built CLI in tmux at 80x24 on the simulated vmm host, as a new user
@@ -23,17 +23,35 @@ const open = (scenario: string, extra: Record<string, string> = {}) => {
 	return {session, state};
 };
 
+/** The passwords typed at pg_dump's and psql's "Password:", in order. */
+const passwords: string[] = [];
+/** The screen after the mistyped password. */
+const failedAfterWrongPassword: string[] = [];
+
 /** Enter on every screen that offers it, until `until` holds. */
 async function walk(session: TmuxSession, until: (screen: string) => boolean, seen: string[]): Promise<string> {
 	let screen = await session.settle();
 	for (let i = 0; i < 200; i++) {
-		seen.push(screen);
-		if (until(screen)) return screen;
 		const keys = footer(screen);
-		if (screen.includes('[exit ')) throw new Error(`the wizard exited:\n${screen}`);
+		// The terminal handed over to pg_dump or psql (-W): it asks for the password there.
+		const onTerminal = handedOver(screen);
+		if (!onTerminal) seen.push(screen);
+		if (until(screen)) return screen;
+		if (/^\[exit \d+\]$/m.test(screen)) throw new Error(`the wizard exited:\n${screen}`);
 		if (/r check again/.test(keys) && !/Enter continue/.test(keys)) throw new Error(`blocked:\n${screen}`);
+		if (keys === 'Password:') {
+			// The first one mistyped: the command fails as pg_dump does, and r runs it again.
+			const typed = passwords.length === 0 ? 'wrong-password' : 'vmm-training';
+			passwords.push(typed);
+			session.type(typed);
+			session.send('Enter');
+		} else if (keys === 'Press Enter to return to the wizard.') session.send('Enter');
+		else if (passwords.length === 1 && /r try again/.test(keys)) {
+			failedAfterWrongPassword.push(screen);
+			session.send('r');
+		}
 		// A screen that runs something is read to its end before Enter is offered.
-		if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
+		else if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
 		else if (/Enter (run|apply|continue|choose|confirm)/.test(keys)) session.send('Enter');
 		const before = screen;
 		await session.waitFor(s => s !== before, 20_000);
@@ -80,6 +98,12 @@ describe('vmm upgrade in a real terminal (tmux 80x24)', () => {
 		expect(all).toContain('/etc/postfix/pgsql-transport_maps.cf:5: postfix_transport');
 		expect(all).not.toContain('Pf-2009-secret');
 		const transcript = readFileSync(path.join(state, 'transcript.log'), 'utf8');
+		// -W: each program asked for the password on the terminal; a wrong one failed the command.
+		expect(passwords.length).toBeGreaterThan(3);
+		expect(failedAfterWrongPassword[0]).toMatch(/\[exit 1\] +pg_dump -h localhost -U vmm -W/);
+		expect(transcript).toContain('password authentication failed for user "vmm"');
+		expect(transcript).not.toContain('vmm-training');
+		expect(transcript).not.toContain('wrong-password');
 		expect(transcript).toContain('run: ./upgrade.sh');
 		expect(transcript).not.toContain('Pf-2009-secret');
 	}, 120_000);
