@@ -80,6 +80,12 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('the sing
 		expect(review).toContain('Bring PMG 8.2 up to date');
 		expect(review).toContain('$ apt update');
 		session.send('Enter');
+		// apt dist-upgrade asks on the terminal (the executable runs its simulated terminal itself): Y, then back.
+		await session.waitFor(s => /Do you want to continue\? \[Y\/n\]\s*$/.test(s), 30_000);
+		session.type('Y');
+		session.send('Enter');
+		await session.waitFor(s => s.includes('Press Enter to return to the wizard.'));
+		session.send('Enter');
 		const checked = await session.waitFor(s => s.includes('[PASS]   pmg-api 8.2.7'));
 		expect(footer(checked)).toContain('Enter continue');
 

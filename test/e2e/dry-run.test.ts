@@ -77,6 +77,12 @@ describe('a dry run next to a real run on the same state directory', () => {
 		expect(resumed).toContain('step 2/31');
 		expect(resumed).not.toContain('(dry run)');
 		s.send('Enter');
+		// apt dist-upgrade asks on the terminal: answered Y, then Enter goes back to the wizard.
+		await s.waitFor(screen => /Do you want to continue\? \[Y\/n\]\s*$/.test(screen), 30_000);
+		s.type('Y');
+		s.send('Enter');
+		await s.waitFor(screen => screen.includes('Press Enter to return to the wizard.'));
+		s.send('Enter');
 		await s.waitFor(screen => screen.includes('[PASS]   pmg-api') && screen.includes('Enter continue'), 30_000);
 		const transcript = read('transcript.log');
 		expect(transcript).toMatch(/run: apt update\n/);

@@ -94,7 +94,12 @@ describe('keys are bound to the screen on the terminal (tmux)', () => {
 		let screen = await session.settle();
 		for (let i = 0; i < 150 && !screen.includes('Postfix and Dovecot queries'); i++) {
 			const keys = footer(screen);
-			if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
+			// pg_dump and psql (-W) ask for the password on the terminal, then Enter goes back.
+			if (keys === 'Password:') {
+				session.type('vmm-training');
+				session.send('Enter');
+			} else if (keys === 'Press Enter to return to the wizard.') session.send('Enter');
+			else if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
 			else if (/Enter (run|apply|continue|choose|confirm)/.test(keys)) session.send('Enter');
 			const before = screen;
 			await session.waitFor(s => s !== before, 20_000);
@@ -130,7 +135,12 @@ describe('keys are bound to the screen on the terminal (tmux)', () => {
 		let screen = await session.settle();
 		for (let i = 0; i < 150 && !screen.includes('The wizard will make these changes'); i++) {
 			const keys = footer(screen);
-			if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
+			// pg_dump and psql (-W) ask for the password on the terminal, then Enter goes back.
+			if (keys === 'Password:') {
+				session.type('vmm-training');
+				session.send('Enter');
+			} else if (keys === 'Press Enter to return to the wizard.') session.send('Enter');
+			else if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
 			else if (/Enter (run|apply|continue|choose|confirm)/.test(keys)) session.send('Enter');
 			const before = screen;
 			await session.waitFor(s => s !== before, 20_000);
