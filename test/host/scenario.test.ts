@@ -256,7 +256,7 @@ describe('validation errors name the file, line and field', () => {
 		const error = await failure(`${minimal}commands:\n  - match: '^a$'\n    stdout: ok\n  - match: '^b$'\n    stdot: oops\n`);
 		expect(error).toMatchObject({path: 'scenarios/x.yaml', line: 8, field: 'commands[1].stdot'});
 		expect(error.message).toBe(
-			'scenarios/x.yaml:8: commands[1].stdot: unknown key "stdot" — did you mean "stdout"? allowed keys here: match, when, stdout, stderr, exit, duration, effects',
+			'scenarios/x.yaml:8: commands[1].stdot: unknown key "stdot" — did you mean "stdout"? allowed keys here: match, when, stdout, stderr, exit, duration, effects, on_no, conffiles, password',
 		);
 	});
 
