@@ -127,6 +127,8 @@ export type OperatorEvent =
 	| {type: 'operator.override'; text: string}
 	/** Free text the operator typed on an `input` screen (a path, a host name): never a password. */
 	| {type: 'operator.input'; value: string}
+	/** Open the simulated host's command line (training); the runtime handles it, no step does. */
+	| {type: 'operator.shell'}
 	| {type: 'host.booted'; bootId: string};
 
 /** State shared by every path; `F` is the product's facts. */

@@ -197,6 +197,8 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 			transcriptPath: where.transcript,
 			dryRun: args.dryRun,
 			training: Boolean(training),
+			// A dry run changes nothing: no command line on its host.
+			shell: host.kind === 'simulated' && !args.dryRun,
 			notice,
 			onLeave: () => leave(EXIT.ok),
 		});

@@ -106,6 +106,12 @@ export type Scenario = {
 	 * -W (set-permissions.py with -a) ask for the password of their -U user.
 	 */
 	passwords: Record<string, string>;
+	/**
+	 * What the trainee is meant to type on the simulated host's command line
+	 * (the wizard's ! key) to get past the scenario's stop; the walks of the
+	 * docs and the tests type it, a trainee types their own.
+	 */
+	solution: string[];
 	host: {hostname: string; user: string; uid: number};
 	env: Record<string, string>;
 	filesystems: Filesystem[];
@@ -207,6 +213,7 @@ export type Layer = {
 	difficulty: Difficulty | null;
 	answers?: Answers;
 	passwords: Record<string, string>;
+	solution?: string[];
 	extends?: {value: string; line: number};
 	host: Partial<{hostname: string; user: string; uid: number}>;
 	env: Record<string, string>;
@@ -221,7 +228,7 @@ export type Layer = {
 	freeEffects: Array<{mount: string; line: number; field: string}>;
 };
 
-const TOP_KEYS = ['product', 'title', 'description', 'difficulty', 'answers', 'passwords', 'extends', 'host', 'env', 'filesystems', 'files', 'services', 'commands', 'servers'];
+const TOP_KEYS = ['product', 'title', 'description', 'difficulty', 'answers', 'passwords', 'solution', 'extends', 'host', 'env', 'filesystems', 'files', 'services', 'commands', 'servers'];
 
 /**
  * A file's layer: the one the build made of the same text (the bundled
@@ -298,6 +305,9 @@ export function parseLayerText(text: string, file: string): Layer {
 				break;
 			case 'answers':
 				layer.answers = r.oneOf(value, 'answers', ANSWERS);
+				break;
+			case 'solution':
+				layer.solution = r.seq(value, 'solution').map((item, k) => r.text(item, `solution[${k}]`, {nonEmpty: true}));
 				break;
 			case 'passwords':
 				for (const [user, entry] of r.map(value, 'passwords', null)) layer.passwords[user] = r.text(entry.value, `passwords.${user}`, {nonEmpty: true, numbers: true});
@@ -588,6 +598,7 @@ function mergeLayers(layers: Layer[]): Scenario {
 	let product: Layer['product'];
 	let answers: Answers = 'trainee';
 	const passwords: Record<string, string> = {};
+	let solution: string[] = [];
 	const host: Layer['host'] = {};
 	const env: Record<string, string> = {};
 	const filesystems = new Map<string, Filesystem>();
@@ -605,6 +616,7 @@ function mergeLayers(layers: Layer[]): Scenario {
 		}
 		if (layer.answers) answers = layer.answers;
 		Object.assign(passwords, layer.passwords);
+		if (layer.solution) solution = layer.solution;
 		Object.assign(host, layer.host);
 		Object.assign(env, layer.env);
 		for (const fs of layer.filesystems) filesystems.set(fs.mount, {mount: fs.mount, sizeBytes: fs.sizeBytes, freeBytes: fs.freeBytes});
@@ -631,6 +643,7 @@ function mergeLayers(layers: Layer[]): Scenario {
 		difficulty: top.difficulty,
 		answers,
 		passwords,
+		solution,
 		host: {hostname: host.hostname, user: host.user ?? 'root', uid: host.uid ?? 0},
 		env,
 		// By code unit, not localeCompare: the same on every host whatever its locale, and no ICU

@@ -11,7 +11,7 @@
  *   to the program:   {"say": text, "delayMs": n}   print, n ms between lines
  *                     {"ask": prompt, "echo": bool}  print the prompt, read a line
  *                     {"end": true}                  exit
- *   from it:          {"said": true} | {"answer": text}
+ *   from it:          {"said": true} | {"answer": text} | {"eof": true} (Ctrl-D)
  *
  * Ctrl-C reaches it as on a real command (it dies of SIGINT). Under the
  * single executable there is no node to run: the executable itself runs
@@ -56,7 +56,8 @@ async function handle(message) {
 		reply({said: true});
 	} else if (typeof message.ask === 'string') {
 		process.stdout.write(message.ask);
-		reply({answer: await readLine(message.echo !== false)});
+		const answer = await readLine(message.echo !== false);
+		reply(answer === null ? {eof: true} : {answer});
 	}
 }
 function readLine(echo) {
@@ -82,13 +83,13 @@ function readLine(echo) {
 					return;
 				}
 				if (ch === '\n' || ch === '\r') return done(line);
-				if (ch === '\u0004' && line === '') return done(line);
+				if (ch === '\u0004' && line === '') return done(null);
 				if (raw && (ch === '\u007f' || ch === '\b')) line = line.slice(0, -1);
 				else line += ch;
 			}
 		};
 		input.on('data', onData);
-		input.on('end', () => done(line));
+		input.once('end', () => done(line === '' ? null : line));
 		input.resume();
 	});
 }
@@ -97,6 +98,8 @@ function readLine(echo) {
 export type SimTerminal = {
 	say(text: string, delayMs?: number): Promise<void>;
 	ask(prompt: string, echo?: boolean): Promise<string>;
+	/** As ask, null at the end of input (Ctrl-D on an empty line). */
+	read(prompt: string): Promise<string | null>;
 	/** Ends the program; the exit status of a program that died (Ctrl-C: 130) or null. */
 	end(): Promise<number | null>;
 	/** Settles when the program died before it was told to end (a Ctrl-C): its status. */
@@ -112,12 +115,12 @@ export function openSimTerminal(): SimTerminal {
 	});
 	const control = child.stdio[3] as Socket;
 	let pending = '';
-	const waiting: Array<(message: {said?: boolean; answer?: string}) => void> = [];
+	const waiting: Array<(message: {said?: boolean; answer?: string; eof?: boolean}) => void> = [];
 	control.on('data', (data: Buffer) => {
 		pending += data.toString('utf8');
 		let at: number;
 		while ((at = pending.indexOf('\n')) >= 0) {
-			const message = JSON.parse(pending.slice(0, at)) as {said?: boolean; answer?: string};
+			const message = JSON.parse(pending.slice(0, at)) as {said?: boolean; answer?: string; eof?: boolean};
 			pending = pending.slice(at + 1);
 			waiting.shift()?.(message);
 		}
@@ -133,7 +136,7 @@ export function openSimTerminal(): SimTerminal {
 		return status;
 	});
 	const request = (message: object) =>
-		new Promise<{said?: boolean; answer?: string}>((resolve, reject) => {
+		new Promise<{said?: boolean; answer?: string; eof?: boolean}>((resolve, reject) => {
 			waiting.push(resolve);
 			control.write(`${JSON.stringify(message)}\n`);
 			void died.then(status => reject(Object.assign(new Error(`interrupted (exit status ${status})`), {exitStatus: status})));
@@ -144,6 +147,10 @@ export function openSimTerminal(): SimTerminal {
 		},
 		async ask(prompt, echo = true) {
 			return (await request({ask: prompt, echo})).answer ?? '';
+		},
+		async read(prompt) {
+			const reply = await request({ask: prompt, echo: true});
+			return reply.eof ? null : (reply.answer ?? '');
 		},
 		async end() {
 			ended = true;

@@ -59,6 +59,8 @@ type SavedHost = {
 	services: Record<string, ServiceSpec>;
 	/** Free bytes per mount that changed. */
 	free: Record<string, number>;
+	/** The scenario's solution was typed on the command line (scripted walks). */
+	solved?: boolean;
 };
 
 type Answer = {stdout: string; stderr: string; exit: number; duration: number; effects: Effect[]; match: RegExpExecArray | null; entry?: CommandEntry};
@@ -126,6 +128,52 @@ function wholeDiff(oldName: string, oldText: string, newName: string, newText: s
 		else lines.push(`-${a[i++]}`);
 	}
 	return `${lines.join('\n')}\n`;
+}
+
+/** Sizes as df -h and ls -lh print them: 9.5G, 612M, 4.0K. */
+/** A command line split into words as sh does for the simple cases: quotes, backslashes, spaces. */
+export function splitWords(text: string): string[] {
+	const words: string[] = [];
+	let word = '';
+	let quote: string | null = null;
+	let started = false;
+	for (let i = 0; i < text.length; i++) {
+		const ch = text[i]!;
+		if (quote) {
+			if (ch === quote) quote = null;
+			else if (ch === '\\' && quote === '"' && i + 1 < text.length) word += text[++i];
+			else word += ch;
+		} else if (ch === '"' || ch === "'") {
+			quote = ch;
+			started = true;
+		} else if (ch === '\\' && i + 1 < text.length) {
+			word += text[++i];
+			started = true;
+		} else if (/\s/.test(ch)) {
+			if (started || word !== '') words.push(word);
+			word = '';
+			started = false;
+		} else word += ch;
+	}
+	if (started || word !== '') words.push(word);
+	return words;
+}
+
+function humanSize(bytes: number): string {
+	const units = ['', 'K', 'M', 'G', 'T'];
+	let value = bytes;
+	let unit = 0;
+	while (value >= 1024 && unit < units.length - 1) {
+		value /= 1024;
+		unit++;
+	}
+	if (unit === 0) return String(bytes);
+	return `${value < 10 ? (Math.ceil(value * 10) / 10).toFixed(1) : Math.ceil(value)}${units[unit]}`;
+}
+
+function modeText(mode: number): string {
+	const bits = 'rwxrwxrwx';
+	return `-${[...bits].map((c, i) => (mode & (1 << (8 - i)) ? c : '-')).join('')}`;
 }
 
 const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
@@ -416,6 +464,74 @@ export class SimulatedHost implements Host {
 		return {...answer, stdout, effects: [...extra, ...answer.effects]};
 	}
 
+	/**
+	 * The simulated host's command line, for the trainee (the wizard's ! key
+	 * in training): commands are answered as the wizard's are (the
+	 * scenario's entries, then the built-ins: ls, cat, df, du, rm, mv, cp,
+	 * systemctl), so the trainee can act on the host as on a real one (free
+	 * space, move a file away). On the terminal, which the caller has handed
+	 * over, until exit or Ctrl-D. Without a terminal, or where the scenario's
+	 * answers are scripted, the scenario's `solution` is typed instead, once.
+	 * Returns the command lines that ran.
+	 */
+	async shell(options: {terminal: boolean; note?: (text: string) => void; onOutput?: (chunk: OutputChunk) => void}): Promise<string[]> {
+		const ran: string[] = [];
+		const one = async (text: string): Promise<string> => {
+			ran.push(text);
+			options.note?.(`shell on ${this.label}: ${text}`);
+			const words = this.expandWords(splitWords(text));
+			if (words.length === 0) return '';
+			if (words[0] === 'cd') return '(training: cd is not simulated here; give absolute paths)\n';
+			const result = await this.run({argv: words}, {capture: 'all', ...(options.onOutput ? {onOutput: options.onOutput} : {})});
+			options.note?.(`exit status ${result.exitCode}: ${text}`);
+			return `${result.stdout}${result.stderr}`;
+		};
+		if (!options.terminal || this.answersItself) {
+			if (this.state.solved) return ran;
+			for (const text of this.scenario.solution) await one(text);
+			this.state.solved = true;
+			await this.persist();
+			return ran;
+		}
+		const terminal = openSimTerminal();
+		const name = this.scenario.host.hostname.split('.')[0];
+		const prompt = `${this.scenario.host.user}@${name}:~${this.scenario.host.uid === 0 ? '#' : '$'} `;
+		try {
+			await terminal.say(
+				[
+					`[upgrade-wizard] A command line on the simulated host ${this.scenario.host.hostname}: what you`,
+					'                 type runs there, as the wizard\'s commands do (ls -l, df -h,',
+					'                 du -sh, rm, mv, cp, cat, systemctl, and the commands the',
+					'                 scenario knows). Give absolute paths. exit or Ctrl-D goes back.',
+					'',
+				].join('\n'),
+			);
+			for (;;) {
+				const text = await terminal.read(prompt);
+				if (text === null || /^\s*(exit|logout)\s*$/.test(text)) break;
+				if (text.trim() === '') continue;
+				await terminal.say(await one(text.trim()));
+			}
+		} catch (error) {
+			// Ctrl-C: back to the wizard, as from a shell that was left.
+			if ((error as {exitStatus?: number}).exitStatus === undefined) throw error;
+			return ran;
+		}
+		await terminal.end();
+		return ran;
+	}
+
+	/** Words with * and ? in their last part matched against the simulated files, as a shell does. */
+	private expandWords(words: string[]): string[] {
+		return words.flatMap(word => {
+			if (!/[*?]/.test(word) || !word.startsWith('/')) return [word];
+			const dir = path.posix.dirname(word);
+			const pattern = new RegExp(`^${path.posix.basename(word).replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
+			const hits = this.children(normalize(dir)).filter(n => pattern.test(n)).map(n => path.posix.join(dir, n));
+			return hits.length > 0 ? hits : [word];
+		});
+	}
+
 	/** Which scenario entry answers a command line, or null; for tools and tests. */
 	matchingEntry(line: string): CommandEntry | null {
 		return this.findEntry(line)?.entry ?? null;
@@ -544,9 +660,141 @@ export class SimulatedHost implements Host {
 				return this.cat(args);
 			case 'ls':
 				return this.ls(args);
+			case 'rm':
+				return this.rm(args);
+			case 'mv':
+			case 'cp':
+				return this.copy(program, args);
+			case 'df':
+				return this.df(args);
+			case 'du':
+				return this.du(args);
 			default:
 				return null;
 		}
+	}
+
+	/** The file system (of the scenario's) that holds a path. */
+	private mountOf(file: string) {
+		return this.scenario.filesystems
+			.filter(f => f.mount === '/' || file === f.mount || file.startsWith(`${f.mount}/`))
+			.sort((a, b) => b.mount.length - a.mount.length)[0];
+	}
+
+	private sizeOf(file: string): number {
+		const f = this.file(file);
+		return f ? (f.size ?? Buffer.byteLength(f.content, 'utf8')) : 0;
+	}
+
+	/** Free space on a file system changes by `bytes` (a file written or removed there). */
+	private changeFree(file: string, bytes: number) {
+		const fsys = this.mountOf(file);
+		if (!fsys) return;
+		const current = this.state.free[fsys.mount] ?? fsys.freeBytes;
+		this.state.free[fsys.mount] = Math.max(0, Math.min(fsys.sizeBytes, current + bytes));
+	}
+
+	/** The files under a directory (all depths). */
+	private filesUnder(dir: string): string[] {
+		const prefix = dir === '/' ? '/' : `${dir}/`;
+		return [...new Set([...Object.keys(this.scenario.files), ...Object.keys(this.state.files)])].filter(f => f.startsWith(prefix) && this.file(f) !== null);
+	}
+
+	private rm(args: string[]): {stdout: string; stderr: string; exit: number} | null {
+		const flags = args.filter(a => a.startsWith('-')).join('');
+		if (/[^-rfvRi]/.test(flags)) return null;
+		const recursive = /[rR]/.test(flags);
+		let stdout = '';
+		let stderr = '';
+		for (const arg of args.filter(a => !a.startsWith('-'))) {
+			if (!arg.startsWith('/')) return null;
+			const file = normalize(arg);
+			if (this.isDirectory(file)) {
+				if (!recursive) {
+					stderr += `rm: cannot remove '${arg}': Is a directory\n`;
+					continue;
+				}
+				for (const f of this.filesUnder(file)) {
+					this.changeFree(f, this.sizeOf(f));
+					this.state.files[f] = null;
+				}
+			} else if (this.file(file)) {
+				this.changeFree(file, this.sizeOf(file));
+				this.state.files[file] = null;
+				if (flags.includes('v')) stdout += `removed '${arg}'\n`;
+			} else if (!flags.includes('f')) stderr += `rm: cannot remove '${arg}': No such file or directory\n`;
+		}
+		return {stdout, stderr, exit: stderr ? 1 : 0};
+	}
+
+	private copy(program: string, args: string[]): {stdout: string; stderr: string; exit: number} | null {
+		const paths = args.filter(a => !a.startsWith('-'));
+		if (args.some(a => a.startsWith('-') && !/^-[vfpai]+$/.test(a)) || paths.length < 2 || paths.some(a => !a.startsWith('/'))) return null;
+		const target = normalize(paths[paths.length - 1]!);
+		const sources = paths.slice(0, -1).map(normalize);
+		const intoDir = this.isDirectory(target);
+		if (sources.length > 1 && !intoDir) return {stdout: '', stderr: `${program}: target '${paths[paths.length - 1]}' is not a directory\n`, exit: 1};
+		let stderr = '';
+		for (const [k, source] of sources.entries()) {
+			const found = this.file(source);
+			if (!found) {
+				stderr += `${program}: cannot stat '${paths[k]}': No such file or directory\n`;
+				continue;
+			}
+			const to = intoDir ? path.posix.join(target, path.posix.basename(source)) : target;
+			const size = this.sizeOf(source);
+			const fsys = this.mountOf(to);
+			const free = fsys ? (this.state.free[fsys.mount] ?? fsys.freeBytes) : Infinity;
+			const sameMount = this.mountOf(source)?.mount === fsys?.mount;
+			if (!(program === 'mv' && sameMount) && size > free) {
+				stderr += `${program}: error writing '${to}': No space left on device\n`;
+				continue;
+			}
+			if (this.file(to)) this.changeFree(to, this.sizeOf(to));
+			this.state.files[to] = {...found, mtimeMs: program === 'cp' ? this.state.clockMs : found.mtimeMs};
+			if (!(program === 'mv' && sameMount)) this.changeFree(to, -size);
+			if (program === 'mv') {
+				this.state.files[source] = null;
+				if (!sameMount) this.changeFree(source, size);
+			}
+		}
+		return {stdout: '', stderr, exit: stderr ? 1 : 0};
+	}
+
+	private df(args: string[]): {stdout: string; stderr: string; exit: number} | null {
+		if (args.some(a => a.startsWith('-') && a !== '-h')) return null;
+		const human = args.includes('-h');
+		const show = (bytes: number) => (human ? humanSize(bytes) : String(Math.round(bytes / 1024)));
+		const targets = args.filter(a => !a.startsWith('-'));
+		const list = targets.length === 0 ? this.scenario.filesystems : targets.map(t => (t.startsWith('/') ? this.mountOf(normalize(t)) : undefined));
+		const rows = [`Filesystem      ${human ? ' Size  Used Avail' : '1K-blocks      Used Available'} Use% Mounted on`];
+		let stderr = '';
+		for (const [k, fsys] of list.entries()) {
+			if (!fsys) {
+				stderr += `df: ${targets[k]}: No such file or directory\n`;
+				continue;
+			}
+			const free = this.state.free[fsys.mount] ?? fsys.freeBytes;
+			const used = fsys.sizeBytes - free;
+			const device = fsys.mount === '/' ? '/dev/mapper/root' : `/dev/sim${fsys.mount.replaceAll('/', '-')}`;
+			rows.push(`${device.padEnd(15)} ${show(fsys.sizeBytes).padStart(human ? 5 : 9)} ${show(used).padStart(human ? 5 : 9)} ${show(free).padStart(human ? 5 : 9)} ${`${Math.ceil((used / fsys.sizeBytes) * 100)}%`.padStart(4)} ${fsys.mount}`);
+		}
+		return {stdout: `${rows.join('\n')}\n`, stderr, exit: stderr ? 1 : 0};
+	}
+
+	private du(args: string[]): {stdout: string; stderr: string; exit: number} | null {
+		if (args.some(a => a.startsWith('-') && !/^-[shc]+$/.test(a))) return null;
+		const human = args.some(a => a.startsWith('-') && a.includes('h'));
+		let stdout = '';
+		let stderr = '';
+		for (const arg of args.filter(a => !a.startsWith('-'))) {
+			if (!arg.startsWith('/')) return null;
+			const file = normalize(arg);
+			const bytes = this.file(file) ? this.sizeOf(file) : this.isDirectory(file) ? this.filesUnder(file).reduce((sum, f) => sum + this.sizeOf(f), 0) : -1;
+			if (bytes < 0) stderr += `du: cannot access '${arg}': No such file or directory\n`;
+			else stdout += `${human ? humanSize(bytes) : Math.ceil(bytes / 1024)}\t${arg}\n`;
+		}
+		return {stdout, stderr, exit: stderr ? 1 : 0};
 	}
 
 	private cat(args: string[]): {stdout: string; stderr: string; exit: number} | null {
@@ -564,12 +812,25 @@ export class SimulatedHost implements Host {
 	}
 
 	private ls(args: string[]): {stdout: string; stderr: string; exit: number} | null {
-		if (args.length > 1 || args.some(a => a.startsWith('-') || !a.startsWith('/'))) return null;
-		const dir = normalize(args[0] ?? '/');
-		if (this.file(dir)) return {stdout: `${args[0]}\n`, stderr: '', exit: 0};
-		if (!this.isDirectory(dir)) return {stdout: '', stderr: `ls: cannot access '${args[0]}': No such file or directory\n`, exit: 2};
+		const flags = args.filter(a => a.startsWith('-')).join('').replaceAll('-', '');
+		const paths = args.filter(a => !a.startsWith('-'));
+		if (/[^lha]/.test(flags) || paths.length > 1 || paths.some(a => !a.startsWith('/'))) return null;
+		const long = flags.includes('l');
+		const human = flags.includes('h');
+		const entry = (file: string, name: string) => {
+			if (!long) return `${name}\n`;
+			const f = this.file(file);
+			const size = f ? this.sizeOf(file) : 4096;
+			const when = new Date(f?.mtimeMs ?? this.state.startedMs - DAY_MS).toISOString().slice(0, 16).replace('T', ' ');
+			const mode = f ? modeText(f.mode) : 'drwxr-xr-x';
+			return `${mode} 1 root root ${(human ? humanSize(size) : String(size)).padStart(human ? 5 : 10)} ${when} ${name}\n`;
+		};
+		const dir = normalize(paths[0] ?? '/');
+		if (this.file(dir)) return {stdout: entry(dir, paths[0]!), stderr: '', exit: 0};
+		if (!this.isDirectory(dir)) return {stdout: '', stderr: `ls: cannot access '${paths[0]}': No such file or directory\n`, exit: 2};
 		const names = this.children(dir);
-		return {stdout: names.map(n => `${n}\n`).join(''), stderr: '', exit: 0};
+		const total = long ? `total ${names.reduce((sum, n) => sum + Math.ceil(this.sizeOf(path.posix.join(dir, n)) / 1024), 0)}\n` : '';
+		return {stdout: total + names.map(n => entry(path.posix.join(dir, n), n)).join(''), stderr: '', exit: 0};
 	}
 
 	private systemctl(args: string[]): {stdout: string; stderr: string; exit: number} | null {

@@ -130,6 +130,12 @@ export interface Host {
 	 * host whose scenario says so): such a command needs no terminal.
 	 */
 	readonly answersItself?: boolean;
+	/**
+	 * A command line on the host for the trainee (a simulated host): on the
+	 * terminal the caller handed over, or, without one, the scenario's own
+	 * solution typed. Returns the command lines that ran.
+	 */
+	shell?(options: {terminal: boolean; note?: (text: string) => void; onOutput?: (chunk: OutputChunk) => void}): Promise<string[]>;
 	/** Records of keyed runs whose key starts with `prefix` (hosts that keep them). */
 	runRecords?(prefix: string): Promise<RunRecord[]>;
 	/** Forget the finished records whose key does not start with `keepPrefix`. */

@@ -193,7 +193,32 @@ export class Wizard {
 			.map(key => `${key}=${JSON.stringify(e[key])}`)
 			.join(' ');
 		if (event.type !== 'operator.continue') void this.options.transcript.note(`${event.type}${detail ? ` ${detail}` : ''}`);
+		// The simulated host's command line (training): not an event of the upgrade.
+		if (event.type === 'operator.shell') {
+			this.shelling = this.shelling.then(() => this.openShell());
+			return;
+		}
 		this.actor.send(event as never);
+	}
+
+	/** Settles when the command line opened with ! was left. */
+	shelling: Promise<void> = Promise.resolve();
+
+	/** The terminal handed to the simulated host's command line until the trainee leaves it. */
+	private async openShell(): Promise<void> {
+		const {host, transcript} = this.options;
+		if (!host.shell) return;
+		const terminal = this.terminal;
+		if (terminal) await terminal.suspend();
+		try {
+			await host.shell({
+				terminal: Boolean(terminal),
+				note: text => void transcript.note(text),
+				onOutput: chunk => void transcript.writeLines(chunk.stream === 'stderr' ? '! ' : '| ', redactBytes(terminalBytes(chunk.bytes), this.secrets)),
+			});
+		} finally {
+			if (terminal) await terminal.resume();
+		}
 	}
 
 	/** Resolves when every snapshot so far is on disk; rejects if a write failed. */

@@ -26,6 +26,8 @@ export type AppProps = {
 	dryRun?: boolean;
 	/** Training mode: every screen says why its step exists. */
 	training?: boolean;
+	/** ! opens the simulated host's command line. */
+	shell?: boolean;
 	theme?: Theme;
 	/** A fixed clock for screenshots and tests. */
 	now?: () => number;
@@ -114,6 +116,7 @@ export function App(props: AppProps) {
 			...(props.transcriptPath ? {transcriptPath: props.transcriptPath} : {}),
 			...(props.dryRun ? {dryRun: true} : {}),
 			...(props.training ? {training: true} : {}),
+			...(props.shell ? {shell: true} : {}),
 			now: props.now?.() ?? Date.now(),
 			bodyRows: bodyRowsFor(stdout.rows),
 			...(props.runs ? {runs: props.runs} : {}),

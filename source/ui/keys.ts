@@ -166,6 +166,10 @@ export function handleKey(key: Key, model: ScreenModel, ui: UiState, effects: Ke
 		return next;
 	}
 	if (char === 'o' && accepts.has('operator.override')) return {...next, mode: 'override', text: ''};
+	if (char === '!' && model.keys.some(k => k.key === '!')) {
+		effects.send({type: 'operator.shell'});
+		return next;
+	}
 	if (char === 'c' && model.view === 'blocked' && accepts.has('operator.choose')) {
 		effects.send({type: 'operator.choose', value: 'yes'});
 		return next;

@@ -87,6 +87,8 @@ export type ScreenInput = {
 	dryRun?: boolean;
 	/** Training mode: every screen says why its step exists. */
 	training?: boolean;
+	/** The host has a command line for the trainee (simulated): ! opens it where a step is stopped. */
+	shell?: boolean;
 	now?: number;
 	/** Rows for the body (bodyRowsFor the terminal); BODY_ROWS when not given. */
 	bodyRows?: number;
@@ -223,6 +225,8 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	const fitter = makeFitter(ui.wrap);
 
 	const skip = accepts.has('operator.skip') ? [{key: 's', label: 'skip'}] : [];
+	// Where a step is stopped, the trainee may act on the simulated host as on a real one.
+	const shellKey = input.shell ? [{key: '!', label: 'command line'}] : [];
 	switch (view) {
 		case 'review': {
 			body.push(...why(meta), blank);
@@ -314,7 +318,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				);
 			if (meta.failure) body.push(blank, ...meta.failure.map(l => line(` ${l}`, 'warn')));
 			else body.push(blank, ...wrap('Read the output, fix the cause, then press r. Do not guess: the full output is in the transcript.', WIDTH - 2).map(l => line(` ${l}`)));
-			keys.push({key: 'r', label: 'try again'}, ...skip);
+			keys.push({key: 'r', label: 'try again'}, ...skip, ...shellKey);
 			break;
 		}
 		case 'done': {
@@ -340,7 +344,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			if (accepts.has('operator.fix')) keys.push({key: 'f', label: 'fix'});
 			if (accepts.has('operator.choose')) keys.push({key: 'c', label: 'clean the environment'});
 			if (accepts.has('operator.override')) keys.push({key: 'o', label: 'override (typed)'});
-			keys.push(...skip);
+			keys.push(...skip, ...shellKey);
 			break;
 		}
 		case 'choose':

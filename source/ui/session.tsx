@@ -19,6 +19,8 @@ export type SessionOptions = {
 	transcriptPath?: string;
 	dryRun?: boolean;
 	training?: boolean;
+	/** The host has a command line for the trainee (a simulated host): ! opens it. */
+	shell?: boolean;
 	notice?: string[];
 	runs?: RunRecord[];
 	onLeave: () => void;
@@ -45,6 +47,7 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 				{...(options.transcriptPath ? {transcriptPath: options.transcriptPath} : {})}
 				{...(options.dryRun ? {dryRun: true} : {})}
 				{...(options.training ? {training: true} : {})}
+				{...(options.shell ? {shell: true} : {})}
 				{...(notice ? {notice} : {})}
 				{...(options.runs && options.runs.length > 0 ? {runs: options.runs} : {})}
 				problem={wizard.problem}
