@@ -30,7 +30,7 @@ export function removeRuns() {
 	for (const dir of made.splice(0)) rmSync(dir, {recursive: true, force: true});
 }
 
-export async function openRun(machine: AnyStateMachine, probes: Record<string, ProbeFn>, scenario: string, dir?: string, options: {dryRun?: boolean} = {}): Promise<Run> {
+export async function openRun(machine: AnyStateMachine, probes: Record<string, ProbeFn>, scenario: string, dir?: string, options: {dryRun?: boolean; processEnv?: NodeJS.ProcessEnv} = {}): Promise<Run> {
 	const where = dir ?? mkdtempSync(path.join(os.tmpdir(), 'muw-drive-'));
 	if (!dir) made.push(where);
 	const store = new StateStore(where, 'pmg', (machine.root.meta as {version: number}).version);
@@ -46,7 +46,7 @@ export async function openRun(machine: AnyStateMachine, probes: Record<string, P
 		store,
 		transcript,
 		probes,
-		processEnv: {},
+		processEnv: options.processEnv ?? {},
 		...(options.dryRun ? {dryRun: true} : {}),
 		...(loaded.kind === 'ok' ? {snapshot: loaded.saved.snapshot} : {}),
 	});
