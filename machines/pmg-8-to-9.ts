@@ -415,6 +415,8 @@ export const pmgUpgradeMachine = once(() =>
 		...pmgGuards,
 		readyForDistUpgrade: and(DIST_UPGRADE_CHECKS.map(([name]) => name)),
 		readyForPgUpgrade: and(['localeClean', 'postgresReady']),
+		/** No .list file left for modernize-sources to rewrite: it ran and was answered Y. */
+		sourcesModernized: ({context}: {context: PmgContext}) => context.facts.modernize?.conversions.length === 0,
 	} as never,
 	actions: {
 		...common.actions,
@@ -1353,7 +1355,7 @@ export const pmgUpgradeMachine = once(() =>
 				},
 				evaluate: {
 					always: [
-						{guard: ({context}: {context: PmgContext}) => context.facts.modernize?.conversions.length === 0, target: 'passed', actions: [{type: 'recordStatus', params: {step: 'modernizeSources', status: 'passed'}}]},
+						{guard: 'sourcesModernized', target: 'passed', actions: [{type: 'recordStatus', params: {step: 'modernizeSources', status: 'passed'}}]},
 						{target: 'blocked', actions: [{type: 'recordStatus', params: {step: 'modernizeSources', status: 'failed'}}]},
 					],
 				},
