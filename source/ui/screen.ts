@@ -332,10 +332,13 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			body.push(...why(meta), blank, line(' Checking ...', 'bold'), ...(meta.probeShows ?? []).map(p => line(`  ${p}`, 'dim')));
 			break;
 		case 'passed':
+			// The commands this step just ran, each with its exit status and duration, then what the check found.
+			if (context.lastRun?.step === step && context.lastRun.commands.length > 0) body.push(...runLines(context.lastRun, fitter), blank);
 			body.push(...findingLines(meta.findings?.(context) ?? [{level: 'PASS', text: 'ok'}]));
 			keys.push({key: 'Enter', label: 'continue'});
 			break;
 		case 'blocked': {
+			if (context.lastRun?.step === step && context.lastRun.commands.length > 0) body.push(...runLines(context.lastRun, fitter), blank);
 			body.push(...findingLines((meta.findings?.(context) ?? []).filter(f => f.level !== 'PASS' || true)));
 			const remedy = meta.remedy?.(context) ?? [];
 			if (remedy.length > 0) body.push(blank, line(' What to do:', 'bold'), ...remedy.map(r => line(`  ${r}`)));

@@ -63,6 +63,18 @@ describe('pmg scenarios on the simulated host', () => {
 		expect(transcript).toContain('write /etc/apt/sources.list');
 	}, 60_000);
 
+	it('clean: the result screen after apt dist-upgrade on the terminal lists each command with its exit status and duration', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('clean'));
+		expect(await drive(run, w => w === 'updateCurrent.passed')).toBe('updateCurrent.passed');
+		const model = screenModel({machine, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
+		const text = model.body.map(lineText).join('\n');
+		expect(text).toMatch(/\[done\] apt update +\d+\.\d s/);
+		expect(text).toMatch(/\[done\] apt dist-upgrade +\d+\.\d s/);
+		expect(text).toContain('pmg-api 8.2.7');
+		await run.wizard.flushed();
+		await run.transcript.close();
+	}, 60_000);
+
 	it('clean: modernize-sources answered n (the preview) is not passed; f runs it again, and Y passes once the sources are modernized', async () => {
 		const run = await openRun(machine, pmgProbes, scenario('clean'));
 		await drive(run, w => w === 'reboot.waiting');
