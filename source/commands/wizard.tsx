@@ -242,10 +242,11 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 	}
 	const {step} = position(wizard.actor.getSnapshot().value);
 	const command = training ? selfCommand(training.againArgs) : againCommand(args);
-	if (wizard.rebooting) process.stdout.write(`\nThe host is rebooting. After it is back, run:\n  ${command}\nto continue with the steps after the reboot.\n`);
-	else if (wizard.actor.getSnapshot().status === 'done') process.stdout.write(`\nThe upgrade is finished. Transcript: ${where.transcript}\n`);
+	// A path and a command each on a line of its own, nothing else on it: copied whole, also when the terminal wraps it.
+	if (wizard.rebooting) process.stdout.write(`\nThe host is rebooting. After it is back, run this to continue with the steps after the reboot:\n${command}\n`);
+	else if (wizard.actor.getSnapshot().status === 'done') process.stdout.write(`\nThe upgrade is finished. The transcript:\n${where.transcript}\n`);
 	else {
-		process.stdout.write(`\nProgress kept at step "${step}". To continue, run:\n  ${command}\n`);
+		process.stdout.write(`\nProgress kept at step "${step}". To continue, run:\n${command}\n`);
 		// Left while a command ran (a signal, or q and y): it goes on without the wizard.
 		if (position(wizard.actor.getSnapshot().value).screen === 'running' && !scenario) {
 			process.stdout.write('A command of this step may still be running on the host; it was not stopped.\nStarted again, the wizard follows it to its end instead of starting it again.\n');

@@ -34,9 +34,10 @@ export class TmuxSession {
 		this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', this.name, '-x', String(size.columns), '-y', String(size.rows), 'sh', '-c', shell);
 	}
 
-	capture(): string {
-		// One line per row; tmux ends the last one with a newline too.
-		return this.tmux('capture-pane', '-p', '-t', this.name).replace(/\n$/, '');
+	/** The screen, one line per row; `joined`: a line the terminal wrapped is one line again (what a copy gives). */
+	capture(joined = false): string {
+		// tmux ends the last one with a newline too.
+		return this.tmux('capture-pane', '-p', ...(joined ? ['-J'] : []), '-t', this.name).replace(/\n$/, '');
 	}
 
 	/** tmux key names: Enter, Down, Escape, C-c; or literal text with `literal`. */
