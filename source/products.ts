@@ -2,7 +2,8 @@
  * The upgrade paths this tool has, and what every command shares: exit
  * statuses, scenario files, where state and transcripts go.
  */
-import {existsSync, readdirSync} from 'node:fs';
+import {createHash} from 'node:crypto';
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -12,6 +13,7 @@ import {vmmUpgradeMachine} from '../machines/vmm-0.5-to-0.6.ts';
 import {vmmProbes} from './runtime/vmm-probes.ts';
 import {pmUpgradeMachine} from '../machines/puremessage-5.6-to-6.ts';
 import {pmProbes} from './runtime/pm-probes.ts';
+import {isSingleExecutable} from './self.ts';
 
 /** Exit statuses, documented in the README. */
 export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, checkWarn: 5, checkFail: 6, locked: 8, rebooting: 0} as const;
@@ -59,6 +61,26 @@ export function resolveScenario(product: string, name: string): string {
 }
 
 /**
+ * A simulated session is the scenario file's: its place is keyed by the
+ * file's path and content, so that another copy of the project (another
+ * folder) or a changed file starts its own session instead of resuming one
+ * of another file. The single executable unpacks its scenarios to a new
+ * folder each start: there the path inside the scenario folder counts.
+ */
+export function scenarioKey(file: string): string {
+	const absolute = path.resolve(file);
+	let text = '';
+	try {
+		text = readFileSync(absolute, 'utf8');
+	} catch {
+		// Not readable: loading it says why.
+	}
+	const inside = absolute.startsWith(`${scenarioDir()}${path.sep}`);
+	const where = isSingleExecutable() && inside ? path.relative(scenarioDir(), absolute) : absolute;
+	return createHash('sha256').update(`${where}\n${text}`).digest('hex').slice(0, 12);
+}
+
+/**
  * Debian locations on a real host, a per-user place for simulations. A dry
  * run keeps its own place in a `dry-run` directory inside: a real run never
  * resumes where a dry run stopped (nothing of it ran), and a dry run never
@@ -73,7 +95,7 @@ export function stateLocation(product: string, simulated: string | null, stateDi
 	if (stateDir) return {state: stateDir, transcript: path.join(stateDir, 'transcript.log')};
 	if (simulated) {
 		const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
-		const dir = path.join(base, 'upgrade-wizard', 'simulated', `${product}-${path.basename(simulated).replace(/\.ya?ml$/, '')}`);
+		const dir = path.join(base, 'upgrade-wizard', 'simulated', `${product}-${path.basename(simulated).replace(/\.ya?ml$/, '')}-${scenarioKey(simulated)}`);
 		return {state: dir, transcript: path.join(dir, 'transcript.log')};
 	}
 	return {state: path.join('/var/lib/upgrade-wizard', product), transcript: path.join('/var/log/upgrade-wizard', `${product}.log`)};

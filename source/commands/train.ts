@@ -10,7 +10,7 @@ import {readdir, readFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
-import {EXIT, PRODUCTS, scenarioDir, UsageError, type Product} from '../products.ts';
+import {EXIT, PRODUCTS, scenarioDir, scenarioKey, UsageError, type Product} from '../products.ts';
 import {trainingSummary} from '../training/summary.ts';
 import {wrap} from '../ui/text.ts';
 import {pickTraining} from '../ui/TrainingPicker.tsx';
@@ -76,9 +76,10 @@ function fitLines(lines: string[], max: number): string[] {
 }
 
 /** Where a training keeps its place and transcript: apart from `--simulate` runs of the same scenario. */
-function trainingDir(product: string, name: string): string {
+/** A training's place: by the scenario file's path and content (scenarioKey), not its name alone. */
+function trainingDir(product: string, name: string, file: string): string {
 	const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
-	return path.join(base, 'upgrade-wizard', 'training', `${product}-${name}`);
+	return path.join(base, 'upgrade-wizard', 'training', `${product}-${name}-${scenarioKey(file)}`);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -130,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
 	// The name alone where it is unique, else with its product (vmm/clean).
 	const shared = !args.file && list.find(t => t.name === chosen.name)?.product !== chosen.product;
 	const againArgs = ['train', ...(args.file ? ['--scenario', args.file] : [shared ? `${chosen.product}/${chosen.name}` : chosen.name]), ...(args.stateDir ? ['--state-dir', args.stateDir] : [])];
-	const stateDir = args.stateDir ?? trainingDir(chosen.product, chosen.name);
+	const stateDir = args.stateDir ?? trainingDir(chosen.product, chosen.name, chosen.file);
 	return runWizard([chosen.product, '--simulate', chosen.file, '--state-dir', stateDir, ...(args.reset ? ['--reset'] : [])], {
 		notice: [
 			`Training: ${chosen.scenario.title}${chosen.scenario.difficulty ? ` (${chosen.scenario.difficulty})` : ''}`,

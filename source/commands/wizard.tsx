@@ -131,7 +131,18 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		}
 		// A dry run shows the simulated host as the real run left it, on a copy of its state.
 		if (args.dryRun && scenario) await copyHostStates(realState, where.state);
-		host = scenario ? await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json'), ...(loadedScenario ? {scenario: loadedScenario} : {})}) : new LocalHost(process.env, {runDir: path.join(where.state, 'runs')});
+		if (scenario) {
+			const simulated = await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json'), ...(loadedScenario ? {scenario: loadedScenario} : {})});
+			// Said on the first screen: this is not a fresh host.
+			if (simulated.resumedFrom !== null) {
+				notice.push(
+					`Resuming the session of ${new Date(simulated.resumedFrom).toISOString().slice(0, 16).replace('T', ' ')} UTC on this simulated host.`,
+					'Its saved state (--reset starts the scenario afresh):',
+					path.join(where.state, 'host.json'),
+				);
+			}
+			host = simulated;
+		} else host = new LocalHost(process.env, {runDir: path.join(where.state, 'runs')});
 	} catch (error: unknown) {
 		if (error instanceof LockedError) {
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);

@@ -227,6 +227,8 @@ export class SimulatedHost implements Host {
 	private saving: Promise<void> = Promise.resolve();
 
 	private readonly answers: Answers;
+	/** When the session that this one resumes began (its saved state was found); null for a fresh one. */
+	resumedFrom: number | null = null;
 
 	private constructor(
 		readonly scenario: Scenario,
@@ -274,6 +276,7 @@ export class SimulatedHost implements Host {
 			};
 		}
 		const host = new SimulatedHost(scenario, state, stateFile, speed, options.fixedStart !== undefined, options.answers);
+		if (!fresh) host.resumedFrom = state.startedMs;
 		if (stateFile && fresh) {
 			await fs.mkdir(path.dirname(stateFile), {recursive: true});
 			await host.persist();
