@@ -478,9 +478,10 @@ function diffOps(a: string[], b: string[]): Op[] {
 // Identical texts give the two header lines only; CRs are left out of the
 // shown lines, so a CRLF file reads like any other.
 /** A unified diff with one line of context, for the operator to read before anything is written. */
-export function lineDiff(oldText: string, newText: string, path: string): string {
+export function lineDiff(oldText: string, newText: string, path: string, kind: 'change' | 'create' | 'remove' = 'change'): string {
 	const ops = diffOps(diffLines(oldText), diffLines(newText));
-	const out = [`--- ${path}`, `+++ ${path} (new)`];
+	// A file made or removed says so in its headers, as diff -N does with /dev/null.
+	const out = kind === 'create' ? ['--- /dev/null', `+++ ${path} (new file)`] : kind === 'remove' ? [`--- ${path}`, `+++ /dev/null (${path} removed)`] : [`--- ${path}`, `+++ ${path} (new)`];
 	const CONTEXT = 1;
 	let k = 0;
 	while (k < ops.length) {

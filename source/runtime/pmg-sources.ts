@@ -64,7 +64,7 @@ export function planSources(
 				path: file.path,
 				before,
 				after: result,
-				diff: removeWhole ? lineDiff(before, '', file.path) : lineDiff(before, result ?? '', file.path),
+				diff: removeWhole ? lineDiff(before, '', file.path, 'remove') : lineDiff(before, result ?? '', file.path),
 			});
 		}
 	}
@@ -72,7 +72,7 @@ export function planSources(
 	const choice = choices.repository as RepositoryChoice | undefined;
 	const repo = choice ? PMG9_REPOSITORIES[choice] : undefined;
 	const pmgRepo: FileChange | null = repo
-		? {path: repo.path, before: pmgRepoCurrent, after: repo.content, diff: lineDiff(pmgRepoCurrent ?? '', repo.content, repo.path)}
+		? {path: repo.path, before: pmgRepoCurrent, after: repo.content, diff: lineDiff(pmgRepoCurrent ?? '', repo.content, repo.path, pmgRepoCurrent === null ? 'create' : 'change')}
 		: null;
 	return {plan, thirdParty, leftovers, errors, oldPmg, pmgRepo};
 }

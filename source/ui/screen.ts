@@ -235,7 +235,9 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				if (found.length > 0) body.push(...findingLines(found), blank);
 			}
 			if (changes.length > 0) {
-				body.push(line(` The wizard will make these changes (old files kept in ${WIZARD_BACKUP_DIR}/${rootMeta.product}/):`, 'bold'), ...changeLines(changes, fitter));
+				// A backup is kept only of a file that exists: one that is created has none.
+				const kept = changes.some(c => c.before !== null);
+				body.push(line(kept ? ` The wizard will make these changes (old files kept in ${WIZARD_BACKUP_DIR}/${rootMeta.product}/):` : ' The wizard will make these changes (new files: no old ones to keep):', 'bold'), ...changeLines(changes, fitter));
 				keys.push({key: 'Enter', label: 'apply'});
 			} else {
 				body.push(line(` ${commands.length === 1 ? 'Command' : 'Commands'} (Enter runs ${commands.length === 1 ? 'it' : 'them in order'}):`, 'bold'), ...commandLines(commands));

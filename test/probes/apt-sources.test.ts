@@ -437,6 +437,9 @@ describe('lineDiff', () => {
 	it('shows a new file as all additions and a removed file as all deletions', () => {
 		expect(lineDiff('', 'x\ny\n', 'new.sources')).toBe('--- new.sources\n+++ new.sources (new)\n@@ -0,0 +1,2 @@\n+x\n+y');
 		expect(lineDiff('x\n', '', 'old.list')).toBe('--- old.list\n+++ old.list (new)\n@@ -1,1 +0,0 @@\n-x');
+		// A file made or removed as a whole says so in its headers, not "(new)".
+		expect(lineDiff('', 'x\n', 'new.sources', 'create')).toBe('--- /dev/null\n+++ new.sources (new file)\n@@ -0,0 +1,1 @@\n+x');
+		expect(lineDiff('x\n', '', 'old.list', 'remove')).toBe('--- old.list\n+++ /dev/null (old.list removed)\n@@ -1,1 +0,0 @@\n-x');
 	});
 
 	it('gives only the header for identical texts', () => {

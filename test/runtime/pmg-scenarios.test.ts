@@ -75,6 +75,26 @@ describe('pmg scenarios on the simulated host', () => {
 		await run.transcript.close();
 	}, 60_000);
 
+	it('clean: a file the wizard creates is shown as new (/dev/null), with no old file said to be kept; one it removes, as removed', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('clean'));
+		const body = () =>
+			screenModel({machine, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''})
+				.body.map(lineText)
+				.join('\n');
+		expect(await drive(run, w => w === 'pmgRepo.review')).toBe('pmgRepo.review');
+		const created = body();
+		expect(created).toContain('The wizard will make these changes (new files: no old ones to keep):');
+		expect(created).toContain('--- /dev/null');
+		expect(created).toMatch(/\+\+\+ \/etc\/apt\/sources\.list\.d\/\S+ \(new file\)/);
+		expect(created).not.toContain('old files kept in');
+		expect(await drive(run, w => w === 'oldPmgRepo.review')).toBe('oldPmgRepo.review');
+		const removed = body();
+		expect(removed).toMatch(/\+\+\+ \/dev\/null \(\/etc\/apt\/sources\.list\.d\/pmg-enterprise\.list removed\)/);
+		expect(removed).not.toMatch(/pmg-enterprise\.list \(new\)/);
+		await run.wizard.flushed();
+		await run.transcript.close();
+	}, 60_000);
+
 	it('clean: modernize-sources answered n (the preview) is not passed; f runs it again, and Y passes once the sources are modernized', async () => {
 		const run = await openRun(machine, pmgProbes, scenario('clean'));
 		await drive(run, w => w === 'reboot.waiting');
