@@ -98,8 +98,10 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 		return {disk: {availableBytes: space.availableBytes, totalBytes: space.totalBytes}};
 	},
 
-	async checklist(host) {
+	async checklist(host, _context, env) {
 		const result = await host.run({argv: ['pmg8to9']}, {capture: 'all'});
+		// The vendor's findings, every line, in the transcript too: it has every command and all its output.
+		await env?.record?.('pmg8to9', result);
 		if (result.exitCode === 127) return {checklist: {present: false, findings: [], failures: 0, warnings: 0, summary: null}};
 		const parsed = parseChecklist(result.stdout);
 		const findings: Finding[] = parsed.findings.map(f => ({level: f.level, text: f.text}));

@@ -31,6 +31,8 @@ export type ProbeEnv = {
 	hostFor?: HostFor;
 	/** The deployment file named on the command line, if any. */
 	deployment?: string;
+	/** Writes a check's command with all its output and exit status to the transcript (a vendor's checklist). */
+	record?: (display: string, result: {exitCode: number; stdout: string; stderr: string}) => Promise<void>;
 };
 
 /** Gives the Host a command's target server is reached through (this machine, SSH, a simulated server). */
@@ -141,6 +143,14 @@ export class Wizard {
 					...(options.relaunch ? {relaunch: options.relaunch} : {}),
 					...(options.hostFor ? {hostFor: options.hostFor} : {}),
 					...(options.deployment ? {deployment: options.deployment} : {}),
+					record: async (display, result) => {
+						const {transcript} = options;
+						await transcript.note(`check: ${display}`);
+						for (const [prefix, text] of [['| ', result.stdout], ['! ', result.stderr]] as const) {
+							if (text !== '') await transcript.writeLines(prefix, redactBytes(terminalBytes(Buffer.from(text.replace(/\n$/, ''))), this.secrets));
+						}
+						await transcript.note(`exit status ${result.exitCode}: ${display}`);
+					},
 				});
 			},
 		});

@@ -95,6 +95,17 @@ describe('pmg scenarios on the simulated host', () => {
 		await run.transcript.close();
 	}, 60_000);
 
+	it('clean: the vendor checklist (pmg8to9) is in the transcript with all its findings and its exit status', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('clean'));
+		expect(await drive(run, w => w.startsWith('checklist.') && w !== 'checklist.checking')).toMatch(/^checklist\./);
+		await run.wizard.flushed();
+		await run.transcript.close();
+		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
+		expect(transcript).toMatch(/# \S+ check: pmg8to9\n/);
+		expect(transcript).toContain('| PASS: proxmox-mailgateway package has version >= 8.2.0');
+		expect(transcript).toMatch(/exit status \d+: pmg8to9\n/);
+	}, 60_000);
+
 	it('clean: modernize-sources answered n (the preview) is not passed; f runs it again, and Y passes once the sources are modernized', async () => {
 		const run = await openRun(machine, pmgProbes, scenario('clean'));
 		await drive(run, w => w === 'reboot.waiting');
