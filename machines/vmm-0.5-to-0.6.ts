@@ -64,6 +64,8 @@ export type VmmFacts = {
 	vmm?: {version: string | null; raw: string};
 	source?: {
 		dir: string;
+		/** The directory exists (false: nothing is there by that name; absent in older saved places). */
+		exists?: boolean;
 		/** Required files (relative) that are not there. */
 		missing: string[];
 		/** postfix/pgsql-*.cf of the source. */
@@ -141,6 +143,17 @@ export const dovecotAtLeast12 = (version: string | null | undefined) => {
 	return Boolean(series) && (series![0] > 1 || (series![0] === 1 && series![1] >= 2));
 };
 
+/** The directory typed was checked and refused (missing, or not a 0.6.x source). */
+const sourceRefused = (c: VmmContext): boolean => {
+	const s = c.facts.source;
+	return s !== undefined && Boolean(c.choices.sourceDir) && s.dir === c.choices.sourceDir && (s.exists === false || s.missing.length > 0 || s.postfixFiles.length === 0);
+};
+/** Enter on the empty line: what was typed, unless it was refused and a source was found, then that one. */
+const badSourceDefault = (c: VmmContext): string => {
+	const found = c.facts.sourceCandidates?.[0];
+	if (sourceRefused(c) && found && found !== c.choices.sourceDir) return found;
+	return c.choices.sourceDir ?? found ?? '';
+};
 const src = (c: VmmContext, relative: string) => `${(c.choices.sourceDir ?? '').replace(/\/+$/, '') || '/'}/${relative}`;
 const db = (c: VmmContext) => ({
 	host: c.choices.dbHost ?? 'localhost',
@@ -504,6 +517,7 @@ export const vmmUpgradeMachine = once(() =>
 			findings: c => {
 				const s = c.facts.source;
 				if (!s) return [];
+				if (s.exists === false) return [{level: 'FAIL', text: `${s.dir}: this directory does not exist`}];
 				return [
 					{level: 'INFO', text: `directory: ${s.dir}`},
 					...SOURCE_FILES.map(f => pass(!s.missing.includes(f), f, `${f}: missing`)),
@@ -511,9 +525,11 @@ export const vmmUpgradeMachine = once(() =>
 					s.dovecotSample ? {level: 'PASS', text: `Dovecot SQL configuration: ${s.dovecotSample}`} : {level: 'INFO', text: 'no dovecot-sql.conf(.ext) in the source: see its INSTALL'},
 				];
 			},
-			remedy: () => [
-				'This is not an unpacked vmm 0.6.x source (tar xf vmm-0.6.2.tar.gz).',
-				'Press r to type the directory again (Enter keeps the same one).',
+			remedy: c => [
+				c.facts.source?.exists === false ? 'There is no such directory.' : 'This is not an unpacked vmm 0.6.x source (tar xf vmm-0.6.2.tar.gz).',
+				badSourceDefault(c) !== c.choices.sourceDir
+					? `Press r to type the directory again (Enter on the empty line: ${badSourceDefault(c)}).`
+					: 'Press r to type the directory again (Enter keeps the same one).',
 			],
 			extraStates: {
 				scanning: {
@@ -529,11 +545,15 @@ export const vmmUpgradeMachine = once(() =>
 				ask: inputScreen<VmmContext>({
 					key: 'sourceDir',
 					prompt: () => 'Directory of the unpacked vmm 0.6.x source:',
-					lines: c =>
-						(c.facts.sourceCandidates ?? []).length > 0
-							? [`Found: ${c.facts.sourceCandidates!.slice(0, 3).join(', ')}`, '']
-							: ['No vmm-0.6.* found in /root, /usr/local/src or /usr/src: type its path.', ''],
-					default: c => c.choices.sourceDir ?? c.facts.sourceCandidates?.[0] ?? '',
+					lines: c => [
+						...((c.facts.sourceCandidates ?? []).length > 0
+							? [`Found: ${c.facts.sourceCandidates!.slice(0, 3).join(', ')}`]
+							: ['No vmm-0.6.* found in /root, /usr/local/src or /usr/src: type its path.']),
+						// Typed before and refused: said, and the found one is the default again.
+						...(sourceRefused(c) ? [`Typed before: ${c.choices.sourceDir} (${c.facts.source?.exists === false ? 'this directory does not exist' : 'not a vmm 0.6.x source'}).`] : []),
+						'',
+					],
+					default: c => badSourceDefault(c),
 					target: 'checking',
 				}),
 				blocked: {meta: {view: 'blocked'}, on: {'operator.recheck': 'ask'}},

@@ -80,11 +80,12 @@ const probes: Record<VmmProbe, (host: Host, context: VmmContext, env: ProbeEnv) 
 
 	async sourceDir(host, context) {
 		const dir = context.choices.sourceDir ?? '';
+		const exists = dir !== '' && ((await host.stat(dir))?.isDirectory ?? false);
 		const missing: string[] = [];
 		for (const file of SOURCE_FILES) if (!(await host.stat(join(dir, file)))?.isFile) missing.push(file);
 		const postfixFiles = (await host.listDir(join(dir, 'postfix'))).filter(n => /^pgsql-.+\.cf$/.test(n));
 		const driver = driverOf(await host.readFile(join(dir, 'pgsql/set-permissions.py')));
-		return {source: {dir, missing, postfixFiles, dovecotSample: await dovecotSample(host, dir), driver}};
+		return {source: {dir, exists, missing, postfixFiles, dovecotSample: await dovecotSample(host, dir), driver}};
 	},
 
 	async tools(host, context) {

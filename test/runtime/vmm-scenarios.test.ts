@@ -7,7 +7,7 @@ import {vmmUpgradeMachine} from '../../machines/vmm-0.5-to-0.6.ts';
 import {vmmProbes} from '../../source/runtime/vmm-probes.ts';
 import {screenModel, freshUi} from '../../source/ui/screen.ts';
 import {lineText} from '../../source/ui/text.ts';
-import {drive, openRun, removeRuns, type Answers, type Run} from './drive.ts';
+import {drive, openRun, removeRuns, settled, type Answers, type Run} from './drive.ts';
 
 /*
  * The real runtime and probes on each bundled vmm scenario: an operator
@@ -186,6 +186,28 @@ describe('vmm scenarios on the simulated host', () => {
 		expect(where).toBe('sourceDir.passed');
 		expect(run.wizard.actor.getSnapshot().context.choices.sourceDir).toBe('/root/vmm-0.6.2');
 		expect(text).toContain('[PASS]   upgrade.sh');
+	});
+
+	it('a source directory that does not exist is said so; after r the one found is a single Enter away again', async () => {
+		const run = await openRun(machine, vmmProbes, scenario('clean'));
+		expect(await drive(run, w => w === 'sourceDir.ask')).toBe('sourceDir.ask');
+		const model = () => screenModel({machine, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
+		const text = () => model().body.map(lineText).join('\n');
+		run.wizard.send({type: 'operator.input', value: '/root/vmm-0.6.2-typo'});
+		await settled(run.wizard);
+		expect(text()).toMatch(/\[FAIL\] +\/root\/vmm-0\.6\.2-typo: this directory does not exist/);
+		expect(text()).toContain('Enter on the empty line: /root/vmm-0.6.2');
+		run.wizard.send({type: 'operator.recheck'});
+		await settled(run.wizard);
+		expect(text()).toContain('Found: /root/vmm-0.6.2');
+		expect(text()).toContain('Typed before: /root/vmm-0.6.2-typo (this directory does not exist).');
+		expect(model().inputDefault).toBe('/root/vmm-0.6.2');
+		run.wizard.send({type: 'operator.input', value: model().inputDefault!});
+		await settled(run.wizard);
+		expect(run.wizard.actor.getSnapshot().context.choices.sourceDir).toBe('/root/vmm-0.6.2');
+		expect(text()).toContain('[PASS]   upgrade.sh');
+		await run.wizard.flushed();
+		await run.transcript.close();
 	});
 
 	it('on a host with systemd, stops and starts the services with systemctl and checks them with is-active', async () => {
