@@ -1300,7 +1300,7 @@ export const pmgUpgradeMachine = once(() =>
 						confirm: {
 							word: 'works',
 							prompt: () =>
-								'Check mail flow, the quarantine and the web interface first. Type "works" when all works as expected (or s to skip and purge later).',
+								'Check mail flow, the quarantine and the web interface first. Type "works" when all works as expected (or Tab to skip it and purge later).',
 						},
 					},
 					on: {

@@ -106,6 +106,22 @@ describe('pmg scenarios on the simulated host', () => {
 		expect(transcript).toMatch(/exit status \d+: pmg8to9\n/);
 	}, 60_000);
 
+	it('clean: the typed confirmation before the purge names the key that skips it (Tab, as its footer says; s would be typed)', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('clean'));
+		await drive(run, w => w === 'reboot.waiting');
+		await run.wizard.flushed();
+		await run.transcript.close();
+		const again = await openRun(machine, pmgProbes, scenario('clean'), run.dir);
+		expect(await drive(again, w => w === 'purgePostgres.confirm', {})).toBe('purgePostgres.confirm');
+		const model = screenModel({machine, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''});
+		const text = model.body.map(lineText).join(' ').replace(/\s+/g, ' ');
+		expect(text).toContain('or Tab to skip it');
+		expect(text).not.toContain('or s to skip');
+		expect(model.keys.map(k => `${k.key} ${k.label}`)).toContain('Tab skip');
+		await again.wizard.flushed();
+		await again.transcript.close();
+	}, 60_000);
+
 	it('clean: modernize-sources answered n (the preview) is not passed; f runs it again, and Y passes once the sources are modernized', async () => {
 		const run = await openRun(machine, pmgProbes, scenario('clean'));
 		await drive(run, w => w === 'reboot.waiting');
