@@ -134,7 +134,11 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		if (scenario) {
 			const simulated = await SimulatedHost.open(scenario, {stateFile: path.join(where.state, 'host.json'), ...(loadedScenario ? {scenario: loadedScenario} : {})});
 			// Said on the first screen: this is not a fresh host.
-			if (simulated.resumedFrom !== null) {
+			// (A dry run always starts from a copy of the real run's host: its own notice says so;
+			// a wizard relaunched inside tmux goes on with the session it was just in.)
+			const place = await store.load().catch(() => null);
+			const relaunching = place?.kind === 'ok' && JSON.stringify((place.saved as {snapshot?: {value?: unknown}}).snapshot?.value ?? null).includes('"relaunch"');
+			if (simulated.resumedFrom !== null && !args.dryRun && !relaunching) {
 				notice.push(
 					`Resuming the session of ${new Date(simulated.resumedFrom).toISOString().slice(0, 16).replace('T', ' ')} UTC on this simulated host.`,
 					'Its saved state (--reset starts the scenario afresh):',

@@ -200,6 +200,19 @@ const runLines = (run: RunSummary | null, fitter: Fitter): Line[] =>
 		];
 	});
 
+/**
+ * The step counter counts the path actually taken: the steps before this one
+ * that were gone through (they have a status), this one, and those after it
+ * that may still come. A step its guard left out is not counted, so the
+ * counter never jumps; the total shrinks when a later step is left out.
+ */
+function stepCounter(ids: string[], step: string, status: Record<string, unknown>): {stepNumber: number; stepCount: number} {
+	const at = ids.indexOf(step);
+	if (at < 0) return {stepNumber: ids.length, stepCount: ids.length};
+	const before = ids.slice(0, at).filter(id => status[id] !== undefined).length;
+	return {stepNumber: before + 1, stepCount: before + (ids.length - at)};
+}
+
 /** Compute the whole screen. */
 export function screenModel(input: ScreenInput): ScreenModel {
 	const {machine, snapshot, ui, output} = input;
@@ -474,8 +487,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		hostLabel: input.hostLabel + (input.dryRun ? ' (dry run)' : '') + (input.training ? ' training' : ''),
 		step,
 		screen,
-		stepNumber: ids.indexOf(step) + 1,
-		stepCount: ids.length,
+		...stepCounter(ids, step, context.status as Record<string, unknown>),
 		stepTitle: meta.titleFor?.(context) ?? meta.title,
 		phases: phaseList,
 		view,

@@ -73,6 +73,11 @@ describe('a dry run next to a real run on the same state directory', () => {
 
 		// The real run again: still at step 2, and Enter really runs apt update.
 		s = start();
+		// Its first screen says that it resumes the simulated host's session, and from when.
+		const notice = await s.waitFor(screen => screen.includes('Resuming the session of') && screen.includes('Enter continue'));
+		expect(notice).toMatch(/Resuming the session of \d{4}-\d\d-\d\d \d\d:\d\d UTC on this simulated host/);
+		await s.settle();
+		s.send('Enter');
 		const resumed = await s.waitFor(screen => screen.includes('PMG 8 -> 9') && screen.includes('Enter run'));
 		expect(resumed).toContain('step 2/31');
 		expect(resumed).not.toContain('(dry run)');

@@ -42,6 +42,10 @@ describe('signals to the wizard', () => {
 			const again = new TmuxSession();
 			try {
 				again.start(argv, env);
+				// The simulated host's session goes on: its first screen says so.
+				await again.waitFor(s => s.includes('Resuming the session of') && s.includes('Enter continue'));
+				await again.settle();
+				again.send('Enter');
 				const screen = await again.waitFor(s => s.includes('Enter run'));
 				expect(screen).toContain('Bring PMG 8.2 up to date');
 			} finally {

@@ -188,6 +188,26 @@ describe('vmm scenarios on the simulated host', () => {
 		expect(text).toContain('[PASS]   upgrade.sh');
 	});
 
+	it('the step counter counts the path taken: it never jumps, and its total is the count of the steps walked at the end', async () => {
+		const run = await openRun(machine, vmmProbes, scenario('clean'));
+		const counters: Array<{where: string; n: number; of: number}> = [];
+		const stop = (where: string) => {
+			const model = screenModel({machine, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
+			if (counters.at(-1)?.where !== where) counters.push({where, n: model.stepNumber, of: model.stepCount});
+			return false;
+		};
+		expect(await drive(run, stop, SOURCE)).toBe('finished.');
+		await run.transcript.close();
+		for (const [k, c] of counters.entries()) {
+			if (k === 0) continue;
+			const step = (x: {n: number}) => x.n;
+			expect(step(c) - step(counters[k - 1]!), `${counters[k - 1]!.where} (${counters[k - 1]!.n}/${counters[k - 1]!.of}) -> ${c.where} (${c.n}/${c.of})`).toBeLessThanOrEqual(1);
+		}
+		const last = counters.at(-1)!;
+		expect(last.n).toBe(last.of);
+		expect(counters[0]!.n).toBeLessThanOrEqual(2);
+	});
+
 	it('a source directory that does not exist is said so; after r the one found is a single Enter away again', async () => {
 		const run = await openRun(machine, vmmProbes, scenario('clean'));
 		expect(await drive(run, w => w === 'sourceDir.ask')).toBe('sourceDir.ask');
