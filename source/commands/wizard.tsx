@@ -3,7 +3,7 @@
  * simulated one.
  */
 import {spawnSync} from 'node:child_process';
-import {copyFile, readdir, rm} from 'node:fs/promises';
+import {copyFile, readdir, readFile, rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {LocalHost} from '../host/local-host.ts';
@@ -136,8 +136,9 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 			// Said on the first screen: this is not a fresh host.
 			// (A dry run always starts from a copy of the real run's host: its own notice says so;
 			// a wizard relaunched inside tmux goes on with the session it was just in.)
-			const place = await store.load().catch(() => null);
-			const relaunching = place?.kind === 'ok' && JSON.stringify((place.saved as {snapshot?: {value?: unknown}}).snapshot?.value ?? null).includes('"relaunch"');
+			// Read as text only: the saved place is loaded (and, if unusable, kept aside) by the store, later.
+			const placeText = await readFile(path.join(where.state, 'state.json'), 'utf8').catch(() => '');
+			const relaunching = /"value":\{[^}]*"relaunch"/.test(placeText.replace(/\s+/g, ''));
 			if (simulated.resumedFrom !== null && !args.dryRun && !relaunching) {
 				notice.push(
 					`Resuming the session of ${new Date(simulated.resumedFrom).toISOString().slice(0, 16).replace('T', ' ')} UTC on this simulated host.`,
