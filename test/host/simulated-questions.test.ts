@@ -107,6 +107,24 @@ commands:
 	});
 });
 
+describe('who answers', () => {
+	it('the trainee by default; the scenario\'s written answers only where it says answers: scripted', async () => {
+		const entry = `commands:
+  - match: '^apt remove x$'
+    stdout: |
+      Do you want to continue? [Y/n] Y
+      Removing x ...
+`;
+		const trainee = await SimulatedHost.open(scenario(entry), {speed: 0, processEnv: {}});
+		expect(trainee.scenario.answers).toBe('trainee');
+		expect(trainee.answersItself).toBe(false);
+		const scripted = await SimulatedHost.open(scenario(`answers: scripted\n${entry}`), {speed: 0, processEnv: {}});
+		expect(scripted.answersItself).toBe(true);
+		// On the terminal too, the written answer: no program is started, nothing is read.
+		expect(await scripted.runInteractive({argv: ['apt', 'remove', 'x']})).toMatchObject({exitCode: 0, stdout: 'Do you want to continue? [Y/n] Y\nRemoving x ...\n'});
+	});
+});
+
 describe('the command line\'s built-ins', () => {
 	it('mv to another file system frees the space; rm frees it; df and du say so', async () => {
 		const host = await open(scenario('solution: [ "mv /var/big.tgz /mnt/usb/" ]\n'));
