@@ -62,6 +62,10 @@ export function handleKey(key: Key, model: ScreenModel, ui: UiState, effects: Ke
 	// Free text (a path, a host name): kept exactly as typed; Enter on an empty line takes the default.
 	if (model.view === 'input' && ui.mode === 'keys') {
 		if (char === '?' && ui.text === '') return {...next, mode: 'help', scroll: 0};
+		if (char === '!' && ui.text === '' && model.keys.some(k => k.key === '!')) {
+			effects.send({type: 'operator.shell'});
+			return next;
+		}
 		if (key.name === 'char') return {...next, text: next.text + char};
 		if (key.name === 'backspace') return {...next, text: next.text.slice(0, -1)};
 		if (key.name === 'escape') return {...next, text: ''};

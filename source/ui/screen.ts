@@ -402,6 +402,8 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			body.push(blank, ...wrapExact(`> ${ui.text}_`, WIDTH - 2).map((l, i) => (i === 0 ? [{text: ' > ', tone: 'accent' as const}, {text: l.slice(2), tone: 'bold' as const}] : line(` ${l}`, 'bold'))));
 			if (input?.example) keys.push({key: 'type', label: `e.g. ${input.example}`});
 			keys.push({key: 'Enter', label: fallback ? 'confirm (empty: default)' : 'confirm'}, {key: 'Esc', label: 'clear'});
+			// A look at the simulated host first (ls, df, du): ! as the first key, never the start of a path or a figure.
+			if (shellKey.length > 0 && ui.text === '') keys.push({key: '!', label: 'shell'});
 			break;
 		}
 		case 'info':

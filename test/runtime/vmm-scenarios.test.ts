@@ -5,6 +5,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {WIZARD_BACKUP_DIR} from '../../machines/kit.ts';
 import {vmmUpgradeMachine} from '../../machines/vmm-0.5-to-0.6.ts';
 import {vmmProbes} from '../../source/runtime/vmm-probes.ts';
+import {handleKey} from '../../source/ui/keys.ts';
 import {screenModel, freshUi} from '../../source/ui/screen.ts';
 import {lineText} from '../../source/ui/text.ts';
 import {drive, openRun, removeRuns, settled, type Answers, type Run} from './drive.ts';
@@ -206,6 +207,24 @@ describe('vmm scenarios on the simulated host', () => {
 		const last = counters.at(-1)!;
 		expect(last.n).toBe(last.of);
 		expect(counters[0]!.n).toBeLessThanOrEqual(2);
+	});
+
+	it('on an input screen of the simulated host, ! as the first key opens its command line; typed later, it is text', async () => {
+		const run = await openRun(machine, vmmProbes, scenario('clean'));
+		expect(await drive(run, w => w === 'sourceDir.ask')).toBe('sourceDir.ask');
+		const model = (text: string) =>
+			screenModel({machine, snapshot: run.wizard.actor.getSnapshot() as never, ui: {...freshUi('sourceDir.ask'), text}, output: run.wizard.output.snapshot(), hostLabel: '', shell: true});
+		expect(model('').keys.map(k => `${k.key} ${k.label}`)).toContain('! shell');
+		const sent: string[] = [];
+		handleKey({name: 'char', char: '!'}, model(''), freshUi('sourceDir.ask'), {send: e => sent.push(e.type), leave: () => undefined});
+		expect(sent).toEqual(['operator.shell']);
+		// With text in the field, ! is part of it, and not offered.
+		expect(model('/ro').keys.map(k => k.key)).not.toContain('!');
+		const typed = handleKey({name: 'char', char: '!'}, model('/ro'), {...freshUi('sourceDir.ask'), text: '/ro'}, {send: e => sent.push(e.type), leave: () => undefined});
+		expect(typed.text).toBe('/ro!');
+		expect(sent).toEqual(['operator.shell']);
+		await run.wizard.flushed();
+		await run.transcript.close();
 	});
 
 	it('a source directory that does not exist is said so; after r the one found is a single Enter away again', async () => {
