@@ -139,8 +139,9 @@ export async function run(argv: string[]): Promise<number> {
 			// The notice has the body's rows: a long description is cut, the list has it whole.
 			...fitLines(wrap(chosen.scenario.description.replace(/\s+/g, ' ').trim(), 76), 10),
 			'',
-			'Every command runs on the simulated host. Each screen says why its step',
-			'exists; ? shows more. When you leave (q) or finish, a summary follows.',
+			'Every command runs on the simulated host; apt and dpkg ask you on the',
+			'terminal, as on a real host. Each screen says why its step exists; ? shows',
+			'more; ! opens a command line where a step stops. q leaves with a summary.',
 		],
 		againArgs,
 		summary: async (wizard, transcriptPath, again) =>
