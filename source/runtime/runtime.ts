@@ -13,7 +13,7 @@ import {describeFailures, isNeededRepository, parseAptUpdate} from '../probes/ap
 import {terminalBytes} from '../probes/ansi.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
-import {redactBytes, type Transcript} from './transcript.ts';
+import {notRunAgainNote, redactBytes, type Transcript} from './transcript.ts';
 
 /** Hands the real terminal to an interactive command and takes it back. */
 export type Terminal = {
@@ -101,6 +101,28 @@ export function skipLines(bytes: Buffer, skip: {stdout: number; stderr: number},
 	return bytes.subarray(at + 1);
 }
 
+/** What became of one command of a step the wizard was stopped in (see Wizard.interruptedRuns). */
+export type CommandFate = {
+	display: string;
+	argv: string[];
+	/**
+	 * finished: its exit status is known; running: its process is alive;
+	 * cut off: it started and ended without an exit status; unknown: it
+	 * started on a server over SSH and may still run there; not started.
+	 */
+	state: 'finished' | 'running' | 'cut off' | 'unknown' | 'not started';
+	exitCode: number | null;
+	/** Where that was read: the host's run record or the transcript. */
+	from: 'record' | 'transcript' | null;
+	pid?: number;
+	/** Its duration, from the transcript's exit status line. */
+	seconds?: number | null;
+	/** The last lines of its output (from a run record). */
+	tail: string[];
+};
+
+const sameArgv = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
 export class Wizard {
 	readonly output = new OutputBuffer();
 	readonly actor: Actor<AnyStateMachine>;
@@ -159,17 +181,68 @@ export class Wizard {
 	}
 
 	/**
-	 * For a step that was cut off while its commands ran: what the host's run
-	 * records say of them (finished, still running, lost), for the screen.
+	 * For a step that was cut off while its commands ran: what became of each
+	 * of its commands, from the host's run record (finished, still running,
+	 * lost) or, on a host that keeps none, from the transcript (its `run:` and
+	 * `exit status` lines after the step last started running). Read once,
+	 * before the wizard starts: Enter then runs only what did not finish.
 	 */
-	async interruptedRuns(): Promise<RunRecord[]> {
+	async interruptedRuns(): Promise<CommandFate[]> {
 		const snapshot = this.actor.getSnapshot();
 		const {step, screen} = position(snapshot.value);
-		if (screen !== 'interrupted' || !this.options.host.runRecords) return [];
+		if (screen !== 'interrupted') return [];
+		const meta = this.options.machine.root.states[step]?.meta as {commands?: (context: unknown) => StepCommand[]} | undefined;
+		let commands: StepCommand[];
+		try {
+			commands = meta?.commands?.(snapshot.context) ?? [];
+		} catch {
+			return [];
+		}
+		if (commands.length === 0) return [];
 		const run = (snapshot.context as {runs?: number}).runs ?? 0;
-		const records = await this.options.host.runRecords(`${step}.${run}.`);
-		return records.map(record => ({...record, tail: record.tail.map(line => maskText(line, this.secrets))}));
+		const transcribed = await this.options.transcript.runsSince(`at ${step}.running`);
+		const fates: CommandFate[] = [];
+		for (const [index, command] of commands.entries()) {
+			const host = command.server && this.options.hostFor ? await this.options.hostFor(command.server).catch(() => this.options.host) : this.options.host;
+			const display = displayCommand(command);
+			const key = `${step}.${run}.${index}`;
+			const record = host.runRecords ? (await host.runRecords(key)).find(r => r.key === key && sameArgv(r.argv, command.argv)) : undefined;
+			const written = transcribed[index]?.display === display ? transcribed[index] : undefined;
+			const fate: CommandFate = record
+				? {
+						display,
+						argv: command.argv,
+						state: record.state === 'lost' ? 'cut off' : record.state,
+						exitCode: record.exitCode,
+						from: 'record',
+						...(record.pid ? {pid: record.pid} : {}),
+						tail: record.tail.map(line => maskText(line, this.secrets)),
+					}
+				: written
+					? {
+							display,
+							argv: command.argv,
+							// A simulated command ends with the wizard; one over SSH may run on without its client.
+							state: written.exitCode !== null ? 'finished' : host.kind === 'ssh' ? 'unknown' : 'cut off',
+							exitCode: written.exitCode,
+							from: 'transcript',
+							seconds: written.seconds,
+							tail: [],
+						}
+					: {display, argv: command.argv, state: 'not started', exitCode: null, from: null, tail: []};
+			fates.push(fate);
+			// After one that did not finish, none ran.
+			if (fate.state !== 'finished') {
+				for (const rest of commands.slice(index + 1)) fates.push({display: displayCommand(rest), argv: rest.argv, state: 'not started', exitCode: null, from: null, tail: []});
+				break;
+			}
+		}
+		this.resumed = {step, run, fates};
+		return fates;
 	}
+
+	/** What interruptedRuns found, for the run of the step it was read for. */
+	private resumed: {step: string; run: number; fates: CommandFate[]} | null = null;
 
 	/** Start (or resume) and tell the machine what it can only learn at start. */
 	async start(): Promise<void> {
@@ -259,6 +332,21 @@ export class Wizard {
 			this.addSecrets({...host.env(), ...command.env});
 			const secrets = this.secrets;
 			const key = `${step}.${run}.${index}`;
+			// Finished before the wizard stopped, on a host that keeps no run record
+			// (the transcript has its exit status): not run again, its result counts.
+			const before = this.resumed?.step === step && this.resumed.run === run ? this.resumed.fates[index] : undefined;
+			if (!this.dryRun && before?.from === 'transcript' && before.state === 'finished' && before.exitCode !== null && before.display === display) {
+				this.output.start(display);
+				this.output.push(`(finished before the wizard stopped, exit status ${before.exitCode}: not run again)`);
+				this.output.stop();
+				await transcript.note(notRunAgainNote(before.exitCode, display));
+				summary.commands.push({display, exitCode: before.exitCode, durationMs: (before.seconds ?? 0) * 1000, dryRun: false});
+				if (before.exitCode !== 0) {
+					summary.failedIndex = index;
+					break;
+				}
+				continue;
+			}
 			// A run of this command that an earlier wizard started (it was killed, or
 			// left on a signal): the host follows it instead of starting it again, and
 			// the transcript goes on with it as one run.
@@ -335,6 +423,8 @@ export class Wizard {
 				break;
 			}
 		}
+		// What the restart found counts for the run it was read for, once.
+		if (this.resumed?.step === step) this.resumed = null;
 		if (step === 'reboot' && summary.failedIndex === null) this.rebooting = true;
 		return summary;
 	}

@@ -24,6 +24,14 @@ function redactText(text: string, secrets: readonly string[]): string {
 const LF = 0x0a;
 
 /**
+ * The note of a command's end: "exit status 0 after 1.2 s: <display>", or
+ * "exit status 0 (finished before the wizard stopped, not run again): <display>"
+ * for one a restarted wizard found finished in the transcript.
+ */
+export const EXIT_NOTE = /^exit status (\d+)(?: after ([\d.]+) s| \(finished before the wizard stopped, not run again\)): (.*)$/;
+export const notRunAgainNote = (exitCode: number, display: string) => `exit status ${exitCode} (finished before the wizard stopped, not run again): ${display}`;
+
+/**
  * Bytes waiting to be written: output waiting for the disk is never copied
  * by a collection.
  */
@@ -182,6 +190,69 @@ export class Transcript {
 		} finally {
 			await handle.close();
 		}
+	}
+
+	/**
+	 * The commands the transcript says ran after the last note `marker`
+	 * (`at <step>.running`), in order: each `run:` line, and the exit status
+	 * written for it (null when none was: it was cut off, or still runs).
+	 * Read from the end, a megabyte at a time, back to the marker.
+	 */
+	async runsSince(marker: string): Promise<Array<{display: string; exitCode: number | null; seconds: number | null}>> {
+		await this.settled();
+		const handle = await fs.open(this.file, 'r').catch(() => null);
+		if (!handle) return [];
+		const notes: string[] = [];
+		try {
+			const size = (await handle.stat()).size;
+			const block = Buffer.allocUnsafe(1024 * 1024);
+			let carry = Buffer.alloc(0);
+			let found = false;
+			for (let end = size; end > 0 && !found; ) {
+				const start = Math.max(0, end - block.length);
+				const {bytesRead} = await handle.read(block, 0, end - start, start);
+				const bytes = Buffer.concat([block.subarray(0, bytesRead), carry]);
+				end = start;
+				const cut = start > 0 ? bytes.indexOf(LF) : -1;
+				if (start > 0 && cut === -1) {
+					carry = bytes;
+					continue;
+				}
+				const lines = bytes.subarray(cut + 1).toString('utf8').split('\n');
+				for (let i = lines.length - 1; i >= 0; i--) {
+					const text = lines[i]!;
+					if (!text.startsWith('# ')) continue;
+					const note = text.slice(text.indexOf(' ', 2) + 1);
+					if (note === marker) {
+						found = true;
+						break;
+					}
+					notes.push(note);
+				}
+				carry = Buffer.from(bytes.subarray(0, cut + 1));
+			}
+			if (!found) return [];
+		} finally {
+			await handle.close();
+		}
+		const runs: Array<{display: string; exitCode: number | null; seconds: number | null}> = [];
+		for (const note of notes.reverse()) {
+			// "run: <display>", "run on <server> (<host>): <display>"; not a dry run's.
+			const started = /^run(?: on .+? \(.+?\))?: (.*)$/.exec(note);
+			if (started) {
+				runs.push({display: started[1]!, exitCode: null, seconds: null});
+				continue;
+			}
+			const ended = EXIT_NOTE.exec(note);
+			if (!ended) continue;
+			const display = ended[3]!;
+			const last = [...runs].reverse().find(r => r.display === display && r.exitCode === null);
+			const exitCode = Number(ended[1]);
+			const seconds = ended[2] === undefined ? null : Number(ended[2]);
+			if (last) Object.assign(last, {exitCode, seconds});
+			else runs.push({display, exitCode, seconds});
+		}
+		return runs;
 	}
 
 	/** Resolves when everything written so far is in the file. */

@@ -12,7 +12,7 @@ import {position} from '../runtime/runtime.ts';
 import {handleKey, refusal, settleTime, splitKeys, type Key} from './keys.ts';
 import {bodyRowsFor, freshUi, screenModel, WIDTH, type ScreenModel, type UiState} from './screen.ts';
 import {lineText, type Line} from './text.ts';
-import type {RunRecord} from '../host/types.ts';
+import type {CommandFate} from '../runtime/runtime.ts';
 import {makeTheme, type Theme} from './theme.ts';
 
 export type AppProps = {
@@ -20,6 +20,8 @@ export type AppProps = {
 	actor: Actor<AnyStateMachine>;
 	output: OutputBuffer;
 	hostLabel: string;
+	/** Where commands run (the interrupted screen says where their records are). */
+	hostKind?: 'local' | 'simulated' | 'ssh';
 	send: (event: OperatorEvent) => void;
 	onLeave: () => void;
 	transcriptPath?: string;
@@ -32,7 +34,7 @@ export type AppProps = {
 	/** Lines shown above the first screen (e.g. why a saved state was kept aside). */
 	notice?: string[];
 	/** What became of the commands of a step that was cut off (see Wizard.interruptedRuns). */
-	runs?: RunRecord[];
+	runs?: CommandFate[];
 	/** A problem shown on every screen while it lasts (see Wizard.problem). */
 	problem?: {subscribe: (listener: () => void) => () => void; get: () => string | null};
 	/**
@@ -111,6 +113,7 @@ export function App(props: AppProps) {
 			ui: uiState,
 			output: output.snapshot(),
 			hostLabel: props.hostLabel,
+			...(props.hostKind ? {hostKind: props.hostKind} : {}),
 			...(props.transcriptPath ? {transcriptPath: props.transcriptPath} : {}),
 			...(props.dryRun ? {dryRun: true} : {}),
 			...(props.training ? {training: true} : {}),

@@ -6,9 +6,9 @@
  */
 import type {AnyStateMachine} from 'xstate';
 import {WIZARD_BACKUP_DIR, type Advice, type Finding, type Option, type RunSummary, type ScreenMeta, type StepCommand, type StepMeta, type View, type FileChange, type WizardContext} from '../../machines/kit.ts';
-import {displayCommand, type RunRecord} from '../host/types.ts';
+import {displayCommand} from '../host/types.ts';
 import type {OutputView} from '../runtime/output.ts';
-import {position} from '../runtime/runtime.ts';
+import {position, type CommandFate} from '../runtime/runtime.ts';
 import {blank, clock, count, fit, line, wrap, wrapExact, type Line} from './text.ts';
 import {levelTone, type Tone} from './theme.ts';
 
@@ -90,8 +90,10 @@ export type ScreenInput = {
 	now?: number;
 	/** Rows for the body (bodyRowsFor the terminal); BODY_ROWS when not given. */
 	bodyRows?: number;
-	/** On an interrupted step: what became of its commands (the host's run records). */
-	runs?: RunRecord[];
+	/** Where commands run: only the local host keeps run records in runs/; a simulated command stops with the wizard. */
+	hostKind?: 'local' | 'simulated' | 'ssh';
+	/** On an interrupted step: what became of its commands (the host's run records, or the transcript). */
+	runs?: CommandFate[];
 	/** Something the operator must see on every screen until it is solved (the state cannot be saved). */
 	problem?: string | null;
 };
@@ -269,26 +271,36 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			if (runs.length > 0) {
 				body.push(line(' [WARN] The wizard stopped while this step ran. What became of its commands:', 'warn'));
 				for (const r of runs) {
-					const label = r.state === 'finished' ? `[exit ${r.exitCode}]` : r.state === 'running' ? '[running]' : '[cut off]';
-					const [first = '', ...rest] = fitter.rows(displayCommand({argv: r.argv}), WIDTH - 12);
-					body.push([{text: ` ${label.padEnd(10)}`, tone: r.state === 'finished' && r.exitCode === 0 ? 'ok' : 'warn'}, {text: first}], ...rest.map(r => line(`            ${r}`)));
+					const label = r.state === 'finished' ? `[exit ${r.exitCode}]` : r.state === 'running' ? '[running]' : r.state === 'cut off' ? '[cut off]' : r.state === 'unknown' ? '[unknown]' : '[not run]';
+					const [first = '', ...rest] = fitter.rows(r.display, WIDTH - 12);
+					body.push([{text: ` ${label.padEnd(10)}`, tone: r.state === 'finished' && r.exitCode === 0 ? 'ok' : r.state === 'not started' ? 'dim' : 'warn'}, {text: first}], ...rest.map(r => line(`            ${r}`)));
 				}
-				body.push(
-					blank,
-					...wrap(
-						'Enter goes on: a command that finished is not run again (its result counts), one still running is followed to its end, and one cut off or not started runs now.',
-						WIDTH - 2,
-					).map(l => line(` ${l}`)),
-				);
+				const names = (list: CommandFate[]) => list.map(r => r.display).join(', ');
+				const finished = runs.filter(r => r.state === 'finished');
+				const running = runs.filter(r => r.state === 'running');
+				const unknown = runs.filter(r => r.state === 'unknown');
+				const toRun = runs.filter(r => r.state === 'cut off' || r.state === 'not started' || r.state === 'unknown');
+				const said: string[] = [];
+				if (finished.length > 0) {
+					const where = finished.every(r => r.from === 'record') ? 'its run record in runs/ next to the saved place' : finished.every(r => r.from === 'transcript') ? 'the transcript' : 'the run records and the transcript';
+					said.push(`Finished (exit status from ${where}): ${names(finished)}. Not run again; its result counts.`);
+				}
+				for (const r of running) said.push(`Still running${r.pid ? ` (pid ${r.pid})` : ''}: ${r.display}. Enter follows it to its end; it is not started a second time.`);
+				const cut = runs.filter(r => r.state === 'cut off');
+				if (cut.length > 0) said.push(`Cut off: ${names(cut)} started but has no exit status${input.hostKind === 'simulated' ? ' (a simulated command stops with the wizard)' : ''}.`);
+				for (const r of unknown) said.push(`${r.display} was started over SSH and nothing says how it ended: it may still run on the server. Look there (ps) before Enter starts it again.`);
+				said.push(toRun.length > 0 ? `Enter runs only what did not finish: ${names(toRun)}.` : running.length > 0 ? 'Enter follows what still runs.' : 'Enter goes on with their results.');
+				body.push(blank, ...said.flatMap(t => wrap(t, WIDTH - 2).map(l => line(` ${l}`))));
 				keys.push({key: 'Enter', label: 'go on'}, ...skip);
 				break;
 			}
+			const records = input.hostKind === 'local' ? 'its output kept in runs/ next to the saved place. Look there, at' : 'Look at';
 			body.push(
 				line(' [WARN] The wizard stopped while this step was running:', 'warn'),
 				...(changes.length > 0 ? changes.map(c => line(`  ${c.path}`)) : commandLines(commands)),
 				blank,
 				...wrap(
-					'It may still be running, have finished, or been cut off half way: a command keeps running when the wizard stops, its output kept in runs/ next to the saved place. Look there, at the end of the transcript' +
+					`It may still be running, have finished, or been cut off half way: a command keeps running when the wizard stops, ${records} the end of the transcript` +
 						(input.transcriptPath ? ` (${input.transcriptPath})` : '') +
 						' and at the host (ps) before you run it again.',
 					WIDTH - 2,
@@ -422,9 +434,12 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		// Asked over the live output, which keeps scrolling meanwhile.
 		body.push(
 			blank,
-			line(' A command is running. It is not stopped if you leave: it runs on, its', 'warn'),
-			line(' output kept in runs/ next to the saved place; start the wizard again to', 'warn'),
-			line(' see how it ended. Leave now? y leaves, any other key stays (the default).', 'warn'),
+			...wrap(
+				input.hostKind === 'simulated'
+					? 'A command is running. On the simulated host it stops with the wizard, cut off; start the wizard again to run it again. Leave now? y leaves, any other key stays (the default).'
+					: `A command is running. It is not stopped if you leave: it runs on${input.hostKind === 'local' ? ', its output kept in runs/ next to the saved place' : ''}; start the wizard again to see how it ended. Leave now? y leaves, any other key stays (the default).`,
+				WIDTH - 2,
+			).map(l => line(` ${l}`, 'warn')),
 		);
 		keys.length = 0;
 		keys.push({key: 'y', label: 'leave, the command runs on'}, {key: 'other key', label: 'stay'});

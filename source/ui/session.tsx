@@ -8,7 +8,7 @@ import {spawnSync} from 'node:child_process';
 import {render, type Instance} from 'ink';
 import React from 'react';
 import type {AnyStateMachine} from 'xstate';
-import type {RunRecord} from '../host/types.ts';
+import type {CommandFate} from '../runtime/runtime.ts';
 import type {Wizard} from '../runtime/runtime.ts';
 import {App} from './App.tsx';
 
@@ -20,7 +20,7 @@ export type SessionOptions = {
 	dryRun?: boolean;
 	training?: boolean;
 	notice?: string[];
-	runs?: RunRecord[];
+	runs?: CommandFate[];
 	onLeave: () => void;
 };
 
@@ -40,6 +40,7 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 				actor={wizard.actor}
 				output={wizard.output}
 				hostLabel={options.hostLabel}
+				hostKind={wizard.host.kind}
 				send={event => wizard.send(event)}
 				onLeave={options.onLeave}
 				{...(options.transcriptPath ? {transcriptPath: options.transcriptPath} : {})}
