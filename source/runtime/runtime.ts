@@ -69,6 +69,41 @@ export function position(value: unknown): StepPosition {
 }
 
 /**
+ * Why a saved snapshot cannot be restored into `machine`, or null: its place
+ * names a step or screen the machine does not have (a hand-edited or foreign
+ * file), or the machine cannot resolve it. Read before the actor is made:
+ * such a place made every start crash.
+ */
+export function snapshotProblem(machine: AnyStateMachine, snapshot: unknown): string | null {
+	const value = (snapshot as {value?: unknown} | null)?.value;
+	if (value === undefined || value === null || (typeof value !== 'string' && typeof value !== 'object')) return 'it holds no saved step';
+	const walk = (node: {states: Record<string, any>}, v: unknown, where: string[]): string | null => {
+		const entries: Array<[string, unknown]> = typeof v === 'string' ? [[v, null]] : Object.entries(v as Record<string, unknown>);
+		if (entries.length === 0) return where.length === 0 ? 'it holds no saved step' : null;
+		for (const [name, inner] of entries) {
+			const child = Object.hasOwn(node.states, name) ? node.states[name] : undefined;
+			if (!child) return where.length === 0 ? `it names the step ${JSON.stringify(name)}, which these steps do not have` : `it names the screen ${JSON.stringify(name)} of step ${JSON.stringify(where[0])}, which that step does not have`;
+			if (inner !== null && inner !== undefined && typeof inner !== 'string' && typeof inner !== 'object') return `its place ${JSON.stringify(name)} is not a step`;
+			if (inner !== null && inner !== undefined) {
+				const problem = walk(child, inner, [...where, name]);
+				if (problem) return problem;
+			}
+		}
+		return null;
+	};
+	const problem = walk(machine.root as never, value, []);
+	if (problem) return problem;
+	try {
+		const context = (snapshot as {context?: unknown}).context;
+		if (context !== undefined && (typeof context !== 'object' || context === null)) return 'its facts (context) are not an object';
+		createActor(machine, {snapshot: interruptedSnapshot(machine, snapshot) as never, input: {startedAt: 0}});
+	} catch (error) {
+		return `it cannot be restored (${(error as Error).message})`;
+	}
+	return null;
+}
+
+/**
  * A snapshot saved while a command ran would start that command again on
  * restore. Land on the step's `interrupted` screen instead: the operator sees
  * that it was cut off and decides whether to run it again.

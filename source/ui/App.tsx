@@ -11,7 +11,7 @@ import type {OutputBuffer} from '../runtime/output.ts';
 import {position} from '../runtime/runtime.ts';
 import {handleKey, refusal, settleTime, splitKeys, type Key} from './keys.ts';
 import {bodyRowsFor, freshUi, screenModel, WIDTH, type ScreenModel, type UiState} from './screen.ts';
-import {lineText, type Line} from './text.ts';
+import {lineText, wrap, wrapExact, type Line} from './text.ts';
 import type {CommandFate} from '../runtime/runtime.ts';
 import {makeTheme, type Theme} from './theme.ts';
 
@@ -203,12 +203,23 @@ export function App(props: AppProps) {
 	const model = modelFor(snapshot, ui.current);
 	if (notice.current) {
 		return (
-			<Frame theme={theme} model={{...model, keys: [{key: 'Enter', label: 'continue'}, {key: 'q', label: 'leave'}]}} body={notice.current.map(t => [{text: ` ${t}`}])} />
+			<Frame theme={theme} model={{...model, keys: [{key: 'Enter', label: 'continue'}, {key: 'q', label: 'leave'}]}} body={noticeLines(notice.current)} />
 		);
 	}
 	const {body, more} = visibleBody(model, ui.current.scroll);
 	void live;
 	return <Frame theme={theme} model={model} body={body} more={more} {...(noted ? {note: noted} : {})} />;
+}
+
+/**
+ * The notice's lines: text wrapped at words; an entry indented by two spaces
+ * (a path, a command) on lines of its own, never cut or shortened, broken
+ * only where it is longer than the screen.
+ */
+export function noticeLines(notice: string[]): Line[] {
+	return notice.flatMap(entry =>
+		entry.startsWith('  ') ? wrapExact(entry.trimStart(), WIDTH - 3).map(l => [{text: `   ${l}`}]) : wrap(entry, WIDTH - 2).map(l => [{text: ` ${l}`}]),
+	);
 }
 
 const TOO_SMALL = '(too small)';
