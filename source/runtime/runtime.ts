@@ -6,14 +6,14 @@
  */
 import {createActor, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
 import {countLines} from '../host/bytes.ts';
-import {maskDeep, maskText, secretValues} from '../host/secrets.ts';
+import {LineMasker, maskDeep, maskText, secretValues} from '../host/secrets.ts';
 import {displayCommand, type Host, type OutputChunk, type RunRecord} from '../host/types.ts';
 import {bindRuntime, maskLines, unmaskLines, wizardBackupPath, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
 import {describeFailures, isNeededRepository, parseAptUpdate} from '../probes/apt-update.ts';
 import {terminalBytes} from '../probes/ansi.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
-import {notRunAgainNote, redactBytes, type Transcript} from './transcript.ts';
+import {notRunAgainNote, type Transcript} from './transcript.ts';
 
 /** Hands the real terminal to an interactive command and takes it back. */
 export type Terminal = {
@@ -251,7 +251,7 @@ export class Wizard {
 						exitCode: record.exitCode,
 						from: 'record',
 						...(record.pid ? {pid: record.pid} : {}),
-						tail: record.tail.map(line => maskText(line, this.secrets)),
+						tail: maskText(record.tail.join('\n'), this.secrets).split('\n'),
 					}
 				: written
 					? {
@@ -399,12 +399,23 @@ export class Wizard {
 			}
 			// Lines the transcript already has (an earlier wizard wrote them) are not written again.
 			const skip = {stdout: seen?.stdout ?? 0, stderr: seen?.stderr ?? 0};
+			const pass = (stream: OutputChunk['stream'], bytes: Buffer) => {
+				this.output.pushBytes(bytes);
+				const rest = skipLines(bytes, skip, stream);
+				if (rest) void transcript.writeLines(stream === 'stderr' ? '! ' : '| ', rest);
+			};
+			// A password of several lines is masked whole however the reads cut its lines apart.
+			const maskers = {stdout: new LineMasker(() => secrets), stderr: new LineMasker(() => secrets)};
 			const onOutput = (chunk: OutputChunk) => {
 				// Text only for the screen and the transcript: no escape sequence of the command reaches the terminal.
-				const bytes = redactBytes(terminalBytes(chunk.bytes), secrets);
-				this.output.pushBytes(bytes);
-				const rest = skipLines(bytes, skip, chunk.stream);
-				if (rest) void transcript.writeLines(chunk.stream === 'stderr' ? '! ' : '| ', rest);
+				const bytes = maskers[chunk.stream].feed(terminalBytes(chunk.bytes));
+				if (bytes) pass(chunk.stream, bytes);
+			};
+			const endOutput = () => {
+				for (const stream of ['stdout', 'stderr'] as const) {
+					const rest = maskers[stream].end();
+					if (rest) pass(stream, rest);
+				}
 			};
 			const onNotice = (text: string) => {
 				this.output.push(`(${text})`);
@@ -447,6 +458,7 @@ export class Wizard {
 				exitCode = result.exitCode;
 				if (command.repositories) unread = await this.unreadRepositories(result, command.repositories.needed);
 			}
+			endOutput();
 			this.output.stop();
 			// A command that did not run has no exit status.
 			if (!this.dryRun) await transcript.note(`exit status ${exitCode} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${display}`);
