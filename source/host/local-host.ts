@@ -11,7 +11,7 @@ import path from 'node:path';
 import type {ProcessPromise} from 'zx/core';
 import {adviceFor, type PromptEvent, PromptWatcher} from '../probes/conffiles.ts';
 import {GrowingBytes} from './bytes.ts';
-import {commandEnv, maskText} from './secrets.ts';
+import {commandEnv, maskText, MIN_SECRET_LENGTH} from './secrets.ts';
 import {shellQuote, type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type RunOptions, type RunRecord} from './types.ts';
 import {bootIdentity} from './boot-id.ts';
 
@@ -339,6 +339,16 @@ async function processStat(pid: number): Promise<{pgid: number; start: number} |
  */
 const RECORD_SELF = '(umask 077; read -r l </proc/$$/stat; l=${l##*) }; set -- $l; echo "$$ $3 ${20}" >"$s.pid")';
 
+/**
+ * awk that copies its input to its output line by line, each value of
+ * UPGRADE_WIZARD_MASK (one a line) replaced by ***, as literal text (index,
+ * not a pattern), flushed after every line: the wizard follows the file as
+ * it grows. Run with LC_ALL=C: bytes, whatever the command printed.
+ */
+const MASK_FILTER =
+	'BEGIN { n = split(ENVIRON["UPGRADE_WIZARD_MASK"], m, "\\n") } ' +
+	'{ line = $0; for (i = 1; i <= n; i++) { if (m[i] == "") continue; out = ""; while ((p = index(line, m[i])) > 0) { out = out substr(line, 1, p - 1) "***"; line = substr(line, p + length(m[i])) } line = out line } print line; fflush() }';
+
 /** What a run directory says: finished (status written), running (its shell alive), or lost. */
 async function readRecord(dir: string, key: string | null): Promise<RunRecord | null> {
 	let meta: {key: string | null; argv: string[]; startedAt?: string; interactive?: boolean};
@@ -425,13 +435,27 @@ export class LocalHost implements Host {
 		// The command's arguments reach it as "$@": no shell ever reads them.
 		// Its files are the wizard's, mode 0600 (they may hold what the command printed of a secret);
 		// the command itself runs with the umask it would have had.
-		const script = `o=$1; e=$2; s=$3; shift 3; ${RECORD_SELF}; (umask 077; : >"$o"; : >"$e"); "$@" >"$o" 2>"$e" </dev/null; st=$?; (umask 077; echo $st >"$s.tmp"); mv "$s.tmp" "$s"`;
+		// With secrets to mask, the output reaches its files through a masking filter (MASK_FILTER), so
+		// that not even while the command runs do they hold a password; the filters run beside the
+		// command in its process group and outlive the wizard with it.
+		const masks = (options.mask ?? []).flatMap(secret => secret.split('\n')).filter(line => line.length >= MIN_SECRET_LENGTH);
+		const script =
+			masks.length > 0
+				? `o=$1; e=$2; s=$3; shift 3; m=$UPGRADE_WIZARD_MASK; unset UPGRADE_WIZARD_MASK; ${RECORD_SELF}; (umask 077; : >"$o"; : >"$e"; rm -f "$o.fifo" "$e.fifo"; mkfifo "$o.fifo" "$e.fifo"); ` +
+					// mawk (Debian's awk) reads a pipe in blocks unless told -W interactive; gawk reads what is there.
+					`w=; awk -W version 2>/dev/null | grep -q mawk && w='-W interactive'; ` +
+					`UPGRADE_WIZARD_MASK=$m LC_ALL=C awk $w ${shellQuote(MASK_FILTER)} <"$o.fifo" >>"$o" & a=$!; UPGRADE_WIZARD_MASK=$m LC_ALL=C awk $w ${shellQuote(MASK_FILTER)} <"$e.fifo" >>"$e" & b=$!; ` +
+					// The filters end with the command's output; a daemon it started may keep that open, so at most 5 s are waited for them.
+					`"$@" >"$o.fifo" 2>"$e.fifo" </dev/null; st=$?; n=0; while { kill -0 $a || kill -0 $b; } 2>/dev/null && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done; ` +
+					`rm -f "$o.fifo" "$e.fifo"; (umask 077; echo $st >"$s.tmp"); mv "$s.tmp" "$s"`
+				: `o=$1; e=$2; s=$3; shift 3; ${RECORD_SELF}; (umask 077; : >"$o"; : >"$e"); "$@" >"$o" 2>"$e" </dev/null; st=$?; (umask 077; echo $st >"$s.tmp"); mv "$s.tmp" "$s"`;
 		const $ = await shell();
 		const child: ProcessPromise = $({
 			quiet: true,
 			nothrow: true,
 			verbose: false,
-			env: mergedEnv(this.baseEnv, command),
+			// The values to mask reach the filters only: the script takes them out of the command's environment.
+			env: {...mergedEnv(this.baseEnv, command), ...(masks.length > 0 ? {UPGRADE_WIZARD_MASK: masks.join('\n')} : {})},
 			...(command.cwd ? {cwd: command.cwd} : {}),
 			stdio: 'ignore',
 			detached: true,

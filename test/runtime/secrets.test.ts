@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process';
 import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -149,4 +150,42 @@ describe('secrets', () => {
 		await transcript.close();
 		expect(readFileSync(stdout, 'utf8')).toBe('using ***\n');
 	});
+
+	it('masks a run\'s files under runs/ already while the command runs, not only after it ended', async () => {
+		const runDir = path.join(dir, 'state-live', 'runs');
+		const gate = path.join(dir, 'gate');
+		execFileSync('mkfifo', [gate]);
+		const secret = 'live-run-pw-77';
+		const host = new LocalHost({...process.env, DB_PASSWORD: secret}, {runDir});
+		// It prints the password on both streams, then waits until the test opens the gate.
+		const script = `echo "using $DB_PASSWORD"; echo "denied for $DB_PASSWORD" >&2; read x <${gate}; echo "done with $DB_PASSWORD"`;
+		const running = host.run({argv: ['sh', '-c', script], env: {DB_PASSWORD: secret}}, {key: 'dump.0.0', mask: [secret]});
+		const files = {stdout: path.join(runDir, 'run-dump.0.0', 'stdout'), stderr: path.join(runDir, 'run-dump.0.0', 'stderr')};
+		const read = (file: string) => {
+			try {
+				return readFileSync(file, 'utf8');
+			} catch {
+				return '';
+			}
+		};
+		for (const deadline = Date.now() + 20_000; !(read(files.stdout).includes('\n') && read(files.stderr).includes('\n')); ) {
+			if (Date.now() > deadline) throw new Error('the command wrote nothing');
+			await new Promise(resolve => setTimeout(resolve, 20));
+		}
+		// Still running (it waits at the gate): its files hold no password.
+		expect((await host.runRecords('dump.0.0')).map(r => r.state)).toEqual(['running']);
+		expect(read(files.stdout)).toBe('using ***\n');
+		expect(read(files.stderr)).toBe('denied for ***\n');
+		// Nor does any other file under runs/ (the command line, the record of its process); the
+		// pipes to the filters (stdout.fifo, stderr.fifo) are not files, and reading one would take its output.
+		const names = readdirSync(path.join(runDir, 'run-dump.0.0')).filter(name => statSync(path.join(runDir, 'run-dump.0.0', name)).isFile());
+		expect(names.sort()).toEqual(['command', 'status.pid', 'stderr', 'stdout']);
+		for (const name of names) expect(read(path.join(runDir, 'run-dump.0.0', name)), name).not.toContain(secret);
+		writeFileSync(gate, 'go\n');
+		const result = await running;
+		expect(result.exitCode).toBe(0);
+		expect(result.stdout).toBe('using ***\ndone with ***\n');
+		expect(read(files.stdout)).toBe('using ***\ndone with ***\n');
+		expect(readdirSync(path.join(runDir, 'run-dump.0.0')).sort()).toEqual(['command', 'status', 'status.pid', 'stderr', 'stdout']);
+	}, 30_000);
 });
