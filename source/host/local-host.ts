@@ -328,6 +328,8 @@ async function processStat(pid: number): Promise<{pgid: number; start: number} |
 	if (text === null) return null;
 	// The name (field 2) is in parentheses and may hold spaces: the fields after its ") " are counted from 3.
 	const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
+	// A zombie (killed, its parent gone before reaping it) runs no more.
+	if (fields[0] === 'Z' || fields[0] === 'X') return null;
 	return {pgid: Number(fields[2]), start: Number(fields[19])};
 }
 

@@ -270,10 +270,12 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			const runs = input.runs ?? [];
 			if (runs.length > 0) {
 				body.push(line(' [WARN] The wizard stopped while this step ran. What became of its commands:', 'warn'));
+				const labelOf = (r: CommandFate) => (r.state === 'finished' ? `[exit ${r.exitCode}]` : r.state === 'running' ? '[running]' : r.state === 'cut off' ? '[cut off]' : r.state === 'unknown' ? '[unknown]' : '[not run]');
+				// One column for the commands, after the widest label ("[exit 137]").
+				const column = Math.max(...runs.map(r => labelOf(r).length)) + 2;
 				for (const r of runs) {
-					const label = r.state === 'finished' ? `[exit ${r.exitCode}]` : r.state === 'running' ? '[running]' : r.state === 'cut off' ? '[cut off]' : r.state === 'unknown' ? '[unknown]' : '[not run]';
-					const [first = '', ...rest] = fitter.rows(r.display, WIDTH - 12);
-					body.push([{text: ` ${label.padEnd(10)}`, tone: r.state === 'finished' && r.exitCode === 0 ? 'ok' : r.state === 'not started' ? 'dim' : 'warn'}, {text: first}], ...rest.map(r => line(`            ${r}`)));
+					const [first = '', ...rest] = fitter.rows(r.display, WIDTH - column - 1);
+					body.push([{text: ` ${labelOf(r).padEnd(column - 1)}`, tone: r.state === 'finished' && r.exitCode === 0 ? 'ok' : r.state === 'not started' ? 'dim' : 'warn'}, {text: first}], ...rest.map(r => line(`${' '.repeat(column)}${r}`)));
 				}
 				const names = (list: CommandFate[]) => list.map(r => r.display).join(', ');
 				const finished = runs.filter(r => r.state === 'finished');
@@ -283,7 +285,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				const said: string[] = [];
 				if (finished.length > 0) {
 					const where = finished.every(r => r.from === 'record') ? 'its run record in runs/ next to the saved place' : finished.every(r => r.from === 'transcript') ? 'the transcript' : 'the run records and the transcript';
-					said.push(`Finished (exit status from ${where}): ${names(finished)}. Not run again; its result counts.`);
+					said.push(`Finished (exit status from ${where}): ${names(finished)}. Not run again; ${finished.length === 1 ? 'its result counts' : 'their results count'}.`);
 				}
 				for (const r of running) said.push(`Still running${r.pid ? ` (pid ${r.pid})` : ''}: ${r.display}. Enter follows it to its end; it is not started a second time.`);
 				const cut = runs.filter(r => r.state === 'cut off');
