@@ -8,7 +8,7 @@
  */
 import {spawn} from 'node:child_process';
 import {StringDecoder} from 'node:string_decoder';
-import {TAIL_BYTES, wholeLines} from './local-host.ts';
+import {isPackageCommand, PACKAGE_LOCKS, TAIL_BYTES, wholeLines, type LockHolder} from './local-host.ts';
 import {sshArgv, type SshTarget} from './ssh-command.ts';
 import {type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type RunOptions} from './types.ts';
 import {bootIdentity} from './boot-id.ts';
@@ -18,7 +18,30 @@ export type SshHostOptions = {
 	extra?: string[];
 	/** The ssh program (default: ssh from PATH). */
 	program?: string;
+	/** The files apt and dpkg lock on the server (default PACKAGE_LOCKS; tests use others). */
+	packageLocks?: string[];
+	/** Between two looks at the locks while another apt holds them (ms, default 2000). */
+	lockPollMs?: number;
 };
+
+/**
+ * Run on the server: for each lock file given, the processes that hold a
+ * lock on it, from the kernel's table (/proc/locks: "1: POSIX ADVISORY
+ * WRITE <pid> <major>:<minor>:<inode> 0 EOF", major and minor in hex), as
+ * lines "<file>\t<pid>\t<command line>". The lock is never taken to test it.
+ */
+const LOCK_HOLDERS = [
+	'for f in "$@"; do',
+	'  s=$(stat -c "%d %i" -- "$f" 2>/dev/null) || continue',
+	'  for pid in $(awk -v s="$s" \'function hex(h,  i, n) { n = 0; h = tolower(h); for (i = 1; i <= length(h); i++) n = n * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return n }',
+	'    BEGIN { split(s, a, " "); dev = a[1]; ino = a[2]; maj = int(dev / 256) % 4096; min = dev % 256 + int(dev / 1048576) * 256 }',
+	'    $2 ~ /^(POSIX|FLOCK|OFDLCK)$/ { split($6, d, ":"); if (d[3] == ino && hex(d[1]) == maj && hex(d[2]) == min && !seen[$5]++) print $5 }\' /proc/locks); do',
+	// One line, not too long: a command line can hold a whole script.
+	'    c=$(tr "\\0\\n\\t" "   " </proc/$pid/cmdline 2>/dev/null | tr -s " " | cut -c1-120)',
+	'    printf "%s\\t%s\\t%s\\n" "$f" "$pid" "${c:-unknown}"',
+	'  done',
+	'done',
+].join('\n');
 
 /** ssh's own exit status when the connection or authentication failed. */
 export const SSH_FAILED = 255;
@@ -49,7 +72,48 @@ export class SshHost implements Host {
 		return this.options.program ? [this.options.program, ...full.slice(1)] : full;
 	}
 
-	run(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
+	/** Who holds apt's and dpkg's locks on the server (see LOCK_HOLDERS); none when that cannot be read. */
+	async lockHolders(): Promise<LockHolder[]> {
+		const result = await this.spawnRun({argv: ['sh', '-c', LOCK_HOLDERS, 'sh', ...(this.options.packageLocks ?? PACKAGE_LOCKS)]}, {capture: 'all'});
+		if (result.exitCode !== 0) return [];
+		return result.stdout
+			.split('\n')
+			.filter(l => l !== '')
+			.map(l => {
+				const [file = '', pid = '', ...rest] = l.split('\t');
+				const command = rest.join('\t').trim();
+				return {file, pid: Number(pid), command: Number(pid) > 0 ? command || 'unknown' : 'a process of another namespace (open file description lock)'};
+			});
+	}
+
+	/**
+	 * Before apt or dpkg on the server: while another process holds the
+	 * package locks there, name it and wait, instead of starting a second one.
+	 */
+	private async waitForPackageLocks(command: CommandSpec, options: RunOptions): Promise<void> {
+		if (!isPackageCommand(command.argv)) return;
+		let said = '';
+		for (;;) {
+			const holders = await this.lockHolders();
+			if (holders.length === 0) {
+				if (said !== '') options.onNotice?.(`the package locks on ${this.target.destination} are free now: starting`);
+				return;
+			}
+			const text = `waiting: on ${this.target.destination}, ${holders.map(h => `${h.file} is held by pid ${h.pid} (${h.command})`).join('; ')}; ${command.argv[0]} starts when it is released`;
+			if (text !== said) {
+				options.onNotice?.(text);
+				said = text;
+			}
+			await new Promise(resolve => setTimeout(resolve, this.options.lockPollMs ?? 2000));
+		}
+	}
+
+	async run(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
+		await this.waitForPackageLocks(command, options);
+		return this.spawnRun(command, options);
+	}
+
+	private spawnRun(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
 		const startedAt = new Date().toISOString();
 		const [program, ...args] = this.argvFor(withEnv(command));
 		return new Promise(resolve => {
@@ -87,7 +151,8 @@ export class SshHost implements Host {
 	}
 
 	/** On the terminal with -t: pmx-setup's questions reach the operator. */
-	runInteractive(command: CommandSpec): Promise<CommandResult> {
+	async runInteractive(command: CommandSpec, options: RunOptions = {}): Promise<CommandResult> {
+		await this.waitForPackageLocks(command, options);
 		const startedAt = new Date().toISOString();
 		const [program, ...args] = this.argvFor(withEnv(command), true);
 		return new Promise(resolve => {
@@ -98,7 +163,7 @@ export class SshHost implements Host {
 	}
 
 	private async must(argv: string[], input?: string): Promise<string> {
-		const result = await this.run({argv}, {capture: 'all', ...(input !== undefined ? {input} : {})});
+		const result = await this.spawnRun({argv}, {capture: 'all', ...(input !== undefined ? {input} : {})});
 		if (result.exitCode !== 0) throw new Error(`on ${this.target.destination}: ${argv.join(' ')} exited ${result.exitCode}: ${result.stderr.trim().split('\n').pop() ?? ''}`);
 		return result.stdout;
 	}

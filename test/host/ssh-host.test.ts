@@ -117,6 +117,34 @@ describe('SshHost against a real sshd on 127.0.0.1', {timeout: 90_000}, () => {
 		expect(lines).toEqual(expect.arrayContaining(['stdout:one', 'stderr:two']));
 	});
 
+	it('before apt on the server: names the process that holds a package lock there and starts apt only once it is released', async () => {
+		const lock = path.join(dir, 'lock-frontend');
+		writeFileSync(lock, '');
+		const holder = spawn('python3', ['-c', `import fcntl,sys,time\nf=open(${JSON.stringify(lock)},'w')\nfcntl.lockf(f,fcntl.LOCK_EX)\nprint('locked',flush=True)\ntime.sleep(3)`], {stdio: ['ignore', 'pipe', 'inherit']});
+		await new Promise(resolve => holder.stdout!.once('data', resolve));
+		// A stand-in apt on the server that says when it started.
+		const apt = path.join(dir, 'bin', 'apt');
+		mkdirSync(path.dirname(apt), {recursive: true});
+		writeFileSync(apt, '#!/bin/sh\ndate +%s%N\n', {mode: 0o755});
+		const locked = new SshHost(
+			{destination: 'root@127.0.0.1', port, identity: path.join(dir, 'user_key')},
+			{extra: ['-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'LogLevel=ERROR'], packageLocks: [lock, path.join(dir, 'absent')], lockPollMs: 200},
+		);
+		expect(await locked.lockHolders()).toEqual([{file: lock, pid: holder.pid, command: expect.stringMatching(/python3 -c import fcntl,sys,time f=open/)}]);
+		const notices: string[] = [];
+		const asked = Date.now();
+		const result = await locked.run({argv: [apt, 'update']}, {onNotice: text => notices.push(text)});
+		expect(result.exitCode, result.stderr).toBe(0);
+		const startedAt = Number(BigInt(result.stdout.trim()) / 1_000_000n);
+		expect(notices[0]).toContain(`waiting: on root@127.0.0.1, ${lock} is held by pid ${holder.pid} (`);
+		expect(notices[0]).toMatch(/python3 -c import fcntl/);
+		expect(notices.at(-1)).toContain('free now');
+		// It ran after the holder let go (~3 s), not next to it.
+		expect(startedAt - asked).toBeGreaterThan(2000);
+		expect(holder.exitCode).not.toBeNull();
+		expect(await locked.lockHolders()).toEqual([]);
+	});
+
 	it('writes and reads a file on the server, and says when one is missing', async () => {
 		const file = path.join(dir, 'remote dir', "it's a file.txt");
 		mkdirSync(path.dirname(file), {recursive: true});
