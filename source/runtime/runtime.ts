@@ -149,6 +149,8 @@ export type CommandFate = {
 	exitCode: number | null;
 	/** Where that was read: the host's run record or the transcript. */
 	from: 'record' | 'transcript' | null;
+	/** Where the run record is, for the screen: runs/ beside the saved place, or on a server. */
+	recordIn?: string;
 	pid?: number;
 	/** Its duration, from the transcript's exit status line. */
 	seconds?: number | null;
@@ -250,6 +252,7 @@ export class Wizard {
 						state: record.state === 'lost' ? 'cut off' : record.state,
 						exitCode: record.exitCode,
 						from: 'record',
+						recordIn: host.kind === 'ssh' ? `its run record on ${host.label}` : 'its run record in runs/ next to the saved place',
 						...(record.pid ? {pid: record.pid} : {}),
 						tail: maskText(record.tail.join('\n'), this.secrets).split('\n'),
 					}

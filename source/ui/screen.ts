@@ -284,7 +284,8 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				const toRun = runs.filter(r => r.state === 'cut off' || r.state === 'not started' || r.state === 'unknown');
 				const said: string[] = [];
 				if (finished.length > 0) {
-					const where = finished.every(r => r.from === 'record') ? 'its run record in runs/ next to the saved place' : finished.every(r => r.from === 'transcript') ? 'the transcript' : 'the run records and the transcript';
+					const places = [...new Set(finished.map(r => (r.from === 'record' ? (r.recordIn ?? 'its run record') : 'the transcript')))];
+					const where = places.length === 1 ? places[0]! : 'the run records and the transcript';
 					said.push(`Finished (exit status from ${where}): ${names(finished)}. Not run again; ${finished.length === 1 ? 'its result counts' : 'their results count'}.`);
 				}
 				for (const r of running) said.push(`Still running${r.pid ? ` (pid ${r.pid})` : ''}: ${r.display}. Enter follows it to its end; it is not started a second time.`);

@@ -145,6 +145,42 @@ describe('SshHost against a real sshd on 127.0.0.1', {timeout: 90_000}, () => {
 		expect(await locked.lockHolders()).toEqual([]);
 	});
 
+	it('a keyed run leaves a record on the server, outlives its ssh client, and is followed (not started again) by the next run of the same key', async () => {
+		const runDir = path.join(dir, 'remote-runs');
+		const keyed = new SshHost(
+			{destination: 'root@127.0.0.1', port, identity: path.join(dir, 'user_key')},
+			{extra: ['-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'LogLevel=ERROR'], runDir},
+		);
+		const started = path.join(dir, 'started');
+		const command = {argv: ['sh', '-c', `echo $$ >>${started}; echo one; sleep 3; echo two; echo oops >&2; exit 3`]};
+		const seen: string[] = [];
+		const first = keyed.run(command, {key: 'dump.1.0', onOutput: c => seen.push(...chunkLines(c))});
+		for (const deadline = Date.now() + 15_000; !seen.includes('one'); await new Promise(r => setTimeout(r, 50))) if (Date.now() > deadline) throw new Error(`no output: ${sshdLog}`);
+		// The wizard dies: its ssh client with it (SIGKILL).
+		const clients = spawnSync('pgrep', ['-P', String(process.pid), '-x', 'ssh'], {encoding: 'utf8'}).stdout.trim().split('\n').filter(Boolean);
+		expect(clients).toHaveLength(1);
+		process.kill(Number(clients[0]), 'SIGKILL');
+		await first;
+		const running = await keyed.runRecords('dump.1.');
+		expect(running).toEqual([expect.objectContaining({key: 'dump.1.0', argv: command.argv, state: 'running', exitCode: null, tail: ['one']})]);
+		const notices: string[] = [];
+		const lines: string[] = [];
+		const followed = await keyed.run(command, {key: 'dump.1.0', onOutput: c => lines.push(...chunkLines(c)), onNotice: t => notices.push(t)});
+		expect(notices[0]).toMatch(/^following the run started .* on root@127\.0\.0\.1 \(pid \d+\)$/);
+		expect(followed.exitCode).toBe(3);
+		expect(followed.stdout).toBe('one\ntwo\n');
+		expect(followed.stderr).toBe('oops\n');
+		expect(lines).toEqual(expect.arrayContaining(['one', 'two', 'oops']));
+		// Started once, on the server.
+		expect(readFileSync(started, 'utf8').trim().split('\n')).toHaveLength(1);
+		expect(await keyed.runRecords('dump.')).toEqual([expect.objectContaining({state: 'finished', exitCode: 3, tail: ['one', 'two']})]);
+		// A finished record is read, not run again; a later step clears it.
+		expect((await keyed.run(command, {key: 'dump.1.0'})).exitCode).toBe(3);
+		expect(readFileSync(started, 'utf8').trim().split('\n')).toHaveLength(1);
+		await keyed.clearRuns('next.');
+		expect(await keyed.runRecords('')).toEqual([]);
+	});
+
 	it('writes and reads a file on the server, and says when one is missing', async () => {
 		const file = path.join(dir, 'remote dir', "it's a file.txt");
 		mkdirSync(path.dirname(file), {recursive: true});
