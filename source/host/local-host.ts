@@ -342,14 +342,20 @@ async function processStat(pid: number): Promise<{pgid: number; start: number} |
 const RECORD_SELF = '(umask 077; read -r l </proc/$$/stat; l=${l##*) }; set -- $l; echo "$$ $3 ${20}" >"$s.pid")';
 
 /**
- * awk that copies its input to its output line by line, each value of
- * UPGRADE_WIZARD_MASK (one a line) replaced by ***, as literal text (index,
- * not a pattern), flushed after every line: the wizard follows the file as
- * it grows. Run with LC_ALL=C: bytes, whatever the command printed.
+ * A filter that copies its input to its output line by line, each value of
+ * UPGRADE_WIZARD_MASK (one a line) replaced by ***, as literal text, flushed
+ * after every line: the wizard follows the file as it grows. Perl (Debian's
+ * perl-base is essential) keeps every byte (NUL, invalid UTF-8, a last line
+ * without newline); without it, awk (mawk loses what follows a NUL in a line).
  */
-const MASK_FILTER =
+const MASK_PERL = '$|=1; my @m = grep { length } split /\\n/, $ENV{UPGRADE_WIZARD_MASK} // ""; while (my $l = <STDIN>) { for my $m (@m) { $l =~ s/\\Q$m\\E/***/g } print $l }';
+const MASK_AWK =
 	'BEGIN { n = split(ENVIRON["UPGRADE_WIZARD_MASK"], m, "\\n") } ' +
 	'{ line = $0; for (i = 1; i <= n; i++) { if (m[i] == "") continue; out = ""; while ((p = index(line, m[i])) > 0) { out = out substr(line, 1, p - 1) "***"; line = substr(line, p + length(m[i])) } line = out line } print line; fflush() }';
+/** Defines mask, the filter as a shell function: perl, else awk (mawk told to read a pipe line by line). */
+const CHOOSE_MASK_FILTER =
+	'w=; command -v perl >/dev/null 2>&1 || { awk -W version 2>/dev/null | grep -q mawk && w="-W interactive"; }; ' +
+	`mask() { if command -v perl >/dev/null 2>&1; then UPGRADE_WIZARD_MASK=$m perl -e ${shellQuote(MASK_PERL)}; else UPGRADE_WIZARD_MASK=$m LC_ALL=C awk $w ${shellQuote(MASK_AWK)}; fi; }`;
 
 /** What a run directory says: finished (status written), running (its shell alive), or lost. */
 async function readRecord(dir: string, key: string | null): Promise<RunRecord | null> {
@@ -437,16 +443,15 @@ export class LocalHost implements Host {
 		// The command's arguments reach it as "$@": no shell ever reads them.
 		// Its files are the wizard's, mode 0600 (they may hold what the command printed of a secret);
 		// the command itself runs with the umask it would have had.
-		// With secrets to mask, the output reaches its files through a masking filter (MASK_FILTER), so
+		// With secrets to mask, the output reaches its files through a masking filter (CHOOSE_MASK_FILTER), so
 		// that not even while the command runs do they hold a password; the filters run beside the
 		// command in its process group and outlive the wizard with it.
 		const masks = (options.mask ?? []).flatMap(secret => secret.split('\n')).filter(line => line.length >= MIN_SECRET_LENGTH);
 		const script =
 			masks.length > 0
 				? `o=$1; e=$2; s=$3; shift 3; m=$UPGRADE_WIZARD_MASK; unset UPGRADE_WIZARD_MASK; ${RECORD_SELF}; (umask 077; : >"$o"; : >"$e"; rm -f "$o.fifo" "$e.fifo"; mkfifo "$o.fifo" "$e.fifo"); ` +
-					// mawk (Debian's awk) reads a pipe in blocks unless told -W interactive; gawk reads what is there.
-					`w=; awk -W version 2>/dev/null | grep -q mawk && w='-W interactive'; ` +
-					`UPGRADE_WIZARD_MASK=$m LC_ALL=C awk $w ${shellQuote(MASK_FILTER)} <"$o.fifo" >>"$o" & a=$!; UPGRADE_WIZARD_MASK=$m LC_ALL=C awk $w ${shellQuote(MASK_FILTER)} <"$e.fifo" >>"$e" & b=$!; ` +
+					`${CHOOSE_MASK_FILTER}; ` +
+					`mask <"$o.fifo" >>"$o" & a=$!; mask <"$e.fifo" >>"$e" & b=$!; ` +
 					// The filters end with the command's output; a daemon it started may keep that open, so at most 5 s are waited for them.
 					`"$@" >"$o.fifo" 2>"$e.fifo" </dev/null; st=$?; n=0; while { kill -0 $a || kill -0 $b; } 2>/dev/null && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done; ` +
 					`rm -f "$o.fifo" "$e.fifo"; (umask 077; echo $st >"$s.tmp"); mv "$s.tmp" "$s"`

@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdirSync, symlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -158,7 +158,7 @@ describe('secrets', () => {
 		const secret = 'live-run-pw-77';
 		const host = new LocalHost({...process.env, DB_PASSWORD: secret}, {runDir});
 		// It prints the password on both streams, then waits until the test opens the gate.
-		const script = `echo "using $DB_PASSWORD"; echo "denied for $DB_PASSWORD" >&2; read x <${gate}; echo "done with $DB_PASSWORD"`;
+		const script = `echo "using $DB_PASSWORD"; echo "denied for $DB_PASSWORD" >&2; read x <${gate}; echo "done with $DB_PASSWORD"; printf 'a\\0b %s' "$DB_PASSWORD"`;
 		const running = host.run({argv: ['sh', '-c', script], env: {DB_PASSWORD: secret}}, {key: 'dump.0.0', mask: [secret]});
 		const files = {stdout: path.join(runDir, 'run-dump.0.0', 'stdout'), stderr: path.join(runDir, 'run-dump.0.0', 'stderr')};
 		const read = (file: string) => {
@@ -184,8 +184,26 @@ describe('secrets', () => {
 		writeFileSync(gate, 'go\n');
 		const result = await running;
 		expect(result.exitCode).toBe(0);
-		expect(result.stdout).toBe('using ***\ndone with ***\n');
-		expect(read(files.stdout)).toBe('using ***\ndone with ***\n');
+		// Every byte kept (a NUL, a last line without newline), the password masked.
+		expect(result.stdout).toBe('using ***\ndone with ***\na\0b ***');
+		expect(read(files.stdout)).toBe('using ***\ndone with ***\na\0b ***');
 		expect(readdirSync(path.join(runDir, 'run-dump.0.0')).sort()).toEqual(['command', 'status', 'status.pid', 'stderr', 'stdout']);
+	}, 30_000);
+
+	it('without perl on the host, awk masks the files while the command runs', async () => {
+		// A PATH with what the run's shell needs, and no perl.
+		const bin = path.join(dir, 'no-perl-bin');
+		mkdirSync(bin, {recursive: true});
+		for (const tool of ['sh', 'awk', 'mawk', 'grep', 'mkfifo', 'rm', 'mv', 'sleep', 'cat', 'echo']) {
+			const found = execFileSync('sh', ['-c', `command -v ${tool} || true`], {encoding: 'utf8'}).trim();
+			if (found.startsWith('/')) symlinkSync(found, path.join(bin, tool));
+		}
+		const runDir = path.join(dir, 'state-no-perl', 'runs');
+		const secret = 'no-perl-pw-42';
+		const host = new LocalHost({...process.env, PATH: bin, DB_PASSWORD: secret}, {runDir});
+		const result = await host.run({argv: ['sh', '-c', 'command -v perl || echo "no perl"; echo "using $DB_PASSWORD"'], env: {DB_PASSWORD: secret}}, {key: 'noperl.0.0', mask: [secret]});
+		expect(result.exitCode).toBe(0);
+		expect(result.stdout).toBe('no perl\nusing ***\n');
+		expect(readFileSync(path.join(runDir, 'run-noperl.0.0', 'stdout'), 'utf8')).toBe('no perl\nusing ***\n');
 	}, 30_000);
 });
