@@ -17,11 +17,14 @@ import {freePort, startSshd, type SshdSet} from '../host/sshd.ts';
  *   gw-broken  a scenario file with a mistake: the wizard exits 2, no report
  *   gw-gone    a port where nothing listens: unreachable
  * The test compares the fleet report with what the wizard itself reports
- * for each scenario, and reads the play's exit status and recap.
+ * for each scenario, and reads the play's exit status and recap. At the same
+ * time the rolling example (source/ansible/rolling-upgrade.yml, serial: 1)
+ * runs on three of the same servers as a cluster whose second node fails.
  */
 
 const ANSIBLE = '/usr/bin/ansible-playbook';
 const PLAYBOOK = path.resolve('source/ansible/fleet-check.yml');
+const ROLLING = path.resolve('source/ansible/rolling-upgrade.yml');
 const LEVELS = ['PASS', 'INFO', 'SKIP', 'NOTICE', 'WARN', 'FAIL'] as const;
 type Finding = {key: string; severity: string; title: string; detail: string; remediation: {hint: string; command: string | null} | null};
 type Report = {host: string; status: number; counts: Record<string, number>; findings: Finding[]};
@@ -29,6 +32,7 @@ type Report = {host: string; status: number; counts: Record<string, number>; fin
 let dir = '';
 let sshd: SshdSet | undefined;
 let play = {status: -1 as number | null, output: ''};
+let rolling = {status: -1 as number | null, output: ''};
 let opt = '';
 let wrapper = '';
 let markdown = '';
@@ -99,19 +103,22 @@ beforeAll(async () => {
 	sshd = await startSshd([{hostname: 'gw-ready.test', binds: {'/opt': opt}}, {hostname: 'gw-warn.test'}, {hostname: 'gw-fail.test'}], 'fleet-ansible');
 	const closed = await freePort();
 	const [ready, warn, fail] = sshd.ports;
+	const common = [
+		'  vars:',
+		'    ansible_host: 127.0.0.1',
+		'    ansible_user: root',
+		`    ansible_ssh_private_key_file: ${sshd.key}`,
+		`    ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=${path.join(dir, 'known_hosts')} -o ConnectTimeout=5`,
+		'    ansible_python_interpreter: /usr/bin/python3',
+		`    upgrade_wizard_command: ${wrapper}`,
+		'  hosts:',
+	];
 	const inventory = path.join(dir, 'inventory.yml');
 	writeFileSync(
 		inventory,
 		[
 			'all:',
-			'  vars:',
-			'    ansible_host: 127.0.0.1',
-			'    ansible_user: root',
-			`    ansible_ssh_private_key_file: ${sshd.key}`,
-			`    ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=${path.join(dir, 'known_hosts')} -o ConnectTimeout=5`,
-			'    ansible_python_interpreter: /usr/bin/python3',
-			`    upgrade_wizard_command: ${wrapper}`,
-			'  hosts:',
+			...common,
 			`    gw-ready: {ansible_port: ${ready}, upgrade_wizard_simulate: ${scenario.ready}, upgrade_wizard_executable: ${wrapper}, upgrade_wizard_install_path: /opt/upgrade-wizard}`,
 			`    gw-warn: {ansible_port: ${warn}, upgrade_wizard_simulate: ${scenario.warn}}`,
 			`    gw-fail: {ansible_port: ${fail}, upgrade_wizard_simulate: ${scenario.fail}}`,
@@ -120,28 +127,44 @@ beforeAll(async () => {
 			'',
 		].join('\n'),
 	);
+	// A cluster in the order the rolling play takes it: the FAIL node second, so the third is never reached.
+	const cluster = path.join(dir, 'cluster.yml');
+	writeFileSync(
+		cluster,
+		[
+			'all:',
+			...common,
+			`    node1: {ansible_port: ${ready}, upgrade_wizard_simulate: ${scenario.ready}}`,
+			`    node2: {ansible_port: ${fail}, upgrade_wizard_simulate: ${scenario.fail}}`,
+			`    node3: {ansible_port: ${warn}, upgrade_wizard_simulate: ${scenario.warn}}`,
+			'',
+		].join('\n'),
+	);
 	const config = path.join(dir, 'ansible.cfg');
 	writeFileSync(config, '');
 	const reports = path.join(dir, 'reports');
 	mkdirSync(reports);
-	mkdirSync(path.join(dir, 'cp'));
-	// As an admin runs it from a shell in the directory the report goes to (the role's default: $PWD).
-	play = await run(ANSIBLE, ['-i', inventory, PLAYBOOK], {
-		cwd: reports,
-		env: {
+	const env = (name: string) => {
+		mkdirSync(path.join(dir, `cp-${name}`));
+		return {
 			...process.env,
-			PWD: reports,
 			HOME: dir,
 			ANSIBLE_CONFIG: config,
 			ANSIBLE_NOCOLOR: '1',
 			ANSIBLE_FORCE_COLOR: '0',
 			ANSIBLE_PIPELINING: 'True',
 			ANSIBLE_HOST_KEY_CHECKING: 'False',
-			ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(dir, 'cp'),
-			ANSIBLE_LOCAL_TEMP: path.join(dir, 'local-tmp'),
-			ANSIBLE_REMOTE_TEMP: path.join(dir, 'remote-tmp'),
-		},
-	});
+			ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(dir, `cp-${name}`),
+			ANSIBLE_LOCAL_TEMP: path.join(dir, `local-tmp-${name}`),
+			ANSIBLE_REMOTE_TEMP: path.join(dir, `remote-tmp-${name}`),
+		};
+	};
+	// Both plays at once (ansible mostly waits). The fleet check as an admin runs it from a shell in the
+	// directory the report goes to (the role's default: $PWD); the rolling play without a terminal.
+	[play, rolling] = await Promise.all([
+		run(ANSIBLE, ['-i', inventory, PLAYBOOK], {cwd: reports, env: {...env('fleet'), PWD: reports}}),
+		run(ANSIBLE, ['-i', cluster, ROLLING], {cwd: dir, env: {...env('rolling'), PWD: dir}}),
+	]);
 	const read = (file: string) => (existsSync(path.join(reports, file)) ? readFileSync(path.join(reports, file), 'utf8') : '');
 	markdown = read('fleet-report.md');
 	html = read('fleet-report.html');
@@ -149,8 +172,10 @@ beforeAll(async () => {
 
 afterAll(() => {
 	// Ansible's ssh connection masters first (they would keep a session of each sshd alive), then the servers.
-	const cp = dir && path.join(dir, 'cp');
-	if (cp && existsSync(cp)) for (const socket of readdirSync(cp)) spawnSync('ssh', ['-o', `ControlPath=${path.join(cp, socket)}`, '-O', 'exit', 'x'], {stdio: 'ignore'});
+	for (const name of ['fleet', 'rolling']) {
+		const cp = dir && path.join(dir, `cp-${name}`);
+		if (cp && existsSync(cp)) for (const socket of readdirSync(cp)) spawnSync('ssh', ['-o', `ControlPath=${path.join(cp, socket)}`, '-O', 'exit', 'x'], {stdio: 'ignore'});
+	}
 	sshd?.stop();
 	if (dir) rmSync(dir, {recursive: true, force: true});
 });
@@ -223,5 +248,26 @@ describe('ansible-playbook fleet-check.yml against five gateways over real sshd'
 		// Nothing but the template's own tags: no tag came from a host.
 		const tags = new Set([...html.matchAll(/<\/?([a-zA-Z0-9!]+)/g)].map(m => m[1]!.toLowerCase()));
 		expect([...tags].sort()).toEqual(['!doctype', 'b', 'body', 'code', 'h1', 'head', 'html', 'meta', 'p', 'style', 'table', 'tbody', 'td', 'th', 'thead', 'title', 'tr']);
+	});
+});
+
+describe('ansible-playbook rolling-upgrade.yml: one node after another (serial: 1)', () => {
+	it('checks node1, asks the admin to run the wizard there, waits for it; then stops the play at node2 with its FAIL; node3 is never touched', () => {
+		const log = `${rolling.output}\n${sshd?.logs.join('\n')}`;
+		expect(rolling.status, log).toBe(2);
+		const lines = rolling.output.split('\n');
+		// Every line that names a node, in order: node1's tasks all come before node2's first.
+		const named = lines.map(l => /^(?:ok|changed|fatal|skipping): \[(node\d)\]/.exec(l)?.[1]).filter(Boolean);
+		expect(named.length, log).toBeGreaterThan(0);
+		const firstNode2 = named.indexOf('node2');
+		expect(firstNode2, log).toBeGreaterThan(0);
+		expect(named.slice(0, firstNode2).every(n => n === 'node1'), log).toBe(true);
+		expect(named.slice(firstNode2).every(n => n === 'node2'), log).toBe(true);
+		expect(rolling.output, log).toContain('node1: ready, nothing to act on.');
+		expect(rolling.output).toContain(`run\n  ${wrapper} pmg`);
+		expect(lines.filter(l => l.startsWith('ok: [node1]')).length, log).toBeGreaterThanOrEqual(4);
+		const fail = expected.fail!.findings.find(f => f.severity === 'FAIL')!;
+		expect(lines.find(l => l.startsWith('fatal: [node2]')), log).toContain(`"msg": "[FAIL] ${fail.title}: ${fail.detail}`);
+		expect(rolling.output).not.toMatch(/\bnode3\b/);
 	});
 });

@@ -75,16 +75,17 @@ def summary(check, install, host):
             'hint': remediation.get('hint') or '',
             'command': remediation.get('command') or '',
         }
-    if first and state == 'fail':
-        message = '[FAIL] %s: %s' % (first['title'], first['detail'])
+    if first:
+        # The finding as the wizard's own line says it.
+        message = '[%s] %s: %s' % (first['severity'], first['title'], first['detail'])
         if first['hint']:
             message += ' -> ' + first['hint']
         if first['command']:
             message += ' $ ' + first['command']
-    elif state == 'fail':
-        message = '[FAIL] the check exited with status 6'
+    elif state == 'ready':
+        message = 'ready, nothing to act on'
     else:
-        message = state
+        message = '[%s] the check exited with status %s' % (state.upper(), rc)
     return {
         'host': host,
         'state': state,
