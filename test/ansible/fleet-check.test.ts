@@ -11,7 +11,8 @@ import {freePort, startSshd, type SshdSet} from '../host/sshd.ts';
  * 127.0.0.1 (test/host/sshd.ts), each checking a different simulated PMG
  * host through the wizard's own `check pmg --json`:
  *   gw-ready   a scenario with nothing to act on; gets the executable copied
- *              to its own /opt (a directory of the test bound over /opt)
+ *              to its own /opt (a directory of the test bound over /opt),
+ *              named by a path relative to where ansible-playbook runs
  *   gw-warn    the bundled clean scenario: a WARN (pending updates)
  *   gw-fail    the bundled old-version scenario: a FAIL (PMG version)
  *   gw-broken  a scenario file with a mistake: the wizard exits 2, no report
@@ -119,7 +120,7 @@ beforeAll(async () => {
 		[
 			'all:',
 			...common,
-			`    gw-ready: {ansible_port: ${ready}, upgrade_wizard_simulate: ${scenario.ready}, upgrade_wizard_executable: ${wrapper}, upgrade_wizard_install_path: /opt/upgrade-wizard}`,
+			`    gw-ready: {ansible_port: ${ready}, upgrade_wizard_simulate: ${scenario.ready}, upgrade_wizard_executable: ../upgrade-wizard, upgrade_wizard_install_path: /opt/upgrade-wizard}`,
 			`    gw-warn: {ansible_port: ${warn}, upgrade_wizard_simulate: ${scenario.warn}}`,
 			`    gw-fail: {ansible_port: ${fail}, upgrade_wizard_simulate: ${scenario.fail}}`,
 			`    gw-broken: {ansible_port: ${warn}, upgrade_wizard_simulate: ${scenario.broken}}`,

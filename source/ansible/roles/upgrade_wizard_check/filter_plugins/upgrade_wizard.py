@@ -47,6 +47,11 @@ def summary(check, install, host):
     if check.get('skipped') or 'rc' not in check:
         return _error(host, _last_line(check.get('msg')) or 'the check did not run')
     rc = check.get('rc')
+    if rc != 0 and not check.get('stdout') and not check.get('stderr') and check.get('msg'):
+        # The command module could not start it (no such file, not executable).
+        cmd = check.get('cmd') or ['upgrade-wizard']
+        program = cmd[0] if isinstance(cmd, list) and cmd else 'upgrade-wizard'
+        return _error(host, 'could not run %s: %s' % (program, _last_line(check.get('msg'))))
     if rc not in STATES:
         said = _last_line(check.get('stderr')) or _last_line(check.get('msg')) or _last_line(check.get('stdout'))
         return _error(host, 'upgrade-wizard check exited with status %s%s' % (rc, ': ' + said if said else ''))
