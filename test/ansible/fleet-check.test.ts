@@ -264,8 +264,8 @@ describe('ansible-playbook rolling-upgrade.yml: one node after another (serial: 
 		expect(firstNode2, log).toBeGreaterThan(0);
 		expect(named.slice(0, firstNode2).every(n => n === 'node1'), log).toBe(true);
 		expect(named.slice(firstNode2).every(n => n === 'node2'), log).toBe(true);
-		expect(rolling.output, log).toContain('node1: ready, nothing to act on.');
-		expect(rolling.output).toContain(`run\n  ${wrapper} pmg`);
+		expect(rolling.output, log).toContain('node1: ready, nothing to act on\n');
+		expect(rolling.output).toMatch(new RegExp(`In another terminal: ssh -p ${sshd!.ports[0]} root@127\\.0\\.0\\.1 and run\\n  ${wrapper} pmg\\n`));
 		expect(lines.filter(l => l.startsWith('ok: [node1]')).length, log).toBeGreaterThanOrEqual(4);
 		const fail = expected.fail!.findings.find(f => f.severity === 'FAIL')!;
 		expect(lines.find(l => l.startsWith('fatal: [node2]')), log).toContain(`"msg": "[FAIL] ${fail.title}: ${fail.detail}`);
