@@ -135,7 +135,8 @@ beforeAll(async () => {
 		[
 			'all:',
 			...common,
-			`    node1: {ansible_port: ${ready}, upgrade_wizard_simulate: ${scenario.ready}}`,
+			// Each sshd has a hostname of its own: the verify command shows which node answered.
+			`    node1: {ansible_port: ${ready}, upgrade_wizard_simulate: ${scenario.ready}, upgrade_wizard_verify_command: hostname}`,
 			`    node2: {ansible_port: ${fail}, upgrade_wizard_simulate: ${scenario.fail}}`,
 			`    node3: {ansible_port: ${warn}, upgrade_wizard_simulate: ${scenario.warn}}`,
 			'',
@@ -253,7 +254,7 @@ describe('ansible-playbook fleet-check.yml against five gateways over real sshd'
 });
 
 describe('ansible-playbook rolling-upgrade.yml: one node after another (serial: 1)', () => {
-	it('checks node1, asks the admin to run the wizard there, waits for it; then stops the play at node2 with its FAIL; node3 is never touched', () => {
+	it('checks node1, asks the admin to run the wizard there, waits for it, verifies it; then stops the play at node2 with its FAIL; node3 is never touched', () => {
 		const log = `${rolling.output}\n${sshd?.logs.join('\n')}`;
 		expect(rolling.status, log).toBe(2);
 		const lines = rolling.output.split('\n');
@@ -266,7 +267,9 @@ describe('ansible-playbook rolling-upgrade.yml: one node after another (serial: 
 		expect(named.slice(firstNode2).every(n => n === 'node2'), log).toBe(true);
 		expect(rolling.output, log).toContain('node1: ready, nothing to act on\n');
 		expect(rolling.output).toMatch(new RegExp(`In another terminal: ssh -p ${sshd!.ports[0]} root@127\\.0\\.0\\.1 and run\\n  ${wrapper} pmg\\n`));
-		expect(lines.filter(l => l.startsWith('ok: [node1]')).length, log).toBeGreaterThanOrEqual(4);
+		expect(lines.filter(l => l.startsWith('ok: [node1]')).length, log).toBeGreaterThanOrEqual(5);
+		// After the wait, the verify command from the inventory ran on node1 itself.
+		expect(rolling.output, log).toMatch(/ok: \[node1\] => \{\n\s+"upgrade_wizard_verify.stdout_lines": \[\n\s+"gw-ready\.test"\n\s+\]/);
 		const fail = expected.fail!.findings.find(f => f.severity === 'FAIL')!;
 		expect(lines.find(l => l.startsWith('fatal: [node2]')), log).toContain(`"msg": "[FAIL] ${fail.title}: ${fail.detail}`);
 		expect(rolling.output).not.toMatch(/\bnode3\b/);
