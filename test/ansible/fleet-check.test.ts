@@ -7,7 +7,7 @@ import {freePort, startSshd, type SshdSet} from '../host/sshd.ts';
 
 /*
  * The fleet playbook (source/ansible/fleet-check.yml) run by Debian's real
- * ansible-playbook, once, against gateways that are real sshd servers on
+ * ansible-playbook, one run for all, against gateways that are real sshd servers on
  * 127.0.0.1 (test/host/sshd.ts), each checking a different simulated PMG
  * host through the wizard's own `check pmg --json`:
  *   gw-ready   a scenario with nothing to act on; gets the executable copied
@@ -47,14 +47,22 @@ const direct = (simulate: string): Report => {
 	return JSON.parse(result.stdout) as Report;
 };
 
+/** A play, stopped after two minutes: a hanging ssh must not outlive the test. */
 const run = (command: string, args: string[], options: {cwd: string; env: NodeJS.ProcessEnv}) =>
 	new Promise<{status: number | null; output: string}>((resolve, reject) => {
 		const child = spawn(command, args, {...options, stdio: ['ignore', 'pipe', 'pipe']});
 		let output = '';
+		const timer = setTimeout(() => {
+			output += '\n(stopped by the test after 120 s)\n';
+			child.kill('SIGTERM');
+		}, 120_000);
 		child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
 		child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
 		child.on('error', reject);
-		child.on('close', status => resolve({status, output}));
+		child.on('close', status => {
+			clearTimeout(timer);
+			resolve({status, output});
+		});
 	});
 
 /** The table rows of the Markdown report, each split into its cells. */
