@@ -14,7 +14,7 @@ import {pmUpgradeMachine} from '../machines/puremessage-5.6-to-6.ts';
 import {pmProbes} from './runtime/pm-probes.ts';
 
 /** Exit statuses, documented in the README. */
-export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, checkWarn: 5, checkFail: 6, locked: 8, rebooting: 0} as const;
+export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, checkWarn: 5, checkFail: 6, checkUnfinished: 7, locked: 8, rebooting: 0} as const;
 
 export const PRODUCTS = {
 	pmg: {machine: pmgUpgradeMachine, probes: pmgProbes, defaultScenario: 'clean', isProductHost: () => existsSync('/usr/bin/pmgversion')},
