@@ -776,17 +776,24 @@ const ETC_DEPTH = 8;
 const ETC_DIRS = 4000;
 
 /** Files under /etc whose name ends in one of the suffixes; stops at the limits above and says so. */
-async function findUnderEtc(host: Host, suffixes: readonly string[]): Promise<{files: string[]; cut: boolean}> {
+async function findUnderEtc(host: Host, suffixes: readonly string[]): Promise<{files: string[]; cut: boolean; unreadable: string[]}> {
 	const files: string[] = [];
+	const unreadable: string[] = [];
 	const queue: Array<{dir: string; depth: number}> = [{dir: '/etc', depth: 0}];
 	let read = 0;
 	while (queue.length > 0) {
 		const {dir, depth} = queue.shift()!;
-		if (++read > ETC_DIRS) return {files: files.sort(), cut: true};
-		for (const name of await host.listDir(dir)) {
+		if (++read > ETC_DIRS) return {files: files.sort(), cut: true, unreadable};
+		// A directory only root may read (/etc/ssl/private) is skipped and named.
+		const names = await host.listDir(dir).catch(() => null);
+		if (names === null) {
+			unreadable.push(dir);
+			continue;
+		}
+		for (const name of names) {
 			const path = `${dir}/${name}`;
 			if (suffixes.some(s => name.endsWith(s))) {
-				if ((await host.stat(path))?.isFile) files.push(path);
+				if ((await host.stat(path).catch(() => null))?.isFile) files.push(path);
 				continue;
 			}
 			if (depth + 1 >= ETC_DEPTH) continue;
@@ -794,11 +801,12 @@ async function findUnderEtc(host: Host, suffixes: readonly string[]): Promise<{f
 			if (info?.isDirectory) queue.push({dir: path, depth: depth + 1});
 		}
 	}
-	return {files: files.sort(), cut: false};
+	return {files: files.sort(), cut: false, unreadable};
 }
 
-async function leftovers(host: Host): Promise<Finding[]> {
-	const {files, cut} = await findUnderEtc(host, LEFTOVERS.map(l => l.suffix));
+/** The files dpkg and ucf left under /etc, one finding per kind (exported for its test on a real directory tree). */
+export async function leftovers(host: Host): Promise<Finding[]> {
+	const {files, cut, unreadable} = await findUnderEtc(host, LEFTOVERS.map(l => l.suffix));
 	const out: Finding[] = [];
 	for (const kind of LEFTOVERS) {
 		const found = files.filter(f => f.endsWith(kind.suffix));
@@ -806,7 +814,11 @@ async function leftovers(host: Host): Promise<Finding[]> {
 		const base = found[0]!.slice(0, -kind.suffix.length);
 		out.push(finding(`leftovers${kind.suffix}`, kind.severity, 'configuration files', `${found.length} ${kind.suffix} (${kind.what}): ${found.join(', ')}`, kind.hint, kind.diff(base, found[0]!)));
 	}
-	if (out.length === 0) out.push(finding('leftovers', 'PASS', 'configuration files', `no ${LEFTOVERS.map(l => l.suffix).join(', ')} files under /etc${cut ? ` (only the first ${ETC_DIRS} directories were read)` : ''}`));
+	const partly = [
+		...(cut ? [`only the first ${ETC_DIRS} directories were read`] : []),
+		...(unreadable.length > 0 ? [`not readable here: ${unreadable.slice(0, 3).join(', ')}${unreadable.length > 3 ? ` and ${unreadable.length - 3} more` : ''}`] : []),
+	];
+	if (out.length === 0) out.push(finding('leftovers', 'PASS', 'configuration files', `no ${LEFTOVERS.map(l => l.suffix).join(', ')} files under /etc${partly.length > 0 ? ` (${partly.join('; ')})` : ''}`));
 	return out;
 }
 

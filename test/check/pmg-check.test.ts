@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {exitStatus, type Finding} from '../../source/check/findings.ts';
-import {decidePhase, pmgCheck, pmgChecks, READ_ONLY_COMMANDS, type PhaseInput} from '../../source/check/pmg.ts';
+import {decidePhase, leftovers, pmgCheck, pmgChecks, READ_ONLY_COMMANDS, type PhaseInput} from '../../source/check/pmg.ts';
 import {parseDebianRelease} from '../../source/probes/debian-version.ts';
 import {parsePgLsclusters} from '../../source/probes/pg-lsclusters.ts';
 import {SimulatedHost} from '../../source/host/simulated-host.ts';
@@ -277,6 +277,34 @@ describe('check pmg tells before, half-way and after the upgrade apart', () => {
 		expect(b.postgres).toMatchObject({severity: 'FAIL', detail: expect.stringContaining('17/main is down'), remediation: {hint: expect.stringContaining('/var/log/postgresql/postgresql-17-main.log'), command: 'systemctl start postgresql@17-main'}});
 		expect(b['leftovers.dpkg-new']).toMatchObject({severity: 'WARN', detail: expect.stringContaining('/etc/pmg/pmg.conf.dpkg-new'), remediation: {command: 'dpkg --configure -a'}});
 		expect(b.upgrade!.severity).toBe('PASS');
+	});
+
+	it('leftovers: a directory that cannot be read (not root) is skipped and named, the others are still searched', async () => {
+		const simulated = await SimulatedHost.open(resolveScenario('pmg', 'upgraded-postfix-down'), {speed: 0});
+		const host = new Proxy(simulated, {
+			get(target, property, receiver) {
+				if (property === 'listDir') {
+					return async (dir: string) => {
+						if (dir === '/etc/ssh') throw Object.assign(new Error(`EACCES: permission denied, scandir '${dir}'`), {code: 'EACCES'});
+						return target.listDir(dir);
+					};
+				}
+				const value = Reflect.get(target, property, receiver);
+				return typeof value === 'function' ? value.bind(target) : value;
+			},
+		});
+		const found = byKey(await leftovers(host));
+		expect(found['leftovers.ucf-dist']).toBeUndefined();
+		expect(found['leftovers.dpkg-dist']!.detail).toContain('/etc/issue.dpkg-dist');
+		const clean = await SimulatedHost.open(resolveScenario('pmg', 'upgraded'), {speed: 0});
+		const refused = new Proxy(clean, {
+			get(target, property, receiver) {
+				if (property === 'listDir') return async (dir: string) => (dir === '/etc/postgresql' ? Promise.reject(new Error('EACCES')) : target.listDir(dir));
+				const value = Reflect.get(target, property, receiver);
+				return typeof value === 'function' ? value.bind(target) : value;
+			},
+		});
+		expect(await leftovers(refused)).toEqual([expect.objectContaining({key: 'leftovers', severity: 'PASS', detail: expect.stringContaining('(not readable here: /etc/postgresql)')})]);
 	});
 
 	it('after the upgrade without its reboot: the old kernel runs and the reboot is named', async () => {
