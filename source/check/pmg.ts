@@ -160,7 +160,9 @@ export async function pmgCheck(host: Host): Promise<CheckResult> {
 			out.push(finding(key, 'WARN', title, `could not be checked: ${(error as Error).message}`, 'Look at this by hand, then run the check again.'));
 		}
 	}
-	return {phase, findings: out};
+	// Not a PMG host at all (no pmgversion): no phase to tell, the version check says why.
+	const {exitCode, pmgApi} = await pmgVersion(host);
+	return exitCode === 127 && pmgApi === null ? {findings: out} : {phase, findings: out};
 }
 
 /** The findings of every check, whatever the phase. */

@@ -342,6 +342,14 @@ describe('check pmg tells before, half-way and after the upgrade apart', () => {
 		expect(exitStatus(findings, 'unfinished')).toBe(EXIT.checkUnfinished);
 	});
 
+	it('not a PMG host (no pmgversion): no phase is claimed, the version check says why', async () => {
+		const file = scenarioFile('no-pmg', "commands:\n  - match: '^pmgversion -v$'\n    stderr: \"bash: pmgversion: command not found\\n\"\n    exit: 127\n");
+		const {simulated} = await checkOn(file);
+		const result = await pmgCheck(simulated);
+		expect(result.phase).toBeUndefined();
+		expect(byKey(result.findings).version).toMatchObject({severity: 'FAIL', detail: expect.stringContaining('does not look like a Proxmox Mail Gateway host')});
+	});
+
 	it('a 17/main on bookworm is an unfinished upgrade, not a failed PostgreSQL check', async () => {
 		const file = scenarioFile('pg17-on-bookworm', "files:\n  /etc/postgresql/17/main/postgresql.conf: \"port = 5432\\n\"\n");
 		const {findings, simulated} = await checkOn(file);
