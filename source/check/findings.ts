@@ -5,6 +5,7 @@
  * an upgrade was left half-way (a check that knows the phase says so).
  */
 import type {Host} from '../host/types.ts';
+import {escapeControls} from '../probes/ansi.ts';
 import {EXIT} from '../products.ts';
 import {wrap, wrapExact} from '../ui/text.ts';
 
@@ -107,11 +108,20 @@ function verdict(r: Report): string {
 			: `Failures: fix them, then run the check again (exit status ${EXIT.checkFail}).`;
 }
 
+const escapeFinding = (f: Finding): Finding => ({
+	...f,
+	title: escapeControls(f.title),
+	detail: escapeControls(f.detail),
+	remediation: f.remediation ? {hint: escapeControls(f.remediation.hint), command: f.remediation.command === null ? null : escapeControls(f.remediation.command)} : null,
+});
+
 const WIDTH = 80;
 const TAG = 9;
 
 /** The report as text, at most 80 columns: one block per finding, then the counts. */
-export function renderText(r: Report): string {
+export function renderText(report: Report): string {
+	// Details quote files and commands' errors: their control bytes are shown, not obeyed.
+	const r = {...report, host: escapeControls(report.host), findings: report.findings.map(escapeFinding)};
 	const out = [`upgrade-wizard check ${r.product} on ${r.host}`, ...(r.phase ? [`Phase: ${HEADLINE[r.phase]}`] : []), ''];
 	for (const f of r.findings) {
 		const tag = `[${f.severity}]`.padEnd(TAG);

@@ -19,7 +19,7 @@ import {loadScenario, ScenarioError} from '../host/scenario.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
 import type {Host} from '../host/types.ts';
 import type {CheckResult} from '../check/findings.ts';
-import {EXIT, PRODUCTS, resolveScenario, UsageError} from '../products.ts';
+import {EXIT, PRODUCTS, refuseOtherProduct, resolveScenario, UsageError} from '../products.ts';
 import {answered, didYouMean, parseCommand, seeHelp} from '../cli-args.ts';
 import {CHECK} from '../cli-spec.ts';
 
@@ -97,6 +97,7 @@ export async function run(argv: string[]): Promise<number> {
 			const file = resolveScenario(args.product, args.simulate);
 			// In memory: a check leaves no state behind, not even a simulated one.
 			scenario = await loadScenario(file);
+			refuseOtherProduct(scenario, args.product, other => `upgrade-wizard check ${other} --simulate ${args.simulate}`);
 			host = await SimulatedHost.open(file, {scenario, speed: 0});
 		} else host = new LocalHost(process.env);
 	} catch (error) {

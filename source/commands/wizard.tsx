@@ -12,7 +12,7 @@ import {CHECKS} from './check.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
 import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
 import {shellQuote, type Host} from '../host/types.ts';
-import {EXIT, PRODUCTS, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
+import {EXIT, PRODUCTS, refuseOtherProduct, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
 import {acquireLock, LockedError, type Lock} from '../runtime/lock.ts';
 import {leaveOnSignals} from '../runtime/signals.ts';
 import {position, Wizard} from '../runtime/runtime.ts';
@@ -89,6 +89,7 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		}
 		// A scenario file with an error is named with its line and field now, terminal or not.
 		if (scenario) loadedScenario = await loadScenario(scenario);
+		if (loadedScenario && args.simulate) refuseOtherProduct(loadedScenario, args.product, other => `upgrade-wizard ${other} --simulate ${args.simulate}`);
 	} catch (error) {
 		if (error instanceof UsageError || error instanceof ScenarioError) {
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
