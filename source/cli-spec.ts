@@ -145,7 +145,7 @@ export const EXIT_STATUSES: [string, string][] = [
 	['0', 'left with q (place kept), finished, or stopped for the reboot; check: nothing to act on'],
 	['1', 'unexpected error (the message and stack are printed)'],
 	['2', 'bad arguments, or a scenario file with an error (file, line and field named)'],
-	['3', 'not run on a terminal'],
+	['3', 'not run on a terminal, or on one that cannot move the cursor (TERM=dumb)'],
 	['4', 'the state or transcript directory cannot be used (not writable, disk full)'],
 	['5', 'check: at least one WARN and no FAIL'],
 	['6', 'check: at least one FAIL'],
@@ -167,8 +167,8 @@ export const ENVIRONMENT: [string, string][] = [
 	['XDG_STATE_HOME', 'where simulations and trainings keep their place; default ~/.local/state'],
 	['TMUX, STY', 'set inside tmux or screen: the wizard does not offer to start again inside tmux'],
 	['SSH_CONNECTION, SSH_CLIENT, SSH_TTY', 'set in an SSH session: the wizard offers to continue inside tmux, where a dropped session loses nothing'],
-	['LANG, LC_ALL, LC_CTYPE', 'a UTF-8 locale lets the screen draw with Unicode characters'],
-	['TERM', 'dumb: no colours; linux or dumb: ASCII only'],
+	['LANG, LC_ALL, LC_CTYPE', 'a UTF-8 locale lets the screen draw with Unicode characters; the first one set decides (LC_ALL=C or POSIX: ASCII)'],
+	['TERM', 'linux: ASCII only; dumb: the wizard does not start (it cannot move the cursor), check runs'],
 	['NO_COLOR', 'set (to anything): no colours'],
 ];
 

@@ -105,6 +105,15 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		);
 		return EXIT.notTerminal;
 	}
+	// A dumb terminal cannot move the cursor, which every redraw of a screen does.
+	if (process.env.TERM === 'dumb') {
+		process.stderr.write(
+			`upgrade-wizard: TERM=dumb: this terminal cannot move the cursor, which the wizard's screens need. Set TERM to the terminal you use (TERM=linux on the console, TERM=vt100 on a serial line) and start it again.${
+				Object.hasOwn(CHECKS, args.product) ? `\nWithout a full terminal, the read-only report: upgrade-wizard check ${args.product}` : ''
+			}\n`,
+		);
+		return EXIT.notTerminal;
+	}
 	const product = PRODUCTS[args.product];
 	const machine = product.machine();
 

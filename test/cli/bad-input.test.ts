@@ -93,3 +93,37 @@ describe('control bytes from files and commands are shown escaped, never sent ra
 		expect(JSON.stringify(JSON.parse(json.stdout))).toContain('bookworm\\u001b[31m');
 	});
 });
+
+/** The program on a pseudo-terminal (script(1)), with every byte it writes to it. */
+const onTerminal = (env: Record<string, string>, ...args: string[]) => {
+	const line = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, cli, ...args].map(a => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+	const result = spawnSync('script', ['-qfec', line, '/dev/null'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000, env: {...process.env, HOME: dir, XDG_STATE_HOME: dir}});
+	return {status: result.status, output: result.stdout};
+};
+
+describe('TERM=dumb: nothing that moves the cursor', () => {
+	it('the wizard does not start: it says why and what to do, exit status 3, with no escape sequence at all', () => {
+		const result = onTerminal({TERM: 'dumb'}, 'pmg', '--simulate', 'clean');
+		expect(result.status).toBe(EXIT.notTerminal);
+		expect(result.output).toContain('TERM=dumb: this terminal cannot move the cursor');
+		expect(result.output).toContain('upgrade-wizard check pmg');
+		expect(result.output).not.toContain('\u001b');
+	});
+
+	it('train lists the scenarios as text instead of drawing its picker; check prints its report plainly', () => {
+		const train = onTerminal({TERM: 'dumb'}, 'train');
+		expect(train.status).toBe(EXIT.ok);
+		expect(train.output).toContain('Start one with: upgrade-wizard train NAME');
+		expect(train.output).not.toContain('\u001b');
+		const check = onTerminal({TERM: 'dumb'}, 'check', 'pmg', '--simulate', 'upgraded');
+		expect(check.status).toBe(EXIT.ok);
+		expect(check.output).not.toContain('\u001b');
+	});
+
+	it('on a terminal that can (TERM=linux) the wizard still starts and draws', () => {
+		// At 80x24; the first screen is enough, the timeout ends it.
+		const result = spawnSync('script', ['-qfec', `stty cols 80 rows 24; env TERM=linux '${process.execPath}' '${cli}' pmg --simulate clean`, '/dev/null'], {encoding: 'utf8', input: '', timeout: 4000, env: {...process.env, HOME: dir, XDG_STATE_HOME: dir}});
+		expect(result.stdout).toContain('\u001b[');
+		expect(result.stdout).toContain('Preconditions');
+	});
+});

@@ -104,3 +104,18 @@ describe('quoted input on the screens', () => {
 		expect(text).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F]/);
 	});
 });
+
+describe('the theme follows the locale the C library would use', () => {
+	it('the first of LC_ALL, LC_CTYPE, LANG that is set decides: POSIX and C are ASCII', async () => {
+		const {makeTheme} = await import('../../source/ui/theme.ts');
+		const unicode = (env: Record<string, string>) => makeTheme({TERM: 'xterm-256color', ...env}).unicode;
+		expect(unicode({LANG: 'C.UTF-8'})).toBe(true);
+		expect(unicode({LC_ALL: 'POSIX', LANG: 'C.UTF-8'})).toBe(false);
+		expect(unicode({LC_ALL: 'C', LC_CTYPE: 'en_US.UTF-8'})).toBe(false);
+		expect(unicode({LC_CTYPE: 'POSIX', LANG: 'de_DE.UTF-8'})).toBe(false);
+		expect(unicode({LC_CTYPE: 'en_US.utf8', LANG: 'C'})).toBe(true);
+		// Set but empty counts as unset, as in the C library.
+		expect(unicode({LC_ALL: '', LANG: 'en_US.UTF-8'})).toBe(true);
+		expect(makeTheme({TERM: 'xterm-256color', LC_ALL: 'POSIX', LANG: 'C.UTF-8'}).rule).toBe('-');
+	});
+});
