@@ -15,7 +15,7 @@ import {parsePmgVersion, type PmgVersionFacts} from '../probes/pmgversion.ts';
 import {MIN_KEY_BITS, parseDkmsStatus, parseGetentHosts, parseIpAddr, parseUpgradable, parseX509Key, suiteMix, weakSshCiphers} from '../probes/preflight.ts';
 import {parseIsActive} from '../probes/systemctl.ts';
 import {pmgProbes, readSources} from '../runtime/pmg-probes.ts';
-import {entryKind} from '../runtime/pmg-sources.ts';
+import {entryKind, SOURCES_DIR, SOURCES_LIST} from '../runtime/pmg-sources.ts';
 import type {CheckResult, Finding, Phase, Severity} from './findings.ts';
 
 /** The commands a check may run, by their first words: all of them only read. */
@@ -723,6 +723,23 @@ async function sourcesAfter(host: Host): Promise<Finding[]> {
 	} else out.push(finding('sources', 'PASS', 'apt repositories', `all on trixie (${where})`));
 	if (mix.unusual.length > 0) {
 		out.push(finding('sources.unusual', 'NOTICE', 'apt repositories', `neither bookworm nor trixie: ${mix.unusual.join(', ')}`, 'Make sure these ship packages for trixie.'));
+	}
+	// apt modernize-sources keeps each .list it converted as .list.bak (apt reads no .bak file).
+	const backups = [
+		...((await host.stat(`${SOURCES_LIST}.bak`)) ? [`${SOURCES_LIST}.bak`] : []),
+		...(await host.listDir(SOURCES_DIR)).filter(n => n.endsWith('.list.bak')).map(n => `${SOURCES_DIR}/${n}`),
+	];
+	if (backups.length > 0) {
+		out.push(
+			finding(
+				'sources.backups',
+				'NOTICE',
+				'apt repositories',
+				`kept by apt modernize-sources: ${backups.join(', ')}`,
+				'Remove them once apt update works with the .sources files (the vendor\'s procedure says so); apt does not read them.',
+				`rm ${backups.join(' ')}`,
+			),
+		);
 	}
 	return out;
 }
