@@ -13,8 +13,14 @@ import {useStdin} from 'ink';
 import {useEffect, useRef} from 'react';
 import {Readable} from 'node:stream';
 
-/** How long a key may go without the screen saying it has settled before the next one goes anyway. */
-export const SETTLE_FALLBACK_MS = 40;
+/**
+ * How long a key may go without the screen saying it has settled before the
+ * next one goes anyway. The wizard's screens draw after every key, so this
+ * is only for a key that reached no screen; React may take well over 100 ms
+ * to run its effects on a busy machine, and a key sent before that meets a
+ * list that has not seen the one before.
+ */
+export const SETTLE_FALLBACK_MS = 500;
 /** How long an Escape alone waits for the rest of a sequence (Down is ESC [ B) before it counts as Escape. */
 export const ESCAPE_WAIT_MS = 20;
 
