@@ -33,7 +33,7 @@ const good: Record<string, Partial<PmgFacts>> = {
 	disk: {disk: {availableBytes: 9.5 * GiB, totalBytes: 32 * GiB}},
 };
 
-function setup(facts: Record<string, Partial<PmgFacts>> = good) {
+function setup(facts: Record<string, Partial<PmgFacts>> = good, settleMs = 0) {
 	const sent: OperatorEvent[] = [];
 	const output = new OutputBuffer();
 	const machine = pmgUpgradeMachine().provide({
@@ -55,7 +55,7 @@ function setup(facts: Record<string, Partial<PmgFacts>> = good) {
 				actor.send(event as never);
 			}}
 			onLeave={() => undefined}
-			settleMs={0}
+			settleMs={settleMs}
 			theme={makeTheme({NO_COLOR: '1', TERM: 'linux'})}
 			now={() => 0}
 		/>,
@@ -179,6 +179,32 @@ describe('the wizard screen', () => {
 		await until(() => sent.some(e => e.type === 'operator.choose'));
 		expect(sent.filter(e => e.type === 'operator.choose')).toEqual([{type: 'operator.choose', value: '/var/lib/pmg/backup/pmg-backup_2026_01_10_6781A2B0.tgz'}]);
 		expect(JSON.stringify(actor.getSnapshot().value)).not.toContain('"choose"');
+	});
+
+	it('holds the key gate on a list: a pick the moment the list appears is dropped and said so, a later one counts', async () => {
+		const {view, sent, actor} = setup(good, 700);
+		cleanup = view.unmount;
+		const type = feedKeys(view.stdin);
+		const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+		await ticks(4);
+		// Preconditions (continue), the update (runs: after the settle time), then the backup list.
+		await sleep(200);
+		type(ENTER);
+		await until(() => view.lastFrame()?.includes('Enter run'));
+		await sleep(800);
+		type(ENTER);
+		await until(() => view.lastFrame()?.includes('Enter continue') && !view.lastFrame()?.includes('Preconditions'));
+		await sleep(200);
+		// Enter here moves to the list; the burst's Down and Enter land on a list drawn a moment ago.
+		type(`${ENTER}${DOWN}${ENTER}`);
+		await until(() => view.lastFrame()?.includes('key ignored: the screen had just changed; read it first'));
+		expect(sent.filter(e => e.type === 'operator.choose')).toEqual([]);
+		expect(JSON.stringify(actor.getSnapshot().value)).toContain('choose');
+		await sleep(200);
+		type(ENTER);
+		await until(() => sent.some(e => e.type === 'operator.choose'));
+		// The Down of the burst counted (moving is not acting): the second entry is the one chosen.
+		expect(sent.filter(e => e.type === 'operator.choose')).toEqual([{type: 'operator.choose', value: '/var/lib/pmg/backup/pmg-backup_2026_01_10_6781A2B0.tgz'}]);
 	});
 
 	it('blocks on a failed guard with what was found, what to do, and r', async () => {
