@@ -66,8 +66,6 @@ export function App(props: AppProps) {
 		() => actor.getSnapshot(),
 	);
 	const live = useSyncExternalStore(output.subscribe, output.snapshot);
-	// After each commit (the list's new key handler included) the next key may come.
-	useKeysSettled();
 	const problem = useSyncExternalStore(props.problem?.subscribe ?? noSubscribe, props.problem?.get ?? noProblem);
 	const [, rerender] = useReducer((n: number) => n + 1, 0);
 	const ui = useRef<UiState>(freshUi(key(snapshot.value)));
@@ -198,6 +196,13 @@ export function App(props: AppProps) {
 	// Once the frame is committed it is what the terminal shows: keys count against it from now on.
 	useLayoutEffect(() => {
 		if (drawn.current?.at !== showing) drawn.current = {at: showing, since: Date.now()};
+	});
+	// After each commit (the list's new key handler included) the next key may
+	// come; of a burst, the keys after one that led to another screen were
+	// meant for the one before: dropped.
+	useKeysSettled(showing, () => {
+		ignore('key ignored: the screen changed; read it first');
+		rerender();
 	});
 	const noted = note.current && note.current.until > Date.now() ? note.current.text : null;
 	if (small) {

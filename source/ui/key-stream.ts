@@ -76,7 +76,11 @@ function sequenceEnd(text: string, at: number): number | null {
 
 /** Keys in, one at a time out: each waits until the screen has settled after the one before. */
 export class KeyFeed {
-	private readonly queue: string[] = [];
+	/** Keys to go, each with the chunk (the burst) it came in. */
+	private readonly queue: Array<{key: string; burst: number}> = [];
+	private bursts = 0;
+	/** The burst of the key last handed on. */
+	private current = -1;
 	private pending = '';
 	private pendingTimer: ReturnType<typeof setTimeout> | null = null;
 	private waiting: ReturnType<typeof setTimeout> | null = null;
@@ -96,12 +100,13 @@ export class KeyFeed {
 		this.pendingTimer = null;
 		const {keys, rest} = splitSequences(this.pending + String(chunk));
 		this.pending = rest;
-		this.queue.push(...keys);
+		const burst = this.bursts++;
+		this.queue.push(...keys.map(key => ({key, burst})));
 		if (rest !== '') {
 			this.pendingTimer = setTimeout(() => {
 				this.pendingTimer = null;
 				// Nothing followed: an Escape on its own (or a cut sequence, passed on as it came).
-				if (this.pending !== '') this.queue.push(this.pending);
+				if (this.pending !== '') this.queue.push({key: this.pending, burst: this.bursts++});
 				this.pending = '';
 				this.pump();
 			}, ESCAPE_WAIT_MS);
@@ -109,13 +114,26 @@ export class KeyFeed {
 		this.pump();
 	}
 
-	/** The screen has drawn (and its components have taken their new handlers) after the last key. */
-	settled() {
-		if (!this.waiting) return;
+	/**
+	 * The screen has drawn (and its components have taken their new handlers)
+	 * after the last key. `changed`: it is another screen than the one the
+	 * key was pressed on; the rest of that key's burst was meant for the
+	 * screen before and is dropped. Returns how many keys were.
+	 */
+	settled(changed = false): number {
+		let dropped = 0;
+		if (changed) {
+			while (this.queue.length > 0 && this.queue[0]!.burst === this.current) {
+				this.queue.shift();
+				dropped++;
+			}
+		}
+		if (!this.waiting) return dropped;
 		clearTimeout(this.waiting);
 		this.waiting = null;
 		// Not from inside React's effects: the next key is its own turn.
 		setImmediate(() => this.pump());
+		return dropped;
 	}
 
 	/** Keys still waiting are dropped (the screen that would take them is gone). */
@@ -136,7 +154,8 @@ export class KeyFeed {
 
 	private pump() {
 		if (this.closed || this.waiting || this.queue.length === 0) return;
-		const key = this.queue.shift()!;
+		const {key, burst} = this.queue.shift()!;
+		this.current = burst;
 		this.waiting = setTimeout(() => {
 			this.waiting = null;
 			this.pump();
@@ -190,8 +209,8 @@ export class KeyStream extends Readable {
 	}
 
 	/** See useKeysSettled. */
-	settled() {
-		this.feed.settled();
+	settled(changed = false): number {
+		return this.feed.settled(changed);
 	}
 
 	/** See useKeyIntercept. */
@@ -229,11 +248,18 @@ export class KeyStream extends Readable {
  * Tell the stdin Ink reads (a KeyStream, or a test's feed) that this screen
  * has committed: the next key may come. Call it in the component that owns
  * the screen; its effect runs after those of the components inside it.
+ * `screen` names what is on the terminal: when it is another than at the
+ * last commit, the rest of the burst is dropped and `onDropped` told how
+ * many keys.
  */
-export function useKeysSettled() {
+export function useKeysSettled(screen = '', onDropped?: (count: number) => void) {
 	const {stdin} = useStdin();
+	const last = useRef(screen);
 	useEffect(() => {
-		(stdin as {settled?: () => void}).settled?.();
+		const changed = last.current !== screen;
+		last.current = screen;
+		const dropped = (stdin as {settled?: (changed?: boolean) => number}).settled?.(changed) ?? 0;
+		if (dropped > 0) onDropped?.(dropped);
 	});
 }
 

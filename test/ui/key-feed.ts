@@ -10,7 +10,7 @@ export function feedKeys(stdin: {write: (data: string) => void}): (chunk: string
 	const feed = new KeyFeed(key => stdin.write(key));
 	const target = stdin as {intercept?: ((key: string) => boolean) | null};
 	feed.intercept = target.intercept ?? null;
-	Object.defineProperty(stdin, 'settled', {value: () => feed.settled(), configurable: true});
+	Object.defineProperty(stdin, 'settled', {value: (changed?: boolean) => feed.settled(changed), configurable: true});
 	Object.defineProperty(stdin, 'intercept', {get: () => feed.intercept, set: (take: KeyFeed['intercept']) => (feed.intercept = take), configurable: true});
 	return chunk => feed.write(chunk);
 }
