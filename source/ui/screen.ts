@@ -11,6 +11,7 @@ import type {OutputView} from '../runtime/output.ts';
 import {position, type CommandFate} from '../runtime/runtime.ts';
 import {blank, clock, count, fit, line, wrap, wrapExact, type Line} from './text.ts';
 import {levelTone, type Tone} from './theme.ts';
+import {escapeControls} from '../probes/ansi.ts';
 
 export const WIDTH = 80;
 /**
@@ -63,6 +64,12 @@ export type ScreenModel = {
 	bodyRows: number;
 	keys: KeyHint[];
 	options: Option[];
+	/**
+	 * Where the options are in the body (a `choose` screen in its list):
+	 * the body line of the first one, the rows each takes and the highlighted
+	 * one. The terminal draws these rows through ink-select-input.
+	 */
+	list: {first: number; heights: number[]; selected: number} | null;
 	/** On an `input` screen: what Enter on an empty line gives. */
 	inputDefault: string | null;
 	/** Events the current screen accepts. */
@@ -113,7 +120,8 @@ export function acceptedEvents(machine: AnyStateMachine, value: unknown): Set<st
 
 const findingLines = (findings: Finding[]): Line[] =>
 	findings.flatMap(f => {
-		const [first, ...rest] = wrap(f.text, WIDTH - 10);
+		// A finding may quote a file or a command's error: control bytes shown, not obeyed.
+		const [first, ...rest] = wrap(escapeControls(f.text), WIDTH - 10);
 		return [
 			[{text: ` [${f.level}]`.padEnd(9), tone: levelTone(f.level)}, {text: ` ${first ?? ''}`}],
 			...rest.map(r => line(`          ${r}`)),
@@ -137,6 +145,18 @@ const commandLines = (commands: StepCommand[], mark?: (index: number) => string)
 		...(c.interactive ? [line('      (runs on the terminal: answer its questions there)', 'dim')] : []),
 		];
 	});
+
+/** An option of a list as rows: its number and label (marked when highlighted), its hint below. */
+export function optionLines(option: Option, index: number, selected: boolean): Line[] {
+	return [
+		[
+			{text: selected ? ' > ' : '   ', tone: 'accent'},
+			{text: `${index + 1}. ${option.label}`, tone: selected ? 'bold' : 'plain'},
+		],
+		// A hint may be a command: shown whole, never cut.
+		...(option.hint ? wrapExact(option.hint, WIDTH - 8).map((h, i) => line(`${i === 0 ? '      ' : '        '}${h}`, 'dim')) : []),
+	];
+}
 
 /**
  * How a long line is shown: cut at the edge with `~` (the default, one row
@@ -222,6 +242,9 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	const body: Line[] = [];
 	const keys: KeyHint[] = [];
 	let pinned = false;
+	// The first line of each option of a list, found again in the body once lines were added above it.
+	const listLines: Line[] = [];
+	const listHeights: number[] = [];
 	const fitter = makeFitter(ui.wrap);
 
 	const skip = accepts.has('operator.skip') ? [{key: 's', label: 'skip'}] : [];
@@ -362,13 +385,10 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			for (const l of screenMeta.lines?.(context) ?? []) body.push(line(` ${l}`));
 			body.push(blank);
 			options.forEach((option, index) => {
-				const selected = index === ui.selected;
-				body.push([
-					{text: selected ? ' > ' : '   ', tone: 'accent'},
-					{text: `${index + 1}. ${option.label}`, tone: selected ? 'bold' : 'plain'},
-				]);
-				// A hint may be a command: shown whole, never cut.
-				if (option.hint) body.push(...wrapExact(option.hint, WIDTH - 8).map((h, i) => line(`${i === 0 ? '      ' : '        '}${h}`, 'dim')));
+				const lines = optionLines(option, index, index === ui.selected);
+				listLines.push(lines[0]!);
+				listHeights.push(lines.length);
+				body.push(...lines);
 			});
 			keys.push({key: 'Up/Down', label: 'move'}, {key: '1-9', label: 'pick'}, {key: 'Enter', label: 'choose'});
 			break;
@@ -421,7 +441,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		body.unshift(...why(meta, 3).map(l => l.map(s => ({...s, tone: 'info' as const}))), blank);
 	}
 	if (ui.message) body.unshift(line(` ${ui.message}`, 'warn'));
-	if (input.problem) body.unshift(...wrap(`[FAIL] ${input.problem}`, WIDTH - 2).map(l => line(` ${l}`, 'fail')));
+	if (input.problem) body.unshift(...wrap(`[FAIL] ${escapeControls(input.problem)}`, WIDTH - 2).map(l => line(` ${l}`, 'fail')));
 
 	if (ui.mode === 'help') {
 		body.length = 0;
@@ -492,6 +512,10 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		bodyRows: rows,
 		keys,
 		options,
+		list:
+			listLines.length > 0 && ui.mode === 'keys' && body.includes(listLines[0]!)
+				? {first: body.indexOf(listLines[0]!), heights: listHeights, selected: ui.selected}
+				: null,
 		inputDefault: view === 'input' ? (screenMeta.input?.default?.(context) ?? null) : null,
 		accepts,
 		runs,
