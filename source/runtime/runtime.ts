@@ -31,7 +31,12 @@ export type ProbeEnv = {
 	hostFor?: HostFor;
 	/** The deployment file named on the command line, if any. */
 	deployment?: string;
+	/** How the other nodes of a cluster are reached over OpenSSH (--ssh-config, --ssh-identity). */
+	ssh?: ClusterSsh;
 };
+
+/** An ssh config file (-F) and a key file (-i) for the other nodes of a cluster, as given on the command line. */
+export type ClusterSsh = {config: string | null; identity: string | null};
 
 /** Gives the Host a command's target server is reached through (this machine, SSH, a simulated server). */
 export type HostFor = (target: CommandTarget) => Promise<Host>;
@@ -57,6 +62,8 @@ export type WizardOptions = {
 	hostFor?: HostFor;
 	/** The deployment file named on the command line, for the probes. */
 	deployment?: string;
+	/** How the other nodes of a cluster are reached, for the probes. */
+	ssh?: ClusterSsh;
 };
 
 export type StepPosition = {step: string; screen: string | null};
@@ -141,6 +148,7 @@ export class Wizard {
 					...(options.relaunch ? {relaunch: options.relaunch} : {}),
 					...(options.hostFor ? {hostFor: options.hostFor} : {}),
 					...(options.deployment ? {deployment: options.deployment} : {}),
+					...(options.ssh ? {ssh: options.ssh} : {}),
 				});
 			},
 		});

@@ -207,7 +207,9 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	const stepNode = machine.root.states[step];
 	const meta = (stepNode?.meta ?? {title: step, why: '', phase: ''}) as StepMeta<WizardContext<any>>;
 	const screenNode = screen ? stepNode?.states[screen] : undefined;
-	const screenMeta = (screenNode?.meta ?? stepNode?.meta ?? {view: 'info'}) as ScreenMeta<WizardContext<any>>;
+	const declared = (screenNode?.meta ?? stepNode?.meta ?? {view: 'info'}) as ScreenMeta<WizardContext<any>>;
+	// A word that depends on what was found (a node's name) is resolved here, for the keys and the footer alike.
+	const screenMeta = declared.confirm?.wordFor ? {...declared, confirm: {...declared.confirm, word: declared.confirm.wordFor(context)}} : declared;
 	const view: View = screenMeta.view ?? 'info';
 	const ids = stepIds(machine);
 	const rootMeta = machine.root.meta as {product: string; title: string; phases: Array<{id: string; title: string}>};
