@@ -197,8 +197,7 @@ function daemonWords(c: Ctx, n: ClusterNode, stage: ClusterStage): string {
 	if (!n.daemons) return 'unknown';
 	if (stage === 'final') return daemonsRunning(n) ? 'running' : daemonsStopped(n) ? 'stopped+masked' : 'not running';
 	if (daemonsStopped(n)) return 'stopped+masked';
-	const running = CLUSTER_DAEMONS.filter(u => n.daemons![u]?.active === 'active');
-	return running.length > 0 ? `RUNNING ${running.join(',')}`.replace('pmgmirror', 'mirror').replace('pmgtunnel', 'tunnel') : 'not masked';
+	return CLUSTER_DAEMONS.some(u => n.daemons![u]?.active === 'active') ? 'RUNNING' : 'not masked';
 }
 
 /**

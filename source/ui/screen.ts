@@ -111,7 +111,8 @@ export function acceptedEvents(machine: AnyStateMachine, value: unknown): Set<st
 
 const findingLines = (findings: Finding[]): Line[] =>
 	findings.flatMap(f => {
-		const [first, ...rest] = wrap(f.text, WIDTH - 10);
+		// A line that fits is kept as written: its spaces may align columns (the cluster's per-node table).
+		const [first, ...rest] = f.text.length <= WIDTH - 10 && !f.text.includes('\n') ? [f.text] : wrap(f.text, WIDTH - 10);
 		return [
 			[{text: ` [${f.level}]`.padEnd(9), tone: levelTone(f.level)}, {text: ` ${first ?? ''}`}],
 			...rest.map(r => line(`          ${r}`)),
