@@ -62,7 +62,7 @@ export const WIZARD: CommandSpec = {
 	name: '',
 	summary: 'the wizard: one explicit step at a time, on this host or a simulated one',
 	synopsis: [
-		{args: 'pmg [--simulate SCENARIO] [--dry-run] [--state-dir DIR] [--ssh-config FILE] [...]'},
+		{args: 'pmg [--simulate SCENARIO] [--dry-run] [--state-dir DIR] [...]'},
 		{args: 'vmm [--simulate SCENARIO] [--dry-run] [--state-dir DIR] [...]'},
 		{args: 'puremessage [--deployment FILE] [--simulate SCENARIO] [...]'},
 	],
