@@ -493,7 +493,8 @@ export function clusterServicesStep(next: string): AnyConfig {
 			},
 			notLast: {
 				meta: {view: 'info', lines: notLastLines},
-				on: {'operator.continue': {target: `#wizard.${next}`, actions: ['recordNotLast']}},
+				// r: another node finished its upgrade meanwhile, and this one is the last after all.
+				on: {'operator.continue': {target: `#wizard.${next}`, actions: ['recordNotLast']}, 'operator.recheck': 'checking'},
 			},
 			...reviewStates(),
 			running: runState(id, commands, [

@@ -413,7 +413,11 @@ export class Wizard {
 						await host.writeFile(backup, current, 0o600);
 					}
 					if (after === null) await host.removeFile(change.path);
-					else await host.writeFile(change.path, after);
+					else {
+						// A new file of the wizard's own (a cluster node's progress file) may be the first in its directory.
+						if (current === null) await host.makeDir?.(change.path.slice(0, change.path.lastIndexOf('/')) || '/', 0o755);
+						await host.writeFile(change.path, after);
+					}
 				}
 			}
 			this.output.push(`${this.dryRun ? '(dry run) ' : ''}${display}: done`);

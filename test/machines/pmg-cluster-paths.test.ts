@@ -1,11 +1,9 @@
 import {describe, expect, it} from 'vitest';
-import {setup} from 'xstate';
 import {getShortestPaths} from 'xstate/graph';
-import {common, freshContext, runtimeActors} from '../../machines/kit.ts';
 import {pmgGuards, pmgUpgradeMachine, type PmgContext, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
-import {clusterActions, clusterGateStep, clusterPrepareStep, clusterServicesStep, clusterTable, daemonsStopped, manualKey} from '../../machines/pmg-cluster.ts';
+import {clusterTable, daemonsStopped, manualKey} from '../../machines/pmg-cluster.ts';
 import {position} from '../../source/runtime/runtime.ts';
-import {daemons, peer, single, stoppedNode, unreached, upgraded, view} from './cluster-fixtures.ts';
+import {clusterMachine, daemons, peer, single, stoppedNode, unreached, upgraded, view} from './cluster-fixtures.ts';
 
 /*
  * The cluster steps of the PMG path over every path, with xstate/graph: the
@@ -47,26 +45,7 @@ const probeOutputs: Record<string, Array<Partial<PmgFacts>>> = {
 	],
 };
 
-const between = (next: string) => ({meta: {step: true, title: 'the steps between', phase: 'x', why: ''}, initial: 'info', states: {info: {meta: {view: 'info'}, on: {'operator.continue': `#wizard.${next}`}}}});
-
-const machine = setup({
-	types: {context: {} as PmgContext, input: {} as {startedAt: number}},
-	guards: {...common.guards, ...pmgGuards} as never,
-	actions: {...common.actions, ...clusterActions} as never,
-	actors: runtimeActors<PmgFacts, string, PmgContext>(),
-}).createMachine({
-	id: 'wizard',
-	context: ({input}) => freshContext(input.startedAt),
-	initial: 'cluster',
-	states: {
-		cluster: clusterPrepareStep('archiveKeyring'),
-		archiveKeyring: between('clusterGate'),
-		clusterGate: clusterGateStep('distUpgrade', 'Upgrade the system: apt dist-upgrade'),
-		distUpgrade: between('clusterServices'),
-		clusterServices: clusterServicesStep('purgePostgres'),
-		purgePostgres: {type: 'final'},
-	} as never,
-});
+const machine = clusterMachine();
 
 type Snap = ReturnType<typeof machine.resolveState>;
 const ok = {failedIndex: null, commands: [], tail: [], step: 'x'};
