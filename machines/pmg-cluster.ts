@@ -8,7 +8,7 @@
  * last node's wizard starts the daemons again on every node. Pure: what is
  * known of the nodes comes from probes (source/runtime/pmg-cluster-probes.ts).
  */
-import {and, assign, not} from 'xstate';
+import {and, assign} from 'xstate';
 import {shellQuote, sshArgv} from '../source/shared/shell.ts';
 import {compareDebianVersions} from '../source/probes/debian-version.ts';
 import {SSH_REMINDER, type CommandTarget, type FileChange, type Finding, type StepCommand, type WizardContext} from './kit.ts';
@@ -117,6 +117,16 @@ export const clusterGuards = {
 	clusterInSync: ({context}: Args) => nodesOf(context).length > 0 && nodesOf(context).every(n => n.state === 'A'),
 	/** No node of pmgcm status is in error. */
 	noNodeInError: ({context}: Args) => !nodesOf(context).some(inError),
+	/** A node of pmgcm status is in error: named on the blocked screen. */
+	nodeInError: ({context}: Args) => nodesOf(context).some(inError),
+	/** A node of pmgcm status is not A (syncing, or in error). */
+	clusterNotInSync: ({context}: Args) => nodesOf(context).length === 0 || nodesOf(context).some(n => n.state !== 'A'),
+	/** A node's name or address differs from the first look (or there was none). */
+	nodeIdentityChanged: ({context}: Args) => !context.facts.clusterBaseline || identityChanges(context).length > 0,
+	/** This node's progress file does not say upgraded yet. */
+	ownProgressNotUpgraded: ({context}: Args) => ownProgressStage(context) !== 'upgraded',
+	/** Another node still runs PMG 8 or is mid-upgrade: this is not the last node. */
+	notLastNode: ({context}: Args) => notYetUpgraded(context).length > 0,
 	/** Every node has the name and address it had when the wizard first looked. */
 	nodeIdentitiesUnchanged: ({context}: Args) => Boolean(context.facts.clusterBaseline) && identityChanges(context).length === 0,
 	/** A node the wizard reaches still runs a cluster daemon or has one not masked. */
@@ -303,7 +313,7 @@ type AnyConfig = Record<string, unknown>;
 const status = (step: string, value: 'passed' | 'failed' | 'skipped') => ({type: 'recordStatus', params: {step, status: value}});
 
 /** Read-only, on every node: what the probes run, for the checking screen. */
-const PROBE_SHOWS = ['pmgcm status', 'on each node (ssh root@<IP>): hostname; ip -o addr show;', '  pmgversion -v; systemctl is-active / is-enabled pmgmirror pmgtunnel;', `  cat ${PROGRESS_FILE}`];
+const PROBE_SHOWS = ['pmgcm status', 'on each node, over ssh as root@<its IP>:', 'hostname; ip -o addr show; pmgversion -v', 'systemctl is-active / is-enabled pmgmirror pmgtunnel', `cat ${PROGRESS_FILE}`];
 
 const probeState = (id: string, probe: string): AnyConfig => ({
 	meta: {view: 'checking'},
@@ -378,9 +388,9 @@ export function clusterPrepareStep(next: string): AnyConfig {
 			evaluate: {
 				always: [
 					{guard: 'notClustered', target: 'passed', actions: [status(id, 'passed')]},
-					{guard: not('noNodeInError'), target: 'blocked', actions: [status(id, 'failed')]},
-					{guard: not('clusterInSync'), target: 'blocked', actions: [status(id, 'failed')]},
-					{guard: not('nodeIdentitiesUnchanged'), target: 'blocked', actions: [status(id, 'failed')]},
+					{guard: 'nodeInError', target: 'blocked', actions: [status(id, 'failed')]},
+					{guard: 'clusterNotInSync', target: 'blocked', actions: [status(id, 'failed')]},
+					{guard: 'nodeIdentityChanged', target: 'blocked', actions: [status(id, 'failed')]},
 					{guard: and(['reachedNodesNeedStopping', 'clusterStopTried']), target: 'stuck', actions: [status(id, 'failed')]},
 					{guard: 'reachedNodesNeedStopping', target: 'review'},
 					{guard: 'unreachableNodeUnconfirmed', target: 'confirmNode'},
@@ -418,9 +428,9 @@ export function clusterGateStep(next: string, nextTitle: string): AnyConfig {
 			evaluate: {
 				always: [
 					{guard: 'notClustered', target: `#wizard.${next}`, actions: [status(id, 'passed')]},
-					{guard: not('noNodeInError'), target: 'blocked', actions: [status(id, 'failed')]},
+					{guard: 'nodeInError', target: 'blocked', actions: [status(id, 'failed')]},
 					{guard: 'otherNodeMidUpgrade', target: 'blocked', actions: [status(id, 'failed')]},
-					{guard: not('nodeIdentitiesUnchanged'), target: 'blocked', actions: [status(id, 'failed')]},
+					{guard: 'nodeIdentityChanged', target: 'blocked', actions: [status(id, 'failed')]},
 					{guard: 'unreachableNodeUnconfirmed', target: 'confirmNode'},
 					{target: 'review'},
 				],
@@ -471,10 +481,10 @@ export function clusterServicesStep(next: string): AnyConfig {
 			evaluate: {
 				always: [
 					{guard: 'notClustered', target: 'review'},
-					{guard: not('noNodeInError'), target: 'blocked', actions: [status(id, 'failed')]},
-					{guard: not('nodeIdentitiesUnchanged'), target: 'blocked', actions: [status(id, 'failed')]},
-					{guard: not('ownProgressUpgraded'), target: 'recording'},
-					{guard: not('lastNodeUpgraded'), target: 'notLast'},
+					{guard: 'nodeInError', target: 'blocked', actions: [status(id, 'failed')]},
+					{guard: 'nodeIdentityChanged', target: 'blocked', actions: [status(id, 'failed')]},
+					{guard: 'ownProgressNotUpgraded', target: 'recording'},
+					{guard: 'notLastNode', target: 'notLast'},
 					{guard: 'unreachableNodeUnconfirmed', target: 'confirmNode'},
 					{guard: 'clusterDaemonsRunningEverywhere', target: 'passed', actions: [status(id, 'passed')]},
 					{guard: 'clusterStartTried', target: 'stuck', actions: [status(id, 'failed')]},
