@@ -224,8 +224,10 @@ export function clusterTable(c: Ctx): Finding[] {
 		const wanted = stage === 'final' ? daemons === 'running' : stage === 'prepare' ? daemons === 'stopped+masked' : true;
 		const byHand = daemons === 'by hand';
 		const bad = inError(n) || (stage === 'prepare' && n.state !== 'A') || (stage === 'final' && n.state !== 'A') || (!n.reached && !byHand) || (n.reached && !wanted) || (stage === 'gate' && !n.self && n.progress?.stage === 'upgrading') || identityChange(c, n) !== null;
+		// Before the step's commands ran, a node they are for is still to do, not a failure.
+		const toDo = n.reached && !wanted && !identityChange(c, n) && !inError(n) && (stage === 'prepare' ? c.lastRun?.step !== 'cluster' && n.state === 'A' : stage === 'final' && c.lastRun?.step !== 'clusterServices' && daemonsStopped(n));
 		lines.push({
-			level: bad ? 'FAIL' : byHand || (stage === 'gate' && n.state === 'S') ? 'WARN' : 'PASS',
+			level: toDo ? 'INFO' : bad ? 'FAIL' : byHand || (stage === 'gate' && n.state === 'S') ? 'WARN' : 'PASS',
 			text: row([`${n.name}${n.self ? '*' : ''}`, n.ip, n.role, inError(n) ? 'ERROR' : n.state, daemons, n.pmgApi ?? '?']),
 		});
 		if (inError(n)) lines.push({level: 'INFO', text: `  ${n.name}: ${n.state}`});

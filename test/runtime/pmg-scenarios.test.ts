@@ -210,6 +210,8 @@ describe('pmg scenarios on the simulated host', () => {
 		expect(review).toContain("on pmg2: ssh -o BatchMode=yes root@192.0.2.11 -- 'systemctl mask pmgmirror pmgtunnel'");
 		expect(review).not.toContain('root@192.0.2.12');
 		expect(review).toMatch(/\[FAIL\] +pmg3 +192\.0\.2\.12 +node +A +unreachable/);
+		// Still to do, before anything ran: not a failure yet.
+		expect(review).toMatch(/\[INFO\] +pmg2 +192\.0\.2\.11 +node +A +RUNNING +8\.2\.7/);
 		const peer = async (name: string) => SimulatedHost.open(path.resolve(`scenarios/pmg/servers/${name}.yaml`), {stateFile: path.join(run.dir, `host-${name.split('-')[0]}.json`), speed: 0});
 		expect((await (await peer('pmg2')).run({argv: ['systemctl', 'is-active', 'pmgmirror', 'pmgtunnel']})).stdout).toBe('active\nactive\n');
 		const at = await drive(run, (_w, view) => view === 'confirm', {}, seen);
