@@ -23,7 +23,7 @@ import {planSources} from '../../source/runtime/pmg-sources.ts';
  */
 
 const DIR = path.resolve('scenarios/pmg');
-const NAMES = ['clean', 'cluster-master', 'low-disk', 'old-version', 'bad-locale', 'bookworm-leftovers', 'kernel-meta', 'systemd-boot', 'cluster-daemons-running', 'custom-templates', 'avast', 'not-root', 'unreachable-repository', 'postfix-disabled', 'cluster-last-node'];
+const NAMES = ['clean', 'cluster-master', 'low-disk', 'old-version', 'bad-locale', 'bookworm-leftovers', 'kernel-meta', 'systemd-boot', 'cluster-daemons-running', 'custom-templates', 'avast', 'not-root', 'unreachable-repository', 'postfix-disabled', 'cluster-last-node', 'cluster-other-node-upgrading'];
 const PMG_SERVICES = ['postfix', 'pmg-smtp-filter', 'pmgpolicy', 'pmgdaemon', 'pmgproxy'];
 const CLUSTER_DAEMONS = ['pmgmirror', 'pmgtunnel'];
 const DPKG_QUERY: CommandSpec = {argv: ['dpkg-query', '-W', '-f=${Package}\\t${db:Status-Status}\\n', 'linux-image-amd64', 'systemd-boot']};
@@ -77,7 +77,7 @@ describe('every shipped scenario', () => {
 	it('the PMG folder holds exactly the documented scenarios', () => {
 		expect(readdirSync(DIR).sort()).toEqual([...NAMES.map(n => `${n}.yaml`), 'servers'].sort());
 		// The other nodes of the cluster scenarios.
-		expect(readdirSync(path.join(DIR, 'servers')).sort()).toEqual(['pmg2-upgraded.yaml', 'pmg2.yaml', 'pmg3-unreachable.yaml']);
+		expect(readdirSync(path.join(DIR, 'servers')).sort()).toEqual(['pmg2-upgraded.yaml', 'pmg2-upgrading.yaml', 'pmg2.yaml', 'pmg3-unreachable.yaml']);
 	});
 
 	for (const name of NAMES) {

@@ -285,6 +285,14 @@ describe('pmg scenarios on the simulated host', () => {
 		await again.transcript.close();
 	});
 
+	it('cluster-other-node-upgrading: refuses the dist-upgrade while pmg2 is being upgraded, naming pmg2 and its step', async () => {
+		const {where, text, run} = await stopsAt('cluster-other-node-upgrading');
+		expect(where).toBe('clusterGate.blocked');
+		expect(text.replace(/\s+/g, ' ')).toContain('pmg2 is being upgraded: it is at "Upgrade the system: apt dist-upgrade" (step distUpgrade) since 2026-11-22 08:40.');
+		expect(await run.host.readFile('/var/lib/upgrade-wizard/cluster-progress.json')).toBeNull();
+		expect((await run.host.readFile('/etc/debian_version'))!.trim()).toBe('12.12');
+	});
+
 	it('clean: an existing backup made before this upgrade passes only with the typed words, which go to the transcript', async () => {
 		const run = await openRun(machine, pmgProbes, scenario('clean'));
 		const candidates = async () => {
