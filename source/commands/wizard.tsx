@@ -3,7 +3,7 @@
  * simulated one.
  */
 import {spawnSync} from 'node:child_process';
-import {copyFile, readdir, rm} from 'node:fs/promises';
+import {copyFile, readdir, rename, rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {LocalHost} from '../host/local-host.ts';
@@ -12,10 +12,10 @@ import {CHECKS} from './check.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
 import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
 import {shellQuote, type Host} from '../host/types.ts';
-import {EXIT, PRODUCTS, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
+import {EXIT, PRODUCTS, refuseOtherProduct, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
 import {acquireLock, LockedError, type Lock} from '../runtime/lock.ts';
 import {leaveOnSignals} from '../runtime/signals.ts';
-import {position, Wizard} from '../runtime/runtime.ts';
+import {position, snapshotProblem, Wizard} from '../runtime/runtime.ts';
 import {StateStore} from '../runtime/store.ts';
 import {Transcript} from '../runtime/transcript.ts';
 import {isSingleExecutable, selfArgv} from '../self.ts';
@@ -95,6 +95,7 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		}
 		// A scenario file with an error is named with its line and field now, terminal or not.
 		if (scenario) loadedScenario = await loadScenario(scenario);
+		if (loadedScenario && args.simulate) refuseOtherProduct(loadedScenario, args.product, other => `upgrade-wizard ${other} --simulate ${args.simulate}`);
 	} catch (error) {
 		if (error instanceof UsageError || error instanceof ScenarioError) {
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
@@ -106,6 +107,15 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		process.stderr.write(
 			`upgrade-wizard: the wizard needs a terminal (stdin and stdout). Run it from a console, iKVM or an SSH session inside tmux.${
 				Object.hasOwn(CHECKS, args.product) ? `\nWithout a terminal (cron, monitoring), the read-only pre-flight report: upgrade-wizard check ${args.product}` : ''
+			}\n`,
+		);
+		return EXIT.notTerminal;
+	}
+	// A dumb terminal cannot move the cursor, which every redraw of a screen does.
+	if (process.env.TERM === 'dumb') {
+		process.stderr.write(
+			`upgrade-wizard: TERM=dumb: this terminal cannot move the cursor, which the wizard's screens need. Set TERM to the terminal you use (TERM=linux on the console, TERM=vt100 on a serial line) and start it again.${
+				Object.hasOwn(CHECKS, args.product) ? `\nWithout a full terminal, the read-only report: upgrade-wizard check ${args.product}` : ''
 			}\n`,
 		);
 		return EXIT.notTerminal;
@@ -126,14 +136,23 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		lock = await acquireLock(where.state);
 		transcript = await Transcript.open(where.transcript);
 		if (args.reset) {
-			const loaded = await store.load();
-			if (loaded.kind === 'ok') await store.clear();
-			notice.push('--reset: the saved place was forgotten; starting at the first step.');
+			// Kept aside, not deleted, as --help promises: renamed with the time of the reset.
+			const keptAs = await store.putAside();
+			const hostsKept: string[] = [];
 			if (scenario) {
-				await rm(path.join(where.state, 'host.json'), {force: true});
-				// The other servers of a simulated deployment.
-				for (const name of await readdir(where.state)) if (/^host-.+\.json$/.test(name)) await rm(path.join(where.state, name), {force: true});
+				// The simulated host (and the other servers of a simulated deployment) start afresh too.
+				const stamp = new Date().toISOString().replaceAll(':', '-');
+				for (const name of await readdir(where.state)) {
+					if (name !== 'host.json' && !/^host-.+\.json$/.test(name)) continue;
+					await rename(path.join(where.state, name), path.join(where.state, `${name}.reset-${stamp}`));
+					hostsKept.push(path.join(where.state, `${name}.reset-${stamp}`));
+				}
 			}
+			notice.push(
+				keptAs || hostsKept.length > 0 ? '--reset: the saved place was put aside, not deleted; starting at the first step. It was kept as:' : '--reset: there was no saved place; starting at the first step.',
+				...[...(keptAs ? [keptAs] : []), ...hostsKept].map(file => `  ${file}`),
+			);
+			if (keptAs) await transcript.note(`--reset: the saved place was kept as ${keptAs}`);
 		}
 		// A dry run shows the simulated host as the real run left it, on a copy of its state.
 		if (args.dryRun && scenario) await copyHostStates(realState, where.state);
@@ -147,9 +166,12 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
 			return EXIT.usage;
 		}
+		const code = (error as NodeJS.ErrnoException).code;
 		process.stderr.write(
 			`upgrade-wizard: cannot use ${where.state} for the saved place and transcript: ${(error as Error).message}\n` +
-				'Check that the directory is writable and the disk is not full, or choose another with --state-dir.\n',
+				(code === 'EROFS'
+					? 'That file system is mounted read-only: choose a directory on a writable one with --state-dir (or remount it read-write).\n'
+					: 'Check that the directory is writable and the disk is not full, or choose another with --state-dir.\n'),
 		);
 		return EXIT.state;
 	}
@@ -159,13 +181,11 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		notice.push(`A lock left by a wizard that is no longer running (pid ${lock.tookOverFrom}) was taken over.`);
 		await transcript.note(`took over the lock of pid ${lock.tookOverFrom}, which no longer runs`);
 	}
-	const loaded = await store.load();
+	// A place that names a step these steps do not have is unusable, like broken JSON (it crashed every start).
+	const loaded = await store.load(new Date(), snapshot => snapshotProblem(machine, snapshot));
 	if (loaded.kind === 'unusable') {
-		notice.push(
-			`The saved place could not be used: ${loaded.reason}.`,
-			`It was kept as ${loaded.keptAs}.`,
-			'Enter starts the upgrade from the first step; q leaves.',
-		);
+		notice.push(`The saved place could not be used: ${loaded.reason}.`, 'It was kept as:', `  ${loaded.keptAs}`, 'Enter starts the upgrade from the first step; q leaves.');
+		await transcript.note(`the saved place could not be used (${loaded.reason}); it was kept as ${loaded.keptAs}`);
 	}
 	// Inside tmux the same wizard starts again and resumes from the saved place.
 	// A simulation names its state directory, so a tmux server started with another

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type {ProcessPromise} from 'zx/core';
 import {adviceFor, type PromptEvent, PromptWatcher} from '../probes/conffiles.ts';
 import {GrowingBytes} from './bytes.ts';
-import {commandEnv, maskText} from './secrets.ts';
+import {commandEnv, maskText, MIN_SECRET_LENGTH} from './secrets.ts';
 import {shellQuote, type CommandResult, type CommandSpec, type DiskSpace, type FileInfo, type Host, type Identity, type RunOptions, type RunRecord} from './types.ts';
 import {bootIdentity} from './boot-id.ts';
 
@@ -309,7 +309,7 @@ async function commandOf(pid: number): Promise<string> {
 }
 
 /** A key as a directory name: letters, digits, dot, dash; anything else encoded. */
-const runDirName = (key: string) => `run-${key.replace(/[^A-Za-z0-9.-]/g, c => `_${c.charCodeAt(0).toString(16)}`)}`;
+export const runDirName = (key: string) => `run-${key.replace(/[^A-Za-z0-9.-]/g, c => `_${c.charCodeAt(0).toString(16)}`)}`;
 
 const sameArgv = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -328,6 +328,8 @@ async function processStat(pid: number): Promise<{pgid: number; start: number} |
 	if (text === null) return null;
 	// The name (field 2) is in parentheses and may hold spaces: the fields after its ") " are counted from 3.
 	const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
+	// A zombie (killed, its parent gone before reaping it) runs no more.
+	if (fields[0] === 'Z' || fields[0] === 'X') return null;
 	return {pgid: Number(fields[2]), start: Number(fields[19])};
 }
 
@@ -338,6 +340,22 @@ async function processStat(pid: number): Promise<{pgid: number; start: number} |
  * "$@" is not touched.
  */
 const RECORD_SELF = '(umask 077; read -r l </proc/$$/stat; l=${l##*) }; set -- $l; echo "$$ $3 ${20}" >"$s.pid")';
+
+/**
+ * A filter that copies its input to its output line by line, each value of
+ * UPGRADE_WIZARD_MASK (one a line) replaced by ***, as literal text, flushed
+ * after every line: the wizard follows the file as it grows. Perl (Debian's
+ * perl-base is essential) keeps every byte (NUL, invalid UTF-8, a last line
+ * without newline); without it, awk (mawk loses what follows a NUL in a line).
+ */
+const MASK_PERL = '$|=1; my @m = grep { length } split /\\n/, $ENV{UPGRADE_WIZARD_MASK} // ""; while (my $l = <STDIN>) { for my $m (@m) { $l =~ s/\\Q$m\\E/***/g } print $l }';
+const MASK_AWK =
+	'BEGIN { n = split(ENVIRON["UPGRADE_WIZARD_MASK"], m, "\\n") } ' +
+	'{ line = $0; for (i = 1; i <= n; i++) { if (m[i] == "") continue; out = ""; while ((p = index(line, m[i])) > 0) { out = out substr(line, 1, p - 1) "***"; line = substr(line, p + length(m[i])) } line = out line } print line; fflush() }';
+/** Defines mask, the filter as a shell function: perl, else awk (mawk told to read a pipe line by line). */
+const CHOOSE_MASK_FILTER =
+	'w=; command -v perl >/dev/null 2>&1 || { awk -W version 2>/dev/null | grep -q mawk && w="-W interactive"; }; ' +
+	`mask() { if command -v perl >/dev/null 2>&1; then UPGRADE_WIZARD_MASK=$m perl -e ${shellQuote(MASK_PERL)}; else UPGRADE_WIZARD_MASK=$m LC_ALL=C awk $w ${shellQuote(MASK_AWK)}; fi; }`;
 
 /** What a run directory says: finished (status written), running (its shell alive), or lost. */
 async function readRecord(dir: string, key: string | null): Promise<RunRecord | null> {
@@ -425,13 +443,26 @@ export class LocalHost implements Host {
 		// The command's arguments reach it as "$@": no shell ever reads them.
 		// Its files are the wizard's, mode 0600 (they may hold what the command printed of a secret);
 		// the command itself runs with the umask it would have had.
-		const script = `o=$1; e=$2; s=$3; shift 3; ${RECORD_SELF}; (umask 077; : >"$o"; : >"$e"); "$@" >"$o" 2>"$e" </dev/null; st=$?; (umask 077; echo $st >"$s.tmp"); mv "$s.tmp" "$s"`;
+		// With secrets to mask, the output reaches its files through a masking filter (CHOOSE_MASK_FILTER), so
+		// that not even while the command runs do they hold a password; the filters run beside the
+		// command in its process group and outlive the wizard with it.
+		const masks = (options.mask ?? []).flatMap(secret => secret.split('\n')).filter(line => line.length >= MIN_SECRET_LENGTH);
+		const script =
+			masks.length > 0
+				? `o=$1; e=$2; s=$3; shift 3; m=$UPGRADE_WIZARD_MASK; unset UPGRADE_WIZARD_MASK; ${RECORD_SELF}; (umask 077; : >"$o"; : >"$e"; rm -f "$o.fifo" "$e.fifo"; mkfifo "$o.fifo" "$e.fifo"); ` +
+					`${CHOOSE_MASK_FILTER}; ` +
+					`mask <"$o.fifo" >>"$o" & a=$!; mask <"$e.fifo" >>"$e" & b=$!; ` +
+					// The filters end with the command's output; a daemon it started may keep that open, so at most 5 s are waited for them.
+					`"$@" >"$o.fifo" 2>"$e.fifo" </dev/null; st=$?; n=0; while { kill -0 $a || kill -0 $b; } 2>/dev/null && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done; ` +
+					`rm -f "$o.fifo" "$e.fifo"; (umask 077; echo $st >"$s.tmp"); mv "$s.tmp" "$s"`
+				: `o=$1; e=$2; s=$3; shift 3; ${RECORD_SELF}; (umask 077; : >"$o"; : >"$e"); "$@" >"$o" 2>"$e" </dev/null; st=$?; (umask 077; echo $st >"$s.tmp"); mv "$s.tmp" "$s"`;
 		const $ = await shell();
 		const child: ProcessPromise = $({
 			quiet: true,
 			nothrow: true,
 			verbose: false,
-			env: mergedEnv(this.baseEnv, command),
+			// The values to mask reach the filters only: the script takes them out of the command's environment.
+			env: {...mergedEnv(this.baseEnv, command), ...(masks.length > 0 ? {UPGRADE_WIZARD_MASK: masks.join('\n')} : {})},
 			...(command.cwd ? {cwd: command.cwd} : {}),
 			stdio: 'ignore',
 			detached: true,
@@ -775,6 +806,32 @@ export class LocalHost implements Host {
 }
 
 /**
+ * `mkdir -p DIR`. Node reports ENOENT for a directory it cannot make on a
+ * read-only file system (EROFS) or under one it may not write (EACCES):
+ * then the first missing directory is made alone, whose error is the cause.
+ */
+export async function makeDirectory(dir: string, mode: number): Promise<void> {
+	try {
+		await fs.mkdir(dir, {recursive: true, mode});
+		return;
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+		let missing = path.resolve(dir);
+		for (;;) {
+			const parent = path.dirname(missing);
+			if (parent === missing) throw error;
+			if (await fs.stat(parent).then(() => true, () => false)) break;
+			missing = parent;
+		}
+		// Throws the real cause; if it works now (made meanwhile), the whole path is tried again.
+		await fs.mkdir(missing, {mode}).catch((cause: NodeJS.ErrnoException) => {
+			if (cause.code !== 'EEXIST') throw cause;
+		});
+	}
+	await fs.mkdir(dir, {recursive: true, mode});
+}
+
+/**
  * Write a file so that a crash leaves either the old or the new content:
  * temp file in the same directory, fsync, rename, fsync of the directory.
  * The mode of an existing file is kept unless one is given.
@@ -795,9 +852,13 @@ export async function writeFileAtomic(file: string, content: string, mode?: numb
 		await handle.writeFile(content, 'utf8');
 		await handle.chmod(keepMode);
 		await handle.sync();
-	} finally {
-		await handle.close();
+	} catch (error) {
+		// A full disk (ENOSPC) or a write error: the half-written temp file goes, the old file stays.
+		await handle.close().catch(() => {});
+		await fs.rm(temp, {force: true}).catch(() => {});
+		throw error;
 	}
+	await handle.close();
 	try {
 		await fs.rename(temp, file);
 	} catch (error) {

@@ -6,14 +6,14 @@
  */
 import {createActor, type Actor, type AnyStateMachine, type SnapshotFrom} from 'xstate';
 import {countLines} from '../host/bytes.ts';
-import {maskDeep, maskText, secretValues} from '../host/secrets.ts';
+import {LineMasker, maskDeep, maskText, secretValues} from '../host/secrets.ts';
 import {displayCommand, type Host, type OutputChunk, type RunRecord} from '../host/types.ts';
 import {bindRuntime, maskLines, unmaskLines, wizardBackupPath, type CommandTarget, type FileChange, type OperatorEvent, type RunSummary, type StepCommand} from '../../machines/kit.ts';
 import {describeFailures, isNeededRepository, parseAptUpdate} from '../probes/apt-update.ts';
 import {terminalBytes} from '../probes/ansi.ts';
 import {OutputBuffer} from './output.ts';
 import type {StateStore} from './store.ts';
-import {redactBytes, type Transcript} from './transcript.ts';
+import {notRunAgainNote, type Transcript} from './transcript.ts';
 
 /** Hands the real terminal to an interactive command and takes it back. */
 export type Terminal = {
@@ -76,6 +76,41 @@ export function position(value: unknown): StepPosition {
 }
 
 /**
+ * Why a saved snapshot cannot be restored into `machine`, or null: its place
+ * names a step or screen the machine does not have (a hand-edited or foreign
+ * file), or the machine cannot resolve it. Read before the actor is made:
+ * such a place made every start crash.
+ */
+export function snapshotProblem(machine: AnyStateMachine, snapshot: unknown): string | null {
+	const value = (snapshot as {value?: unknown} | null)?.value;
+	if (value === undefined || value === null || (typeof value !== 'string' && typeof value !== 'object')) return 'it holds no saved step';
+	const walk = (node: {states: Record<string, any>}, v: unknown, where: string[]): string | null => {
+		const entries: Array<[string, unknown]> = typeof v === 'string' ? [[v, null]] : Object.entries(v as Record<string, unknown>);
+		if (entries.length === 0) return where.length === 0 ? 'it holds no saved step' : null;
+		for (const [name, inner] of entries) {
+			const child = Object.hasOwn(node.states, name) ? node.states[name] : undefined;
+			if (!child) return where.length === 0 ? `it names the step ${JSON.stringify(name)}, which these steps do not have` : `it names the screen ${JSON.stringify(name)} of step ${JSON.stringify(where[0])}, which that step does not have`;
+			if (inner !== null && inner !== undefined && typeof inner !== 'string' && typeof inner !== 'object') return `its place ${JSON.stringify(name)} is not a step`;
+			if (inner !== null && inner !== undefined) {
+				const problem = walk(child, inner, [...where, name]);
+				if (problem) return problem;
+			}
+		}
+		return null;
+	};
+	const problem = walk(machine.root as never, value, []);
+	if (problem) return problem;
+	try {
+		const context = (snapshot as {context?: unknown}).context;
+		if (context !== undefined && (typeof context !== 'object' || context === null)) return 'its facts (context) are not an object';
+		createActor(machine, {snapshot: interruptedSnapshot(machine, snapshot) as never, input: {startedAt: 0}});
+	} catch (error) {
+		return `it cannot be restored (${(error as Error).message})`;
+	}
+	return null;
+}
+
+/**
  * A snapshot saved while a command ran would start that command again on
  * restore. Land on the step's `interrupted` screen instead: the operator sees
  * that it was cut off and decides whether to run it again.
@@ -107,6 +142,30 @@ export function skipLines(bytes: Buffer, skip: {stdout: number; stderr: number},
 	skip[stream] = 0;
 	return bytes.subarray(at + 1);
 }
+
+/** What became of one command of a step the wizard was stopped in (see Wizard.interruptedRuns). */
+export type CommandFate = {
+	display: string;
+	argv: string[];
+	/**
+	 * finished: its exit status is known; running: its process is alive;
+	 * cut off: it started and ended without an exit status; unknown: it
+	 * started on a server over SSH and may still run there; not started.
+	 */
+	state: 'finished' | 'running' | 'cut off' | 'unknown' | 'not started';
+	exitCode: number | null;
+	/** Where that was read: the host's run record or the transcript. */
+	from: 'record' | 'transcript' | null;
+	/** Where the run record is, for the screen: runs/ beside the saved place, or on a server. */
+	recordIn?: string;
+	pid?: number;
+	/** Its duration, from the transcript's exit status line. */
+	seconds?: number | null;
+	/** The last lines of its output (from a run record). */
+	tail: string[];
+};
+
+const sameArgv = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export class Wizard {
 	readonly output = new OutputBuffer();
@@ -167,17 +226,69 @@ export class Wizard {
 	}
 
 	/**
-	 * For a step that was cut off while its commands ran: what the host's run
-	 * records say of them (finished, still running, lost), for the screen.
+	 * For a step that was cut off while its commands ran: what became of each
+	 * of its commands, from the host's run record (finished, still running,
+	 * lost) or, on a host that keeps none, from the transcript (its `run:` and
+	 * `exit status` lines after the step last started running). Read once,
+	 * before the wizard starts: Enter then runs only what did not finish.
 	 */
-	async interruptedRuns(): Promise<RunRecord[]> {
+	async interruptedRuns(): Promise<CommandFate[]> {
 		const snapshot = this.actor.getSnapshot();
 		const {step, screen} = position(snapshot.value);
-		if (screen !== 'interrupted' || !this.options.host.runRecords) return [];
+		if (screen !== 'interrupted') return [];
+		const meta = this.options.machine.root.states[step]?.meta as {commands?: (context: unknown) => StepCommand[]} | undefined;
+		let commands: StepCommand[];
+		try {
+			commands = meta?.commands?.(snapshot.context) ?? [];
+		} catch {
+			return [];
+		}
+		if (commands.length === 0) return [];
 		const run = (snapshot.context as {runs?: number}).runs ?? 0;
-		const records = await this.options.host.runRecords(`${step}.${run}.`);
-		return records.map(record => ({...record, tail: record.tail.map(line => maskText(line, this.secrets))}));
+		const transcribed = await this.options.transcript.runsSince(`at ${step}.running`);
+		const fates: CommandFate[] = [];
+		for (const [index, command] of commands.entries()) {
+			const host = command.server && this.options.hostFor ? await this.options.hostFor(command.server).catch(() => this.options.host) : this.options.host;
+			const display = displayCommand(command);
+			const key = `${step}.${run}.${index}`;
+			const record = host.runRecords ? (await host.runRecords(key)).find(r => r.key === key && sameArgv(r.argv, command.argv)) : undefined;
+			const written = transcribed[index]?.display === display ? transcribed[index] : undefined;
+			const fate: CommandFate = record
+				? {
+						display,
+						argv: command.argv,
+						state: record.state === 'lost' ? 'cut off' : record.state,
+						exitCode: record.exitCode,
+						from: 'record',
+						recordIn: host.kind === 'ssh' ? `its run record on ${host.label}` : 'its run record in runs/ next to the saved place',
+						...(record.pid ? {pid: record.pid} : {}),
+						tail: maskText(record.tail.join('\n'), this.secrets).split('\n'),
+					}
+				: written
+					? {
+							display,
+							argv: command.argv,
+							// A simulated command ends with the wizard; one over SSH may run on without its client.
+							state: written.exitCode !== null ? 'finished' : host.kind === 'ssh' ? 'unknown' : 'cut off',
+							exitCode: written.exitCode,
+							from: 'transcript',
+							seconds: written.seconds,
+							tail: [],
+						}
+					: {display, argv: command.argv, state: 'not started', exitCode: null, from: null, tail: []};
+			fates.push(fate);
+			// After one that did not finish, none ran.
+			if (fate.state !== 'finished') {
+				for (const rest of commands.slice(index + 1)) fates.push({display: displayCommand(rest), argv: rest.argv, state: 'not started', exitCode: null, from: null, tail: []});
+				break;
+			}
+		}
+		this.resumed = {step, run, fates};
+		return fates;
 	}
+
+	/** What interruptedRuns found, for the run of the step it was read for. */
+	private resumed: {step: string; run: number; fates: CommandFate[]} | null = null;
 
 	/** Start (or resume) and tell the machine what it can only learn at start. */
 	async start(): Promise<void> {
@@ -267,6 +378,21 @@ export class Wizard {
 			this.addSecrets({...host.env(), ...command.env});
 			const secrets = this.secrets;
 			const key = `${step}.${run}.${index}`;
+			// Finished before the wizard stopped, on a host that keeps no run record
+			// (the transcript has its exit status): not run again, its result counts.
+			const before = this.resumed?.step === step && this.resumed.run === run ? this.resumed.fates[index] : undefined;
+			if (!this.dryRun && before?.from === 'transcript' && before.state === 'finished' && before.exitCode !== null && before.display === display) {
+				this.output.start(display);
+				this.output.push(`(finished before the wizard stopped, exit status ${before.exitCode}: not run again)`);
+				this.output.stop();
+				await transcript.note(notRunAgainNote(before.exitCode, display));
+				summary.commands.push({display, exitCode: before.exitCode, durationMs: (before.seconds ?? 0) * 1000, dryRun: false});
+				if (before.exitCode !== 0) {
+					summary.failedIndex = index;
+					break;
+				}
+				continue;
+			}
 			// A run of this command that an earlier wizard started (it was killed, or
 			// left on a signal): the host follows it instead of starting it again, and
 			// the transcript goes on with it as one run.
@@ -284,12 +410,23 @@ export class Wizard {
 			}
 			// Lines the transcript already has (an earlier wizard wrote them) are not written again.
 			const skip = {stdout: seen?.stdout ?? 0, stderr: seen?.stderr ?? 0};
+			const pass = (stream: OutputChunk['stream'], bytes: Buffer) => {
+				this.output.pushBytes(bytes);
+				const rest = skipLines(bytes, skip, stream);
+				if (rest) void transcript.writeLines(stream === 'stderr' ? '! ' : '| ', rest);
+			};
+			// A password of several lines is masked whole however the reads cut its lines apart.
+			const maskers = {stdout: new LineMasker(() => secrets), stderr: new LineMasker(() => secrets)};
 			const onOutput = (chunk: OutputChunk) => {
 				// Text only for the screen and the transcript: no escape sequence of the command reaches the terminal.
-				const bytes = redactBytes(terminalBytes(chunk.bytes), secrets);
-				this.output.pushBytes(bytes);
-				const rest = skipLines(bytes, skip, chunk.stream);
-				if (rest) void transcript.writeLines(chunk.stream === 'stderr' ? '! ' : '| ', rest);
+				const bytes = maskers[chunk.stream].feed(terminalBytes(chunk.bytes));
+				if (bytes) pass(chunk.stream, bytes);
+			};
+			const endOutput = () => {
+				for (const stream of ['stdout', 'stderr'] as const) {
+					const rest = maskers[stream].end();
+					if (rest) pass(stream, rest);
+				}
 			};
 			const onNotice = (text: string) => {
 				this.output.push(`(${text})`);
@@ -332,6 +469,7 @@ export class Wizard {
 				exitCode = result.exitCode;
 				if (command.repositories) unread = await this.unreadRepositories(result, command.repositories.needed);
 			}
+			endOutput();
 			this.output.stop();
 			// A command that did not run has no exit status.
 			if (!this.dryRun) await transcript.note(`exit status ${exitCode} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${display}`);
@@ -343,6 +481,8 @@ export class Wizard {
 				break;
 			}
 		}
+		// What the restart found counts for the run it was read for, once.
+		if (this.resumed?.step === step) this.resumed = null;
 		if (step === 'reboot' && summary.failedIndex === null) this.rebooting = true;
 		return summary;
 	}

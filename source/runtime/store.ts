@@ -6,7 +6,7 @@
  */
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
-import {writeFileAtomic} from '../host/local-host.ts';
+import {makeDirectory, writeFileAtomic} from '../host/local-host.ts';
 
 export const STATE_FORMAT = 1;
 
@@ -36,11 +36,15 @@ export class StateStore {
 	}
 
 	async prepare(): Promise<void> {
-		await fs.mkdir(this.dir, {recursive: true, mode: 0o700});
+		await makeDirectory(this.dir, 0o700);
 		await fs.chmod(this.dir, 0o700);
 	}
 
-	async load(now: Date = new Date()): Promise<LoadResult> {
+	/**
+	 * The saved place, or why it cannot be used (then it is kept aside);
+	 * `check` says why a snapshot does not fit the machine (snapshotProblem).
+	 */
+	async load(now: Date = new Date(), check?: (snapshot: unknown) => string | null): Promise<LoadResult> {
 		let text: string;
 		try {
 			text = await fs.readFile(this.file, 'utf8');
@@ -48,7 +52,7 @@ export class StateStore {
 			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {kind: 'none'};
 			throw error;
 		}
-		const reason = this.problem(text);
+		const reason = this.problem(text) ?? (check ? check((JSON.parse(text) as SavedState).snapshot) : null);
 		if (reason === null) return {kind: 'ok', saved: JSON.parse(text) as SavedState};
 		const keptAs = `${this.file}.unusable-${now.toISOString().replaceAll(':', '-')}`;
 		await fs.rename(this.file, keptAs);
@@ -64,6 +68,21 @@ export class StateStore {
 			snapshot,
 		};
 		await writeFileAtomic(this.file, `${JSON.stringify(saved)}\n`, 0o600);
+	}
+
+	/**
+	 * Put the saved place aside (--reset): renamed, not deleted, so that an
+	 * operator who reset by mistake can bring it back. Null when there was none.
+	 */
+	async putAside(now: Date = new Date()): Promise<string | null> {
+		const keptAs = `${this.file}.reset-${now.toISOString().replaceAll(':', '-')}`;
+		try {
+			await fs.rename(this.file, keptAs);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+			throw error;
+		}
+		return keptAs;
 	}
 
 	async clear(): Promise<void> {

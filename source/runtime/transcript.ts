@@ -6,6 +6,7 @@
 import {promises as fs, constants as fsConstants} from 'node:fs';
 import path from 'node:path';
 import {countLines, GrowingBytes} from '../host/bytes.ts';
+import {makeDirectory} from '../host/local-host.ts';
 
 /**
  * `bytes` (UTF-8) with every secret replaced by ***: the same bytes when
@@ -22,6 +23,14 @@ function redactText(text: string, secrets: readonly string[]): string {
 }
 
 const LF = 0x0a;
+
+/**
+ * The note of a command's end: "exit status 0 after 1.2 s: <display>", or
+ * "exit status 0 (finished before the wizard stopped, not run again): <display>"
+ * for one a restarted wizard found finished in the transcript.
+ */
+export const EXIT_NOTE = /^exit status (\d+)(?: after ([\d.]+) s| \(finished before the wizard stopped, not run again\)): (.*)$/;
+export const notRunAgainNote = (exitCode: number, display: string) => `exit status ${exitCode} (finished before the wizard stopped, not run again): ${display}`;
 
 /**
  * Bytes waiting to be written: output waiting for the disk is never copied
@@ -62,7 +71,7 @@ export class Transcript {
 
 	static async open(file: string): Promise<Transcript> {
 		const transcript = new Transcript(file);
-		await fs.mkdir(path.dirname(file), {recursive: true, mode: 0o700});
+		await makeDirectory(path.dirname(file), 0o700);
 		transcript.handle = await fs.open(file, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o600);
 		// An existing file made by an older version may be wider: narrow it.
 		await transcript.handle.chmod(0o600);
@@ -108,10 +117,14 @@ export class Transcript {
 	private queue(): Promise<void> {
 		if (!this.drainQueued) {
 			this.drainQueued = true;
-			this.pending = this.pending.then(() => this.drain());
+			// A write that failed (a full disk) fails its callers, not every write after it.
+			this.pending = this.pending.catch(() => {}).then(() => this.drain());
 		}
 		return this.pending;
 	}
+
+	/** What could not be written (the disk was full): said in the transcript at the next write that works. */
+	private lost: {bytes: number; lines: number; since: Date; until: Date; error: string; midLine: boolean} | null = null;
 
 	/** What is gathered; while it is written, the other one gathers. */
 	private queued = new ByteQueue();
@@ -124,13 +137,38 @@ export class Transcript {
 		this.queued = this.spare;
 		this.spare = writing;
 		const handle = this.handle;
+		let at = 0;
 		try {
-			for (let at = 0; handle && at < writing.length; ) at += (await handle.write(writing.buffer, at, writing.length - at)).bytesWritten;
+			if (this.lost && handle) await this.writeLost(handle);
+			for (; handle && at < writing.length; ) at += (await handle.write(writing.buffer, at, writing.length - at)).bytesWritten;
+		} catch (error) {
+			const rest = writing.buffer.subarray(at, writing.length);
+			const now = new Date();
+			this.lost = {
+				bytes: (this.lost?.bytes ?? 0) + rest.length,
+				lines: (this.lost?.lines ?? 0) + countLines(rest),
+				since: this.lost?.since ?? now,
+				until: now,
+				error: (error as Error).message,
+				midLine: this.lost?.midLine || (at > 0 && writing.buffer[at - 1] !== LF),
+			};
+			throw error;
 		} finally {
 			writing.length = 0;
 			// What a burst made it grow to (the disk was slow) is not kept for good.
 			if (writing.buffer.length > 1024 * 1024) writing.buffer = Buffer.alloc(0);
 		}
+	}
+
+	/** The note on what a full disk kept out of the transcript; throws (and keeps the record) while it still cannot be written. */
+	private async writeLost(handle: fs.FileHandle): Promise<void> {
+		const lost = this.lost!;
+		const note = Buffer.from(
+			`${lost.midLine ? '\n' : ''}# ${new Date().toISOString()} transcript: ${lost.bytes} bytes (${lost.lines} lines) between ${lost.since.toISOString()} and ${lost.until.toISOString()} could not be written (${lost.error}): the output, exit statuses and decisions of that time are missing above\n`,
+			'utf8',
+		);
+		for (let at = 0; at < note.length; ) at += (await handle.write(note, at, note.length - at)).bytesWritten;
+		this.lost = null;
 	}
 
 	/**
@@ -184,11 +222,75 @@ export class Transcript {
 		}
 	}
 
+	/**
+	 * The commands the transcript says ran after the last note `marker`
+	 * (`at <step>.running`), in order: each `run:` line, and the exit status
+	 * written for it (null when none was: it was cut off, or still runs).
+	 * Read from the end, a megabyte at a time, back to the marker.
+	 */
+	async runsSince(marker: string): Promise<Array<{display: string; exitCode: number | null; seconds: number | null}>> {
+		await this.settled();
+		const handle = await fs.open(this.file, 'r').catch(() => null);
+		if (!handle) return [];
+		const notes: string[] = [];
+		try {
+			const size = (await handle.stat()).size;
+			const block = Buffer.allocUnsafe(1024 * 1024);
+			let carry = Buffer.alloc(0);
+			let found = false;
+			for (let end = size; end > 0 && !found; ) {
+				const start = Math.max(0, end - block.length);
+				const {bytesRead} = await handle.read(block, 0, end - start, start);
+				const bytes = Buffer.concat([block.subarray(0, bytesRead), carry]);
+				end = start;
+				const cut = start > 0 ? bytes.indexOf(LF) : -1;
+				if (start > 0 && cut === -1) {
+					carry = bytes;
+					continue;
+				}
+				const lines = bytes.subarray(cut + 1).toString('utf8').split('\n');
+				for (let i = lines.length - 1; i >= 0; i--) {
+					const text = lines[i]!;
+					if (!text.startsWith('# ')) continue;
+					const note = text.slice(text.indexOf(' ', 2) + 1);
+					if (note === marker) {
+						found = true;
+						break;
+					}
+					notes.push(note);
+				}
+				carry = Buffer.from(bytes.subarray(0, cut + 1));
+			}
+			if (!found) return [];
+		} finally {
+			await handle.close();
+		}
+		const runs: Array<{display: string; exitCode: number | null; seconds: number | null}> = [];
+		for (const note of notes.reverse()) {
+			// "run: <display>", "run on <server> (<host>): <display>"; not a dry run's.
+			const started = /^run(?: on .+? \(.+?\))?: (.*)$/.exec(note);
+			if (started) {
+				runs.push({display: started[1]!, exitCode: null, seconds: null});
+				continue;
+			}
+			const ended = EXIT_NOTE.exec(note);
+			if (!ended) continue;
+			const display = ended[3]!;
+			const last = [...runs].reverse().find(r => r.display === display && r.exitCode === null);
+			const exitCode = Number(ended[1]);
+			const seconds = ended[2] === undefined ? null : Number(ended[2]);
+			if (last) Object.assign(last, {exitCode, seconds});
+			else runs.push({display, exitCode, seconds});
+		}
+		return runs;
+	}
+
 	/** Resolves when everything written so far is in the file. */
 	async settled(): Promise<void> {
 		for (;;) {
 			const pending = this.pending;
-			await pending;
+			// A write that failed was reported to its caller; settled means only that nothing is under way.
+			await pending.catch(() => {});
 			if (pending === this.pending && !this.drainQueued) return;
 		}
 	}
@@ -204,11 +306,8 @@ export class Transcript {
 	 * output file under runs/, where the next start reads it.
 	 */
 	async close(): Promise<void> {
-		for (;;) {
-			const pending = this.pending;
-			await pending;
-			if (pending === this.pending && !this.drainQueued) break;
-		}
+		// A write the disk refused was reported to its caller: the file is closed all the same.
+		await this.settled();
 		const handle = this.handle;
 		// From here a write finds no handle, instead of one being closed.
 		this.handle = null;

@@ -6,11 +6,12 @@
  */
 import type {AnyStateMachine} from 'xstate';
 import {WIZARD_BACKUP_DIR, type Advice, type Finding, type Option, type RunSummary, type ScreenMeta, type StepCommand, type StepMeta, type View, type FileChange, type WizardContext} from '../../machines/kit.ts';
-import {displayCommand, type RunRecord} from '../host/types.ts';
+import {displayCommand} from '../host/types.ts';
 import type {OutputView} from '../runtime/output.ts';
-import {position} from '../runtime/runtime.ts';
+import {position, type CommandFate} from '../runtime/runtime.ts';
 import {blank, clock, count, fit, line, wrap, wrapExact, type Line} from './text.ts';
 import {levelTone, type Tone} from './theme.ts';
+import {escapeControls} from '../probes/ansi.ts';
 
 export const WIDTH = 80;
 /**
@@ -63,6 +64,12 @@ export type ScreenModel = {
 	bodyRows: number;
 	keys: KeyHint[];
 	options: Option[];
+	/**
+	 * Where the options are in the body (a `choose` screen in its list):
+	 * the body line of the first one, the rows each takes and the highlighted
+	 * one. The terminal draws these rows through ink-select-input.
+	 */
+	list: {first: number; heights: number[]; selected: number} | null;
 	/** On an `input` screen: what Enter on an empty line gives. */
 	inputDefault: string | null;
 	/** Events the current screen accepts. */
@@ -90,8 +97,10 @@ export type ScreenInput = {
 	now?: number;
 	/** Rows for the body (bodyRowsFor the terminal); BODY_ROWS when not given. */
 	bodyRows?: number;
-	/** On an interrupted step: what became of its commands (the host's run records). */
-	runs?: RunRecord[];
+	/** Where commands run: only the local host keeps run records in runs/; a simulated command stops with the wizard. */
+	hostKind?: 'local' | 'simulated' | 'ssh';
+	/** On an interrupted step: what became of its commands (the host's run records, or the transcript). */
+	runs?: CommandFate[];
 	/** Something the operator must see on every screen until it is solved (the state cannot be saved). */
 	problem?: string | null;
 };
@@ -111,8 +120,10 @@ export function acceptedEvents(machine: AnyStateMachine, value: unknown): Set<st
 
 const findingLines = (findings: Finding[]): Line[] =>
 	findings.flatMap(f => {
+		// A finding may quote a file or a command's error: control bytes shown, not obeyed.
+		const text = escapeControls(f.text);
 		// A line that fits is kept as written: its spaces may align columns (the cluster's per-node table).
-		const [first, ...rest] = f.text.length <= WIDTH - 10 && !f.text.includes('\n') ? [f.text] : wrap(f.text, WIDTH - 10);
+		const [first, ...rest] = text.length <= WIDTH - 10 && !text.includes('\n') ? [text] : wrap(text, WIDTH - 10);
 		return [
 			[{text: ` [${f.level}]`.padEnd(9), tone: levelTone(f.level)}, {text: ` ${first ?? ''}`}],
 			...rest.map(r => line(`          ${r}`)),
@@ -136,6 +147,18 @@ const commandLines = (commands: StepCommand[], mark?: (index: number) => string)
 		...(c.interactive ? [line('      (runs on the terminal: answer its questions there)', 'dim')] : []),
 		];
 	});
+
+/** An option of a list as rows: its number and label (marked when highlighted), its hint below. */
+export function optionLines(option: Option, index: number, selected: boolean): Line[] {
+	return [
+		[
+			{text: selected ? ' > ' : '   ', tone: 'accent'},
+			{text: `${index + 1}. ${option.label}`, tone: selected ? 'bold' : 'plain'},
+		],
+		// A hint may be a command: shown whole, never cut.
+		...(option.hint ? wrapExact(option.hint, WIDTH - 8).map((h, i) => line(`${i === 0 ? '      ' : '        '}${h}`, 'dim')) : []),
+	];
+}
 
 /**
  * How a long line is shown: cut at the edge with `~` (the default, one row
@@ -223,6 +246,9 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	const body: Line[] = [];
 	const keys: KeyHint[] = [];
 	let pinned = false;
+	// The first line of each option of a list, found again in the body once lines were added above it.
+	const listLines: Line[] = [];
+	const listHeights: number[] = [];
 	const fitter = makeFitter(ui.wrap);
 
 	const skip = accepts.has('operator.skip') ? [{key: 's', label: 'skip'}] : [];
@@ -271,27 +297,40 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			const runs = input.runs ?? [];
 			if (runs.length > 0) {
 				body.push(line(' [WARN] The wizard stopped while this step ran. What became of its commands:', 'warn'));
+				const labelOf = (r: CommandFate) => (r.state === 'finished' ? `[exit ${r.exitCode}]` : r.state === 'running' ? '[running]' : r.state === 'cut off' ? '[cut off]' : r.state === 'unknown' ? '[unknown]' : '[not run]');
+				// One column for the commands, after the widest label ("[exit 137]").
+				const column = Math.max(...runs.map(r => labelOf(r).length)) + 2;
 				for (const r of runs) {
-					const label = r.state === 'finished' ? `[exit ${r.exitCode}]` : r.state === 'running' ? '[running]' : '[cut off]';
-					const [first = '', ...rest] = fitter.rows(displayCommand({argv: r.argv}), WIDTH - 12);
-					body.push([{text: ` ${label.padEnd(10)}`, tone: r.state === 'finished' && r.exitCode === 0 ? 'ok' : 'warn'}, {text: first}], ...rest.map(r => line(`            ${r}`)));
+					const [first = '', ...rest] = fitter.rows(r.display, WIDTH - column - 1);
+					body.push([{text: ` ${labelOf(r).padEnd(column - 1)}`, tone: r.state === 'finished' && r.exitCode === 0 ? 'ok' : r.state === 'not started' ? 'dim' : 'warn'}, {text: first}], ...rest.map(r => line(`${' '.repeat(column)}${r}`)));
 				}
-				body.push(
-					blank,
-					...wrap(
-						'Enter goes on: a command that finished is not run again (its result counts), one still running is followed to its end, and one cut off or not started runs now.',
-						WIDTH - 2,
-					).map(l => line(` ${l}`)),
-				);
+				const names = (list: CommandFate[]) => list.map(r => r.display).join(', ');
+				const finished = runs.filter(r => r.state === 'finished');
+				const running = runs.filter(r => r.state === 'running');
+				const unknown = runs.filter(r => r.state === 'unknown');
+				const toRun = runs.filter(r => r.state === 'cut off' || r.state === 'not started' || r.state === 'unknown');
+				const said: string[] = [];
+				if (finished.length > 0) {
+					const places = [...new Set(finished.map(r => (r.from === 'record' ? (r.recordIn ?? 'its run record') : 'the transcript')))];
+					const where = places.length === 1 ? places[0]! : 'the run records and the transcript';
+					said.push(`Finished (exit status from ${where}): ${names(finished)}. Not run again; ${finished.length === 1 ? 'its result counts' : 'their results count'}.`);
+				}
+				for (const r of running) said.push(`Still running${r.pid ? ` (pid ${r.pid})` : ''}: ${r.display}. Enter follows it to its end; it is not started a second time.`);
+				const cut = runs.filter(r => r.state === 'cut off');
+				if (cut.length > 0) said.push(`Cut off: ${names(cut)} started but has no exit status${input.hostKind === 'simulated' ? ' (a simulated command stops with the wizard)' : ''}.`);
+				for (const r of unknown) said.push(`${r.display} was started over SSH and nothing says how it ended: it may still run on the server. Look there (ps) before Enter starts it again.`);
+				said.push(toRun.length > 0 ? `Enter runs only what did not finish: ${names(toRun)}.` : running.length > 0 ? 'Enter follows what still runs.' : 'Enter goes on with their results.');
+				body.push(blank, ...said.flatMap(t => wrap(t, WIDTH - 2).map(l => line(` ${l}`))));
 				keys.push({key: 'Enter', label: 'go on'}, ...skip);
 				break;
 			}
+			const records = input.hostKind === 'local' ? 'its output kept in runs/ next to the saved place. Look there, at' : 'Look at';
 			body.push(
 				line(' [WARN] The wizard stopped while this step was running:', 'warn'),
 				...(changes.length > 0 ? changes.map(c => line(`  ${c.path}`)) : commandLines(commands)),
 				blank,
 				...wrap(
-					'It may still be running, have finished, or been cut off half way: a command keeps running when the wizard stops, its output kept in runs/ next to the saved place. Look there, at the end of the transcript' +
+					`It may still be running, have finished, or been cut off half way: a command keeps running when the wizard stops, ${records} the end of the transcript` +
 						(input.transcriptPath ? ` (${input.transcriptPath})` : '') +
 						' and at the host (ps) before you run it again.',
 					WIDTH - 2,
@@ -350,13 +389,10 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			for (const l of screenMeta.lines?.(context) ?? []) body.push(line(` ${l}`));
 			body.push(blank);
 			options.forEach((option, index) => {
-				const selected = index === ui.selected;
-				body.push([
-					{text: selected ? ' > ' : '   ', tone: 'accent'},
-					{text: `${index + 1}. ${option.label}`, tone: selected ? 'bold' : 'plain'},
-				]);
-				// A hint may be a command: shown whole, never cut.
-				if (option.hint) body.push(...wrapExact(option.hint, WIDTH - 8).map((h, i) => line(`${i === 0 ? '      ' : '        '}${h}`, 'dim')));
+				const lines = optionLines(option, index, index === ui.selected);
+				listLines.push(lines[0]!);
+				listHeights.push(lines.length);
+				body.push(...lines);
 			});
 			keys.push({key: 'Up/Down', label: 'move'}, {key: '1-9', label: 'pick'}, {key: 'Enter', label: 'choose'});
 			break;
@@ -409,7 +445,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		body.unshift(...why(meta, 3).map(l => l.map(s => ({...s, tone: 'info' as const}))), blank);
 	}
 	if (ui.message) body.unshift(line(` ${ui.message}`, 'warn'));
-	if (input.problem) body.unshift(...wrap(`[FAIL] ${input.problem}`, WIDTH - 2).map(l => line(` ${l}`, 'fail')));
+	if (input.problem) body.unshift(...wrap(`[FAIL] ${escapeControls(input.problem)}`, WIDTH - 2).map(l => line(` ${l}`, 'fail')));
 
 	if (ui.mode === 'help') {
 		body.length = 0;
@@ -425,9 +461,12 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		// Asked over the live output, which keeps scrolling meanwhile.
 		body.push(
 			blank,
-			line(' A command is running. It is not stopped if you leave: it runs on, its', 'warn'),
-			line(' output kept in runs/ next to the saved place; start the wizard again to', 'warn'),
-			line(' see how it ended. Leave now? y leaves, any other key stays (the default).', 'warn'),
+			...wrap(
+				input.hostKind === 'simulated'
+					? 'A command is running. On the simulated host it stops with the wizard, cut off; start the wizard again to run it again. Leave now? y leaves, any other key stays (the default).'
+					: `A command is running. It is not stopped if you leave: it runs on${input.hostKind === 'local' ? ', its output kept in runs/ next to the saved place' : ''}; start the wizard again to see how it ended. Leave now? y leaves, any other key stays (the default).`,
+				WIDTH - 2,
+			).map(l => line(` ${l}`, 'warn')),
 		);
 		keys.length = 0;
 		keys.push({key: 'y', label: 'leave, the command runs on'}, {key: 'other key', label: 'stay'});
@@ -477,6 +516,10 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		bodyRows: rows,
 		keys,
 		options,
+		list:
+			listLines.length > 0 && ui.mode === 'keys' && body.includes(listLines[0]!)
+				? {first: body.indexOf(listLines[0]!), heights: listHeights, selected: ui.selected}
+				: null,
 		inputDefault: view === 'input' ? (screenMeta.input?.default?.(context) ?? null) : null,
 		accepts,
 		runs,

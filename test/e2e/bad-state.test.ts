@@ -2,6 +2,7 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
+import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
 import {footer, TmuxSession} from './tmux.ts';
 
 /*
@@ -22,15 +23,21 @@ async function waitForFile(file: string, timeoutMs = 10_000) {
 	}
 }
 
+const pmgVersion = (pmgUpgradeMachine().root.meta as {version: number}).version;
+
 const wizard = (state: string) => [process.execPath, cli, 'pmg', '--simulate', 'clean', '--state-dir', state];
 
 describe('a saved place that cannot be used', () => {
 	it.each([
 		['damaged', '{"format": 1, "product": "pmg", "snap', /not valid JSON/],
 		['of another product', JSON.stringify({format: 1, product: 'vmm', machineVersion: 1, savedAt: '', snapshot: {value: 'x'}}), /belongs to the vmm upgrade, not pmg/],
-		['of an older version of the steps', JSON.stringify({format: 1, product: 'pmg', machineVersion: 0, savedAt: '', snapshot: {value: 'x'}}), /saved by version 0 of the pmg steps/],
+		['of an older version of the steps', JSON.stringify({format: 1, product: 'pmg', machineVersion: 0, savedAt: '', snapshot: {value: 'x'}}), /saved by version 0 of the pmg steps; this wizard has version \d+\./],
+		// Valid JSON of the right version whose place is no step of the machine: it crashed every start.
+		['naming a step that does not exist', JSON.stringify({format: 1, product: 'pmg', machineVersion: pmgVersion, savedAt: '', snapshot: {value: {noSuchStep: 'passed'}, context: {}}}), /names the step "noSuchStep", which these steps do not have/],
+		['naming a screen its step does not have', JSON.stringify({format: 1, product: 'pmg', machineVersion: pmgVersion, savedAt: '', snapshot: {value: {updateCurrent: 'nowhere'}, context: {}}}), /names the screen "nowhere" of step "updateCurrent"/],
 	])('%s: kept aside, explained, and the operator chooses to start over', async (_what, content, reason) => {
-		const state = path.join(dir, `state-${Math.random().toString(36).slice(2)}`);
+		// Short enough that the kept-aside path fits on a line of its own.
+		const state = path.join(dir, Math.random().toString(36).slice(2, 5));
 		mkdirSync(state, {recursive: true});
 		writeFileSync(path.join(state, 'state.json'), content);
 		const session = new TmuxSession();
@@ -39,10 +46,49 @@ describe('a saved place that cannot be used', () => {
 			const screen = await session.waitFor(s => s.includes('could not be used'));
 			expect(screen.replaceAll('\n', ' ').replaceAll(/\s+/g, ' ')).toMatch(reason);
 			expect(screen).toContain('It was kept as');
+			expect(screen).not.toContain('…');
 			expect(footer(screen)).toContain('Enter continue');
 			const kept = readdirSync(state).filter(f => f.startsWith('state.json.unusable-'));
 			expect(kept).toHaveLength(1);
+			// The path whole, on a line of its own: it can be copied.
+			expect(screen.split('\n').map(l => l.trim())).toContain(path.join(state, kept[0]!));
 			expect(readFileSync(path.join(state, kept[0]!), 'utf8')).toBe(content);
+			session.send('Enter');
+			await session.waitFor(s => s.includes('running as root'));
+		} finally {
+			session.kill();
+		}
+	}, 30_000);
+});
+
+describe('--reset', () => {
+	it('keeps the old place (and the simulated host) aside under a name it shows whole, as --help says, and starts at the first step', async () => {
+		const state = path.join(dir, 'rst');
+		const first = new TmuxSession();
+		try {
+			first.start(wizard(state), env);
+			await first.waitFor(s => s.includes('running as root'));
+			await waitForFile(path.join(state, 'state.json'));
+			await waitForFile(path.join(state, 'host.json'));
+		} finally {
+			first.kill();
+		}
+		const place = readFileSync(path.join(state, 'state.json'), 'utf8');
+		const host = readFileSync(path.join(state, 'host.json'), 'utf8');
+		const session = new TmuxSession();
+		try {
+			session.start([...wizard(state), '--reset'], env);
+			const screen = await session.waitFor(s => s.includes('--reset') && footer(s).includes('Enter continue'));
+			expect(screen).toContain('put aside, not deleted');
+			const keptPlace = readdirSync(state).filter(f => f.startsWith('state.json.reset-'));
+			const keptHost = readdirSync(state).filter(f => f.startsWith('host.json.reset-'));
+			expect(keptPlace).toHaveLength(1);
+			expect(keptHost).toHaveLength(1);
+			expect(readFileSync(path.join(state, keptPlace[0]!), 'utf8')).toBe(place);
+			expect(readFileSync(path.join(state, keptHost[0]!), 'utf8')).toBe(host);
+			const lines = screen.split('\n').map(l => l.trim());
+			expect(lines).toContain(path.join(state, keptPlace[0]!));
+			expect(lines).toContain(path.join(state, keptHost[0]!));
 			session.send('Enter');
 			await session.waitFor(s => s.includes('running as root'));
 		} finally {

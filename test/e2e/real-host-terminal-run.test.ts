@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -77,6 +77,51 @@ describe.skipIf(!canUseNamespace)('real-host mode: apt dist-upgrade on the termi
 			expect(seconds).toBeGreaterThanOrEqual(11);
 			const modes = execFileSync('find', [state, '-printf', '%m %y %p\\n'], {encoding: 'utf8'}).trim().split('\n');
 			for (const m of modes) expect(m).toMatch(/^(600 f|700 d) /);
+		} finally {
+			first.kill();
+			second.kill();
+		}
+	}, 120_000);
+});
+
+describe.skipIf(!canUseNamespace)('real-host mode: a kill -9 that takes apt dist-upgrade with it', () => {
+	it('shows apt update finished and apt dist-upgrade cut off, and Enter runs only apt dist-upgrade again', async () => {
+		execFileSync(process.execPath, ['source/build.mjs']);
+		rmSync(state, {recursive: true, force: true});
+		rmSync(pids, {force: true});
+		setUp();
+		const first = new TmuxSession();
+		const second = new TmuxSession();
+		try {
+			first.start(wizardArgv(), {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0'});
+			await first.waitFor(s => footer(s).includes('Enter run'), 20_000);
+			first.send('Enter');
+			await first.waitFor(s => s.includes('Unpacking part 2'), 20_000);
+			// The wizard, then the run's own process group (the shell that would write its exit
+			// status, script(1)) and apt's (script(1) gave it a session of its own): no status is written.
+			process.kill(Number(readFileSync(path.join(state, 'lock'), 'utf8')), 'SIGKILL');
+			await first.waitFor(s => s.includes('[exit 137]'));
+			const record = readdirSync(path.join(state, 'runs')).find(name => name.startsWith('run-updateCurrent.') && name.endsWith('.1'))!;
+			const recorder = Number(readFileSync(path.join(state, 'runs', record, 'status.pid'), 'utf8').trim().split(' ')[1]);
+			const distUpgrade = readFileSync(pids, 'utf8').trim().split('\n').find(l => l.endsWith(' dist-upgrade'))!;
+			const aptGroup = Number(execFileSync('ps', ['-o', 'pgid=', '-p', distUpgrade.split(' ')[0]!], {encoding: 'utf8'}).trim());
+			process.kill(-recorder, 'SIGKILL');
+			process.kill(-aptGroup, 'SIGKILL');
+
+			second.start(wizardArgv(), {TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0'});
+			await second.waitFor(s => s.includes('was taken over') && footer(s).includes('Enter continue'), 20_000);
+			second.send('Enter');
+			const back = await second.waitFor(s => footer(s).includes('Enter go on'), 20_000);
+			expect(back).toMatch(/\[exit 0\] +apt update/);
+			expect(back).toMatch(/\[cut off\] +apt dist-upgrade/);
+			const flat = back.replaceAll(/\s+/g, ' ');
+			expect(flat).toContain('Finished (exit status from its run record in runs/ next to the saved place): apt update.');
+			expect(flat).toContain('Enter runs only what did not finish: apt dist-upgrade.');
+			second.send('Enter');
+			await second.waitFor(s => s.includes('Press Enter to return to the wizard.'), 40_000);
+			const runs = readFileSync(pids, 'utf8').trim().split('\n');
+			expect(runs.filter(l => l.endsWith(' update'))).toHaveLength(1);
+			expect(runs.filter(l => l.endsWith(' dist-upgrade'))).toHaveLength(2);
 		} finally {
 			first.kill();
 			second.kill();

@@ -15,10 +15,17 @@ describe('which environment variables are secret', () => {
 		}
 	});
 
-	it('values: each line of a value of several lines; none shorter than 4 characters; longest first', () => {
+	it('values: a value of several lines whole and each line of it; none shorter than 4 characters; longest first', () => {
 		expect(secretValues({PGPASSWORD: 'ab', API_TOKEN: 'abc', PATH: '/usr/bin:/bin', LANG: 'C'})).toEqual([]);
 		expect(secretValues({PGPASSWORD: 'abcd', API_TOKEN: 'abcdefgh'})).toEqual(['abcdefgh', 'abcd']);
-		expect(secretValues({PRIVATE_KEY: '-----BEGIN KEY-----\r\nMIIEv0AbC\nx\n-----END KEY-----\n'})).toEqual(['-----BEGIN KEY-----', '-----END KEY-----', 'MIIEv0AbC']);
+		expect(secretValues({PRIVATE_KEY: '-----BEGIN KEY-----\r\nMIIEv0AbC\nx\n-----END KEY-----\n'})).toEqual([
+			// The whole value first (as written, and with LF for CR-LF), then each line of it.
+			'-----BEGIN KEY-----\r\nMIIEv0AbC\nx\n-----END KEY-----',
+			'-----BEGIN KEY-----\nMIIEv0AbC\nx\n-----END KEY-----',
+			'-----BEGIN KEY-----',
+			'-----END KEY-----',
+			'MIIEv0AbC',
+		]);
 		expect(secretValues({PGPASSWORD: undefined, DB_PASS: null})).toEqual([]);
 	});
 

@@ -117,6 +117,70 @@ describe('SshHost against a real sshd on 127.0.0.1', {timeout: 90_000}, () => {
 		expect(lines).toEqual(expect.arrayContaining(['stdout:one', 'stderr:two']));
 	});
 
+	it('before apt on the server: names the process that holds a package lock there and starts apt only once it is released', async () => {
+		const lock = path.join(dir, 'lock-frontend');
+		writeFileSync(lock, '');
+		const holder = spawn('python3', ['-c', `import fcntl,sys,time\nf=open(${JSON.stringify(lock)},'w')\nfcntl.lockf(f,fcntl.LOCK_EX)\nprint('locked',flush=True)\ntime.sleep(3)`], {stdio: ['ignore', 'pipe', 'inherit']});
+		await new Promise(resolve => holder.stdout!.once('data', resolve));
+		// A stand-in apt on the server that says when it started.
+		const apt = path.join(dir, 'bin', 'apt');
+		mkdirSync(path.dirname(apt), {recursive: true});
+		writeFileSync(apt, '#!/bin/sh\ndate +%s%N\n', {mode: 0o755});
+		const locked = new SshHost(
+			{destination: 'root@127.0.0.1', port, identity: path.join(dir, 'user_key')},
+			{extra: ['-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'LogLevel=ERROR'], packageLocks: [lock, path.join(dir, 'absent')], lockPollMs: 200},
+		);
+		expect(await locked.lockHolders()).toEqual([{file: lock, pid: holder.pid, command: expect.stringMatching(/python3 -c import fcntl,sys,time f=open/)}]);
+		const notices: string[] = [];
+		const asked = Date.now();
+		const result = await locked.run({argv: [apt, 'update']}, {onNotice: text => notices.push(text)});
+		expect(result.exitCode, result.stderr).toBe(0);
+		const startedAt = Number(BigInt(result.stdout.trim()) / 1_000_000n);
+		expect(notices[0]).toContain(`waiting: on root@127.0.0.1, ${lock} is held by pid ${holder.pid} (`);
+		expect(notices[0]).toMatch(/python3 -c import fcntl/);
+		expect(notices.at(-1)).toContain('free now');
+		// It ran after the holder let go (~3 s), not next to it.
+		expect(startedAt - asked).toBeGreaterThan(2000);
+		expect(holder.exitCode).not.toBeNull();
+		expect(await locked.lockHolders()).toEqual([]);
+	});
+
+	it('a keyed run leaves a record on the server, outlives its ssh client, and is followed (not started again) by the next run of the same key', async () => {
+		const runDir = path.join(dir, 'remote-runs');
+		const keyed = new SshHost(
+			{destination: 'root@127.0.0.1', port, identity: path.join(dir, 'user_key')},
+			{extra: ['-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'LogLevel=ERROR'], runDir},
+		);
+		const started = path.join(dir, 'started');
+		const command = {argv: ['sh', '-c', `echo $$ >>${started}; echo one; sleep 3; echo two; echo oops >&2; exit 3`]};
+		const seen: string[] = [];
+		const first = keyed.run(command, {key: 'dump.1.0', onOutput: c => seen.push(...chunkLines(c))});
+		for (const deadline = Date.now() + 15_000; !seen.includes('one'); await new Promise(r => setTimeout(r, 50))) if (Date.now() > deadline) throw new Error(`no output: ${sshdLog}`);
+		// The wizard dies: its ssh client with it (SIGKILL).
+		const clients = spawnSync('pgrep', ['-P', String(process.pid), '-x', 'ssh'], {encoding: 'utf8'}).stdout.trim().split('\n').filter(Boolean);
+		expect(clients).toHaveLength(1);
+		process.kill(Number(clients[0]), 'SIGKILL');
+		await first;
+		const running = await keyed.runRecords('dump.1.');
+		expect(running).toEqual([expect.objectContaining({key: 'dump.1.0', argv: command.argv, state: 'running', exitCode: null, tail: ['one']})]);
+		const notices: string[] = [];
+		const lines: string[] = [];
+		const followed = await keyed.run(command, {key: 'dump.1.0', onOutput: c => lines.push(...chunkLines(c)), onNotice: t => notices.push(t)});
+		expect(notices[0]).toMatch(/^following the run started .* on root@127\.0\.0\.1 \(pid \d+\)$/);
+		expect(followed.exitCode).toBe(3);
+		expect(followed.stdout).toBe('one\ntwo\n');
+		expect(followed.stderr).toBe('oops\n');
+		expect(lines).toEqual(expect.arrayContaining(['one', 'two', 'oops']));
+		// Started once, on the server.
+		expect(readFileSync(started, 'utf8').trim().split('\n')).toHaveLength(1);
+		expect(await keyed.runRecords('dump.')).toEqual([expect.objectContaining({state: 'finished', exitCode: 3, tail: ['one', 'two']})]);
+		// A finished record is read, not run again; a later step clears it.
+		expect((await keyed.run(command, {key: 'dump.1.0'})).exitCode).toBe(3);
+		expect(readFileSync(started, 'utf8').trim().split('\n')).toHaveLength(1);
+		await keyed.clearRuns('next.');
+		expect(await keyed.runRecords('')).toEqual([]);
+	});
+
 	it('writes and reads a file on the server, and says when one is missing', async () => {
 		const file = path.join(dir, 'remote dir', "it's a file.txt");
 		mkdirSync(path.dirname(file), {recursive: true});
