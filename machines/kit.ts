@@ -209,7 +209,12 @@ export type ScreenMeta<C> = {
 	/** For `choose`: the options, computed from context. */
 	options?: (context: C) => Option[];
 	/** For `confirm`: what to type, and what it confirms. */
-	confirm?: {word: string; prompt: (context: C) => string};
+	confirm?: {
+		word: string;
+		prompt: (context: C) => string;
+		/** The word as it is for this context (a node's name), when it is not always `word`. */
+		wordFor?: (context: C) => string;
+	};
 	/** For `info`/`choose`/`input`: extra lines for this screen. */
 	lines?: (context: C) => string[];
 	/**

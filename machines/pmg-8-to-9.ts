@@ -22,9 +22,11 @@ import {
 	type StepCommand,
 	type WizardContext,
 } from './kit.ts';
+import {CLUSTER_DAEMONS, clusterActions, clusterGateStep, clusterGuards, clusterPrepareStep, clusterServicesStep, type ClusterFacts} from './pmg-cluster.ts';
+
+export {CLUSTER_DAEMONS};
 
 export const PMG_SERVICES = ['postfix', 'pmg-smtp-filter', 'pmgpolicy', 'pmgdaemon', 'pmgproxy'];
-export const CLUSTER_DAEMONS = ['pmgmirror', 'pmgtunnel'];
 /** The seed's minimum free space on `/`; 10 GiB, the "10G" that `df -h /` shows. */
 export const MIN_FREE_BYTES = 10 * 1024 ** 3;
 export const MIN_VERSION = '8.2.5';
@@ -52,7 +54,7 @@ export const PMG9_REPOSITORIES = {
 export type RepositoryChoice = keyof typeof PMG9_REPOSITORIES;
 
 /** What the probes have found on the host so far. */
-export type PmgFacts = {
+export type PmgFacts = ClusterFacts & {
 	identity?: {uid: number; user: string; hostname: string};
 	/** `relaunch`: the exact command that starts the wizard again inside tmux. */
 	session?: {ssh: boolean; multiplexer: boolean; relaunch?: string};
@@ -119,6 +121,9 @@ export type PmgProbe =
 	| 'disk'
 	| 'checklist'
 	| 'cluster'
+	| 'clusterPrepare'
+	| 'clusterGate'
+	| 'clusterFinal'
 	| 'sources'
 	| 'packages'
 	| 'services'
@@ -186,13 +191,12 @@ export const pgUpgradeCommand = (context: PmgContext): StepCommand => {
 };
 
 const BACKUP_WORD = 'old backup';
-const CLUSTER_WORD = 'all nodes';
 const OFFHOST_WORD = 'stored';
 const CHECKLIST_WORD = 'proceed';
-const ALL_UPGRADED_WORD = 'all upgraded';
 const GO_ON_WORD = 'go on';
 
 export const pmgGuards = {
+	...clusterGuards,
 	runningAsRoot: ({context}: {context: PmgContext}) => context.facts.identity?.uid === 0,
 	versionAtLeast825: ({context}: {context: PmgContext}) => isAtLeast(context.facts.pmgApi, MIN_VERSION),
 	backupIntact: ({context}: {context: PmgContext}) => {
@@ -300,12 +304,6 @@ const sourcesFindings = (context: PmgContext): Finding[] => {
 		...s.leftovers.map(l => ({level: 'FAIL' as const, text: `${l.path}:${l.line}: ${l.suites.join(' ')} still enabled (${l.uri})`})),
 		...(s.errors.length + s.leftovers.length === 0 ? [{level: 'PASS' as const, text: 'no enabled bookworm entry in sources.list, *.list or *.sources'}] : []),
 	];
-};
-
-/** Cluster nodes other than this one (pmgcm names nodes by short hostname). */
-const otherNodes = (context: PmgContext): string[] => {
-	const self = (context.facts.identity?.hostname ?? '').split('.')[0]!.toLowerCase();
-	return (context.facts.cluster?.nodes ?? []).map(n => n.name).filter(name => name.toLowerCase() !== self);
 };
 
 const isPmgUri = (uri: string) => /proxmox\.com\/debian\/pmg\/?$/i.test(uri);
@@ -420,6 +418,7 @@ export const pmgUpgradeMachine = once(() =>
 	} as never,
 	actions: {
 		...common.actions,
+		...clusterActions,
 	} as never,
 	actors: runtimeActors<PmgFacts, PmgProbe, PmgContext>(),
 }).createMachine({
@@ -646,48 +645,7 @@ export const pmgUpgradeMachine = once(() =>
 			override: {word: CHECKLIST_WORD, what: 'go on although pmg8to9 reports FAIL'},
 		}),
 
-		cluster: step<PmgContext>({
-			id: 'cluster',
-			initial: 'checking',
-			next: 'archiveKeyring',
-			title: 'Cluster: stop and mask the cluster daemons',
-			phase: 'prepare',
-			source: 'For clusters',
-			why: 'In a cluster, the cluster daemons must be stopped and masked on ALL nodes before the first node is upgraded; then the nodes are upgraded one after another while the others keep serving mail.',
-			probe: 'cluster',
-			probeShows: ['pmgcm status'],
-			guard: 'notClustered',
-			commands: () => [cmd('systemctl', 'stop', ...CLUSTER_DAEMONS), cmd('systemctl', 'mask', ...CLUSTER_DAEMONS)],
-			reviewFindings: true,
-			afterCommands: 'allNodes',
-			findings: c => {
-				const cl = c.facts.cluster;
-				if (!cl) return [];
-				if (!cl.clustered) return [{level: 'PASS', text: 'no cluster configured: single node'}];
-				return [
-					{level: 'INFO', text: `cluster of ${cl.nodes.length} nodes`},
-					...cl.nodes.map(n => ({level: 'INFO' as const, text: `${n.name} ${n.ip} ${n.role} ${n.state}`})),
-				];
-			},
-			extraStates: {
-				evaluate: {
-					always: [
-						{guard: 'notClustered', target: 'passed', actions: [{type: 'recordStatus', params: {step: 'cluster', status: 'passed'}}]},
-						{guard: 'clusterKnown', target: 'review'},
-						{target: 'blocked'},
-					],
-				},
-				allNodes: confirmScreen<PmgContext>({
-					word: CLUSTER_WORD,
-					key: 'cluster.allNodes',
-					step: 'cluster',
-					target: '#wizard.archiveKeyring',
-					prompt: c =>
-						`Run the same two commands on every other node: ${otherNodes(c).join(', ') || 'each of them'}. Upgrade the nodes one after another, this one first. Type "${CLUSTER_WORD}" when the daemons are stopped and masked on all nodes.`,
-				}),
-			},
-			remedy: () => ['pmgcm status did not answer. Check that pmgcm works, then press r.'],
-		}),
+		cluster: clusterPrepareStep('archiveKeyring'),
 
 		archiveKeyring: step<PmgContext>({
 			id: 'archiveKeyring',
@@ -963,7 +921,7 @@ export const pmgUpgradeMachine = once(() =>
 					},
 					on: {
 						'operator.continue': [
-							{guard: 'readyForDistUpgrade', target: '#wizard.distUpgrade', actions: [{type: 'recordStatus', params: {step: 'distUpgradeAdvice', status: 'passed'}}]},
+							{guard: 'readyForDistUpgrade', target: '#wizard.clusterGate', actions: [{type: 'recordStatus', params: {step: 'distUpgradeAdvice', status: 'passed'}}]},
 							{target: 'notReady'},
 						],
 					},
@@ -981,6 +939,8 @@ export const pmgUpgradeMachine = once(() =>
 				},
 			},
 		} as never,
+
+		clusterGate: clusterGateStep('distUpgrade', 'Upgrade the system: apt dist-upgrade'),
 
 		distUpgrade: step<PmgContext>({
 			id: 'distUpgrade',
@@ -1251,37 +1211,7 @@ export const pmgUpgradeMachine = once(() =>
 			],
 		}),
 
-		clusterServices: step<PmgContext>({
-			id: 'clusterServices',
-			next: 'purgePostgres',
-			title: 'Unmask and start the cluster daemons',
-			phase: 'after',
-			source: 'Unmasking & Starting Cluster Services',
-			why: 'This applies to single nodes and clusters alike. In a cluster, do it on all nodes once all are upgraded.',
-			commands: () => [cmd('systemctl', 'unmask', ...CLUSTER_DAEMONS), cmd('systemctl', 'start', ...CLUSTER_DAEMONS)],
-			initial: 'decide',
-			extraStates: {
-				decide: {always: [{guard: 'clustered', target: 'allUpgraded'}, {target: 'review'}]},
-				// The daemons sync the nodes: only once every node runs PMG 9.
-				allUpgraded: {
-					meta: {
-						view: 'confirm',
-						confirm: {
-							word: ALL_UPGRADED_WORD,
-							prompt: (c: PmgContext) =>
-								`Upgrade ${otherNodes(c).join(', ') || 'the other nodes'} the same way first, one after another: the cluster daemons must stay masked until every node runs PMG 9. Type "${ALL_UPGRADED_WORD}" when all nodes are upgraded; then run these commands on each of them.`,
-						},
-					},
-					on: {
-						'operator.confirm': {
-							guard: {type: 'typedWord', params: {word: ALL_UPGRADED_WORD}},
-							target: 'review',
-							actions: [{type: 'recordConfirmation', params: {key: 'cluster.allUpgraded'}}],
-						},
-					},
-				},
-			},
-		}),
+		clusterServices: clusterServicesStep('purgePostgres'),
 
 		purgePostgres: step<PmgContext>({
 			id: 'purgePostgres',

@@ -75,6 +75,8 @@ export const WIZARD: CommandSpec = {
 		{name: 'state-dir', value: 'DIR', complete: 'dir', help: 'keep the saved place and the transcript in DIR'},
 		{name: 'reset', help: 'forget the saved place (it is kept aside, not deleted)'},
 		{name: 'deployment', value: 'FILE', complete: 'file', help: 'puremessage: the deployment file (servers, roles, access); default /etc/upgrade-wizard/puremessage-deployment.yaml'},
+		{name: 'ssh-config', value: 'FILE', complete: 'file', help: 'pmg: an ssh config file for reaching the other cluster nodes (ssh -F FILE); its Host entries match root@<node IP>'},
+		{name: 'ssh-identity', value: 'FILE', complete: 'file', help: 'pmg: the key file for root on the other cluster nodes (ssh -i FILE)'},
 	],
 };
 

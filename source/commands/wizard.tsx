@@ -34,7 +34,7 @@ const OTHER_SCENARIOS: Record<Product, string> = {
 	puremessage: 'Other scenarios: --simulate single, five-servers, hostname-changed, ...',
 };
 
-type Args = {product: Product; simulate: string | null; dryRun: boolean; stateDir: string | null; reset: boolean; deployment?: string};
+type Args = {product: Product; simulate: string | null; dryRun: boolean; stateDir: string | null; reset: boolean; deployment?: string; ssh?: {config: string | null; identity: string | null}};
 
 /** The wizard's arguments (`upgrade-wizard <product> [options]`), or how it answered --help or --version. */
 export function parseWizardArgs(argv: string[]): Args | number {
@@ -53,6 +53,11 @@ export function parseWizardArgs(argv: string[]): Args | number {
 	const simulate = str('simulate');
 	const deployment = str('deployment');
 	if (deployment && product !== 'puremessage') throw new UsageError(`--deployment is for upgrade-wizard puremessage. ${seeHelp(WIZARD)}`);
+	const sshConfig = str('ssh-config');
+	const sshIdentity = str('ssh-identity');
+	if ((sshConfig || sshIdentity) && product !== 'pmg') throw new UsageError(`--ssh-config and --ssh-identity are for upgrade-wizard pmg (the other cluster nodes). ${seeHelp(WIZARD)}`);
+	// ssh reads them from the directory the wizard was started in: absolute, so a relaunch inside tmux finds them too.
+	const absolute = (file: string | undefined) => (file ? path.resolve(file) : null);
 	return {
 		product,
 		simulate: simulate ?? null,
@@ -61,6 +66,7 @@ export function parseWizardArgs(argv: string[]): Args | number {
 		reset: values.reset === true,
 		// A path on the machine the wizard runs on (or the simulated one): absolute for the probes.
 		...(deployment ? {deployment: simulate || deployment.startsWith('/') ? deployment : path.resolve(deployment)} : {}),
+		...(sshConfig || sshIdentity ? {ssh: {config: absolute(sshConfig), identity: absolute(sshIdentity)}} : {}),
 	};
 }
 
@@ -209,6 +215,7 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		relaunch,
 		hostFor: serverHosts(host, loadedScenario, where.state),
 		...(args.deployment ? {deployment: args.deployment} : {}),
+		...(args.ssh ? {ssh: args.ssh} : {}),
 		machine,
 		host,
 		store,
@@ -303,6 +310,8 @@ function againCommand(args: Args): string {
 		...(args.simulate ? ['--simulate', args.simulate] : []),
 		...(args.stateDir ? ['--state-dir', args.stateDir] : []),
 		...(args.deployment ? ['--deployment', args.deployment] : []),
+		...(args.ssh?.config ? ['--ssh-config', args.ssh.config] : []),
+		...(args.ssh?.identity ? ['--ssh-identity', args.ssh.identity] : []),
 	];
 	if (process.env.npm_lifecycle_event === 'start') return ['npm', 'start', ...(options.length > 0 ? ['--', ...options] : [])].map(shellQuote).join(' ');
 	return selfCommand([args.product, ...options]);

@@ -152,7 +152,7 @@ export function explore(options: ExploreOptions): Screen[] {
 					break;
 				}
 				case 'operator.confirm':
-					events.push({type, text: meta?.confirm?.word ?? ''});
+					events.push({type, text: meta?.confirm?.wordFor?.(snapshot.context as WizardContext<unknown>) ?? meta?.confirm?.word ?? ''});
 					break;
 				case 'operator.input': {
 					const {step, screen} = position(snapshot.value);

@@ -52,7 +52,12 @@ export const pmgDocs: ProductDocs = {
 		{scenario: scenario('cluster-master')},
 		{scenario: scenario('not-root')},
 		{scenario: scenario('systemd-boot')},
-		{scenario: scenario('cluster-daemons-running'), answers: {'cluster.failed': 'retry'}},
+		// The stop fails on pmg1: r looks at every node again, f runs the commands again where needed.
+		{scenario: scenario('cluster-daemons-running'), answers: {'cluster.failed': 'retry', 'cluster.stuck': 'fix'}},
+		// The last node of the cluster: the daemons start again on every node.
+		{scenario: scenario('cluster-last-node')},
+		// Another node is mid-upgrade: the gate before the dist-upgrade refuses.
+		{scenario: scenario('cluster-other-node-upgrading')},
 		{scenario: scenario('custom-templates')},
 		{scenario: scenario('avast')},
 	],

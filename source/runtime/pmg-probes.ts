@@ -15,6 +15,7 @@ import {parsePmgcmStatus} from '../probes/pmgcm.ts';
 import {parsePmgVersion} from '../probes/pmgversion.ts';
 import {parseIsActive, parseIsEnabled} from '../probes/systemctl.ts';
 import type {ProbeEnv, ProbeFn} from './runtime.ts';
+import {readCluster} from './pmg-cluster-probes.ts';
 import {planModernize, planSources, SOURCES_DIR, SOURCES_LIST} from './pmg-sources.ts';
 
 type Facts = Partial<PmgFacts>;
@@ -125,6 +126,10 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 		if (parsed.problems.length > 0 && !parsed.clustered && result.exitCode !== 0) throw new Error(`pmgcm status: ${parsed.problems.join('; ')}`);
 		return {cluster: {clustered: parsed.clustered, nodes: parsed.nodes.map(n => ({name: n.name, ip: n.ip, role: n.role, state: n.state}))}};
 	},
+
+	clusterPrepare: (host, context, env) => readCluster(host, context, env, 'prepare'),
+	clusterGate: (host, context, env) => readCluster(host, context, env, 'gate'),
+	clusterFinal: (host, context, env) => readCluster(host, context, env, 'final'),
 
 	async sources(host, context) {
 		const choice = context.choices.repository as RepositoryChoice | undefined;

@@ -33,7 +33,12 @@ export type ProbeEnv = {
 	deployment?: string;
 	/** Writes a check's command with all its output and exit status to the transcript (a vendor's checklist). */
 	record?: (display: string, result: {exitCode: number; stdout: string; stderr: string}) => Promise<void>;
+	/** How the other nodes of a cluster are reached over OpenSSH (--ssh-config, --ssh-identity). */
+	ssh?: ClusterSsh;
 };
+
+/** An ssh config file (-F) and a key file (-i) for the other nodes of a cluster, as given on the command line. */
+export type ClusterSsh = {config: string | null; identity: string | null};
 
 /** Gives the Host a command's target server is reached through (this machine, SSH, a simulated server). */
 export type HostFor = (target: CommandTarget) => Promise<Host>;
@@ -59,6 +64,8 @@ export type WizardOptions = {
 	hostFor?: HostFor;
 	/** The deployment file named on the command line, for the probes. */
 	deployment?: string;
+	/** How the other nodes of a cluster are reached, for the probes. */
+	ssh?: ClusterSsh;
 };
 
 export type StepPosition = {step: string; screen: string | null};
@@ -210,6 +217,7 @@ export class Wizard {
 						}
 						await transcript.note(`exit status ${result.exitCode}: ${display}`);
 					},
+					...(options.ssh ? {ssh: options.ssh} : {}),
 				});
 			},
 		});
@@ -580,7 +588,11 @@ export class Wizard {
 						await host.writeFile(backup, current, 0o600);
 					}
 					if (after === null) await host.removeFile(change.path);
-					else await host.writeFile(change.path, after);
+					else {
+						// A new file of the wizard's own (a cluster node's progress file) may be the first in its directory.
+						if (current === null) await host.makeDir?.(change.path.slice(0, change.path.lastIndexOf('/')) || '/', 0o755);
+						await host.writeFile(change.path, after);
+					}
 				}
 			}
 			this.output.push(`${this.dryRun ? '(dry run) ' : ''}${display}: done`);

@@ -21,6 +21,6 @@ export type CommandTarget = {
 	name: string;
 	hostname: string;
 	access: 'local' | 'ssh' | 'manual';
-	ssh: {destination: string; port: number | null; identity: string | null} | null;
+	ssh: {destination: string; port: number | null; identity: string | null; config?: string | null} | null;
 };
 

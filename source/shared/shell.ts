@@ -14,7 +14,13 @@ export function shellQuote(argument: string): string {
 }
 
 /** How a server is reached over SSH, from the deployment file. */
-export type SshTarget = {destination: string; port: number | null; identity: string | null};
+export type SshTarget = {
+	destination: string;
+	port: number | null;
+	identity: string | null;
+	/** An ssh config file (ssh -F): its Host entries say how to reach the destination. */
+	config?: string | null;
+};
 
 export type SshOptions = {
 	/** -t: a terminal for an interactive command (pmx-setup's questions). */
@@ -29,6 +35,7 @@ export function sshArgv(target: SshTarget, argv: string[], options: SshOptions =
 		'ssh',
 		...(options.tty ? ['-t'] : []),
 		'-o', 'BatchMode=yes',
+		...(target.config ? ['-F', target.config] : []),
 		...(target.identity ? ['-i', target.identity, '-o', 'IdentitiesOnly=yes'] : []),
 		...(target.port ? ['-p', String(target.port)] : []),
 		...(options.extra ?? []),

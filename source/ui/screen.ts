@@ -123,7 +123,9 @@ export function acceptedEvents(machine: AnyStateMachine, value: unknown): Set<st
 const findingLines = (findings: Finding[]): Line[] =>
 	findings.flatMap(f => {
 		// A finding may quote a file or a command's error: control bytes shown, not obeyed.
-		const [first, ...rest] = wrap(escapeControls(f.text), WIDTH - 10);
+		const text = escapeControls(f.text);
+		// A line that fits is kept as written: its spaces may align columns (the cluster's per-node table).
+		const [first, ...rest] = text.length <= WIDTH - 10 && !text.includes('\n') ? [text] : wrap(text, WIDTH - 10);
 		return [
 			[{text: ` [${f.level}]`.padEnd(9), tone: levelTone(f.level)}, {text: ` ${first ?? ''}`}],
 			...rest.map(r => line(`          ${r}`)),
@@ -244,7 +246,9 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	const stepNode = machine.root.states[step];
 	const meta = (stepNode?.meta ?? {title: step, why: '', phase: ''}) as StepMeta<WizardContext<any>>;
 	const screenNode = screen ? stepNode?.states[screen] : undefined;
-	const screenMeta = (screenNode?.meta ?? stepNode?.meta ?? {view: 'info'}) as ScreenMeta<WizardContext<any>>;
+	const declared = (screenNode?.meta ?? stepNode?.meta ?? {view: 'info'}) as ScreenMeta<WizardContext<any>>;
+	// A word that depends on what was found (a node's name) is resolved here, for the keys and the footer alike.
+	const screenMeta = declared.confirm?.wordFor ? {...declared, confirm: {...declared.confirm, word: declared.confirm.wordFor(context)}} : declared;
 	const view: View = screenMeta.view ?? 'info';
 	const ids = stepIds(machine);
 	const rootMeta = machine.root.meta as {product: string; title: string; phases: Array<{id: string; title: string}>};

@@ -66,7 +66,7 @@ describe('the bash completion', () => {
 		[['ch'], ['check']],
 		[['p'], ['pmg', 'puremessage']],
 		[[''], ['pmg', 'vmm', 'puremessage', 'check', 'docs', 'train']],
-		[['pmg', '--s'], ['--simulate', '--state-dir']],
+		[['pmg', '--s'], ['--simulate', '--state-dir', '--ssh-config', '--ssh-identity']],
 		[['check', 'pmg', '--'], ['--json', '--simulate', '--deployment', '--ssh-config', '--help', '--version']],
 		[['check', ''], ['pmg', 'vmm', 'puremessage']],
 		[['pmg', '--simulate', 'low'], ['low-disk']],

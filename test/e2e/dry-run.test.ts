@@ -38,9 +38,9 @@ describe('a dry run next to a real run on the same state directory', () => {
 	it('keeps its own place: the real run resumes where it stood and runs the commands the dry run did not', async () => {
 		// The real run: step 1 passes, step 2 is shown, then the operator leaves.
 		let s = start();
-		await s.waitFor(screen => screen.includes('step 1/31') && screen.includes('Enter continue'));
+		await s.waitFor(screen => screen.includes('step 1/32') && screen.includes('Enter continue'));
 		s.send('Enter');
-		await s.waitFor(screen => screen.includes('step 2/31') && screen.includes('$ apt update') && screen.includes('Enter run'));
+		await s.waitFor(screen => screen.includes('step 2/32') && screen.includes('$ apt update') && screen.includes('Enter run'));
 		s.send('q');
 		await s.waitFor(screen => screen.includes('[exit 0]'));
 		const realState = read('state.json');
@@ -49,13 +49,13 @@ describe('a dry run next to a real run on the same state directory', () => {
 
 		// The dry run starts at its own first step, goes through step 2 and leaves at step 3.
 		s = start('--dry-run');
-		await s.waitFor(screen => screen.includes('(dry run)') && screen.includes('step 1/31') && screen.includes('Enter continue'));
+		await s.waitFor(screen => screen.includes('(dry run)') && screen.includes('step 1/32') && screen.includes('Enter continue'));
 		s.send('Enter');
-		await s.waitFor(screen => screen.includes('step 2/31') && screen.includes('Enter run'));
+		await s.waitFor(screen => screen.includes('step 2/32') && screen.includes('Enter run'));
 		s.send('Enter');
 		await s.waitFor(screen => screen.includes('[PASS]   pmg-api') && screen.includes('Enter continue'));
 		s.send('Enter');
-		await s.waitFor(screen => screen.includes('step 3/31') && screen.includes('Enter choose'));
+		await s.waitFor(screen => screen.includes('step 3/32') && screen.includes('Enter choose'));
 		s.send('q');
 		const left = await s.waitFor(screen => screen.includes('[exit 0]'));
 		// The line to go on starts a dry run again, not a real one.
@@ -79,7 +79,7 @@ describe('a dry run next to a real run on the same state directory', () => {
 		await s.settle();
 		s.send('Enter');
 		const resumed = await s.waitFor(screen => screen.includes('PMG 8 -> 9') && screen.includes('Enter run'));
-		expect(resumed).toContain('step 2/31');
+		expect(resumed).toContain('step 2/32');
 		expect(resumed).not.toContain('(dry run)');
 		s.send('Enter');
 		// apt dist-upgrade asks on the terminal: answered Y, then Enter goes back to the wizard.

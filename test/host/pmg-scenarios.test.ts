@@ -23,7 +23,7 @@ import {planSources} from '../../source/runtime/pmg-sources.ts';
  */
 
 const DIR = path.resolve('scenarios/pmg');
-const NAMES = ['clean', 'cluster-master', 'low-disk', 'old-version', 'bad-locale', 'bookworm-leftovers', 'kernel-meta', 'systemd-boot', 'cluster-daemons-running', 'custom-templates', 'avast', 'not-root', 'unreachable-repository', 'postfix-disabled', 'upgraded', 'upgraded-postfix-down', 'upgrade-half-way'];
+const NAMES = ['clean', 'cluster-master', 'low-disk', 'old-version', 'bad-locale', 'bookworm-leftovers', 'kernel-meta', 'systemd-boot', 'cluster-daemons-running', 'custom-templates', 'avast', 'not-root', 'unreachable-repository', 'postfix-disabled', 'upgraded', 'upgraded-postfix-down', 'upgrade-half-way', 'cluster-last-node', 'cluster-other-node-upgrading'];
 const PMG_SERVICES = ['postfix', 'pmg-smtp-filter', 'pmgpolicy', 'pmgdaemon', 'pmgproxy'];
 const CLUSTER_DAEMONS = ['pmgmirror', 'pmgtunnel'];
 const DPKG_QUERY: CommandSpec = {argv: ['dpkg-query', '-W', '-f=${Package}\\t${db:Status-Status}\\n', 'linux-image-amd64', 'systemd-boot']};
@@ -76,7 +76,9 @@ async function services(host: SimulatedHost) {
 
 describe('every shipped scenario', () => {
 	it('the PMG folder holds exactly the documented scenarios', () => {
-		expect(readdirSync(DIR).sort()).toEqual(NAMES.map(n => `${n}.yaml`).sort());
+		expect(readdirSync(DIR).sort()).toEqual([...NAMES.map(n => `${n}.yaml`), 'servers'].sort());
+		// The other nodes of the cluster scenarios.
+		expect(readdirSync(path.join(DIR, 'servers')).sort()).toEqual(['pmg2-upgraded.yaml', 'pmg2-upgrading.yaml', 'pmg2.yaml', 'pmg3-unreachable.yaml']);
 	});
 
 	for (const name of NAMES) {
@@ -255,7 +257,7 @@ describe('clean: the whole upgrade, stopped and started again at the reboot', ()
 });
 
 describe('the fault scenarios show their fault', () => {
-	it('cluster-master: pmgcm lists two nodes, this one the master', async () => {
+	it('cluster-master: pmgcm lists three nodes, this one the master', async () => {
 		const host = await open('cluster-master');
 		const result = await ok(host, ['pmgcm', 'status']);
 		const status = parsePmgcmStatus(result.stdout, result.exitCode);
@@ -264,8 +266,9 @@ describe('the fault scenarios show their fault', () => {
 		expect(status.nodes.map(n => [n.name, n.ip, n.role, n.state])).toEqual([
 			['pmg1', '192.0.2.10', 'master', 'A'],
 			['pmg2', '192.0.2.11', 'node', 'A'],
+			['pmg3', '192.0.2.12', 'node', 'A'],
 		]);
-		expect(parseChecklist((await ok(host, ['pmg8to9'])).stdout).findings.map(f => f.text)).toContain('All cluster nodes are in sync (master pmg1, node pmg2).');
+		expect(parseChecklist((await ok(host, ['pmg8to9'])).stdout).findings.map(f => f.text)).toContain('All cluster nodes are in sync (master pmg1, nodes pmg2, pmg3).');
 	});
 
 	it('low-disk: 9.5 GiB free on /', async () => {

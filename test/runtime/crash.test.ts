@@ -84,7 +84,10 @@ async function crashAnywhere({product, name, answers, end, minSaves, every}: Wal
 		const [step, screen] = back.at.split('.');
 		// The same step; a screen that was probing may have moved on by itself after the probe.
 		// The session check has no screen of its own off SSH: it goes on to the first step of the path.
-		const passedOn = expected.step === 'session' && expected.screen === 'checking' && step === FIRST_AFTER_SESSION[product];
+		// So has the cluster gate before the dist-upgrade on a single node: it goes on to the dist-upgrade.
+		const passedOn =
+			(expected.step === 'session' && expected.screen === 'checking' && step === FIRST_AFTER_SESSION[product]) ||
+			(expected.step === 'clusterGate' && expected.screen === 'checking' && step === 'distUpgrade');
 		if (step !== expected.step && !passedOn) failures.push(`${n}: saved at ${JSON.stringify(saved.snapshot.value)}, resumed at ${back.at}`);
 		if (expected.screen === 'interrupted' && screen !== 'interrupted') failures.push(`${n}: a running command resumed at ${back.at}`);
 		for (const key of Object.keys(saved.snapshot.context.facts)) {

@@ -4,6 +4,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {WIZARD_BACKUP_DIR} from '../../machines/kit.ts';
 import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
 import {pmgProbes} from '../../source/runtime/pmg-probes.ts';
+import {SimulatedHost} from '../../source/host/simulated-host.ts';
 import {position} from '../../source/runtime/runtime.ts';
 import {screenModel, freshUi} from '../../source/ui/screen.ts';
 import {lineText} from '../../source/ui/text.ts';
@@ -290,27 +291,98 @@ describe('pmg scenarios on the simulated host', () => {
 		expect(text).toContain('apt remove linux-image-amd64');
 	});
 
-	it('cluster-master: has the daemons stopped and asks for every node before going on', async () => {
+	it('cluster-master: stops and masks the daemons here and on pmg2 over ssh, pmg3 only by its typed name; one node at a time; not the last node', async () => {
 		const run = await openRun(machine, pmgProbes, scenario('cluster-master'));
 		const seen: string[] = [];
-		await drive(run, w => w === 'cluster.allNodes', {}, seen);
-		const model = screenModel({machine: pmgUpgradeMachine() as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''});
-		expect(seen).toContain('cluster.review');
-		const text = model.body.map(lineText).join('\n');
-		expect(text).toContain('Type "all nodes"');
-		expect(text).toContain('on every other node: pmg2.');
-		// After this node's upgrade and reboot: the daemons wait for every node.
+		const screenText = (r = run) => screenModel({machine: pmgUpgradeMachine() as never, snapshot: r.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: r.wizard.output.snapshot(), hostLabel: ''}).body.map(lineText).join('\n').replace(/\n +(?=pmgmirror)/g, ' ');
+		await drive(run, w => w === 'cluster.review', {}, seen);
+		const review = screenText();
+		// Each exact command first, the ssh line for pmg2; nothing for pmg3, which did not answer.
+		expect(review).toContain('$ systemctl stop pmgmirror pmgtunnel');
+		expect(review).toContain("on pmg2: ssh -o BatchMode=yes root@192.0.2.11 -- 'systemctl mask pmgmirror pmgtunnel'");
+		expect(review).not.toContain('root@192.0.2.12');
+		expect(review).toMatch(/\[FAIL\] +pmg3 +192\.0\.2\.12 +node +A +unreachable/);
+		// Still to do, before anything ran: not a failure yet.
+		expect(review).toMatch(/\[INFO\] +pmg2 +192\.0\.2\.11 +node +A +RUNNING +8\.2\.7/);
+		const peer = async (name: string) => SimulatedHost.open(path.resolve(`scenarios/pmg/servers/${name}.yaml`), {stateFile: path.join(run.dir, `host-${name.split('-')[0]}.json`), speed: 0});
+		expect((await (await peer('pmg2')).run({argv: ['systemctl', 'is-active', 'pmgmirror', 'pmgtunnel']})).stdout).toBe('active\nactive\n');
+		const at = await drive(run, (_w, view) => view === 'confirm', {}, seen);
+		expect(at).toBe('cluster.confirmNode');
+		const confirm = screenText().replace(/\n /g, ' ');
+		expect(confirm).toContain('could not reach pmg3 (192.0.2.12) over ssh as root: ssh: connect to host 192.0.2.12 port 22: Connection timed out');
+		expect(confirm).toContain('Type "pmg3" when that is done there.');
+		// pmg2 was stopped and masked over its own host; this node too.
+		expect((await (await peer('pmg2')).run({argv: ['systemctl', 'is-enabled', 'pmgmirror', 'pmgtunnel']})).stdout).toBe('masked\nmasked\n');
+		expect((await run.host.run({argv: ['systemctl', 'is-active', 'pmgmirror', 'pmgtunnel']})).stdout).toBe('inactive\ninactive\n');
+		// Only pmg3's name gets past.
+		run.wizard.send({type: 'operator.confirm', text: 'all nodes'});
+		run.wizard.send({type: 'operator.confirm', text: 'pmg2'});
+		expect(position(run.wizard.actor.getSnapshot().value)).toEqual({step: 'cluster', screen: 'confirmNode'});
+		run.wizard.send({type: 'operator.confirm', text: 'pmg3'});
+		expect(position(run.wizard.actor.getSnapshot().value)).toEqual({step: 'cluster', screen: 'passed'});
+		const table = screenText();
+		expect(table).toMatch(/\[PASS\] +pmg1\* +192\.0\.2\.10 +master +A +stopped\+masked +8\.2\.7/);
+		expect(table).toMatch(/\[PASS\] +pmg2 +192\.0\.2\.11 +node +A +stopped\+masked +8\.2\.7/);
+		expect(table).toMatch(/\[WARN\] +pmg3 +192\.0\.2\.12 +node +A +by hand +\?/);
+
+		// Before the dist-upgrade: every node read again, pmg3 typed again, this node's start recorded.
+		await drive(run, w => w === 'clusterGate.review', {}, seen);
+		expect(seen).toContain('clusterGate.confirmNode');
+		expect(screenText()).toContain('/var/lib/upgrade-wizard/cluster-progress.json');
+		await drive(run, w => w.startsWith('distUpgrade.'), {}, seen);
+		expect(JSON.parse((await run.host.readFile('/var/lib/upgrade-wizard/cluster-progress.json'))!)).toMatchObject({node: 'pmg1', stage: 'upgrading', step: 'distUpgrade'});
 		await drive(run, w => w === 'reboot.waiting');
 		await run.wizard.flushed();
 		await run.transcript.close();
+		// The typed names are in the transcript, the wrong ones too.
+		const transcript = readFileSync(path.join(run.dir, 'transcript.log'), 'utf8');
+		expect(transcript).toContain('operator.confirm text="pmg3"');
+		expect(transcript).toContain('operator.confirm text="pmg2"');
+		expect(transcript).toContain('run on pmg2 (pmg2.example.lan (simulated)): systemctl mask pmgmirror pmgtunnel');
+
+		// After the reboot: recorded as upgraded; pmg2 still runs 8.2, so the daemons stay masked.
 		const again = await openRun(machine, pmgProbes, scenario('cluster-master'), run.dir);
-		const at = await drive(again, w => w === 'clusterServices.allUpgraded' || w === 'clusterServices.review', {});
-		expect(at).toBe('clusterServices.allUpgraded');
-		const later = screenModel({machine: pmgUpgradeMachine() as never, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''});
-		expect(later.body.map(lineText).join('\n')).toContain('Upgrade pmg2 the same way first');
-		again.wizard.send({type: 'operator.confirm', text: 'all upgraded'});
-		expect(position(again.wizard.actor.getSnapshot().value)).toEqual({step: 'clusterServices', screen: 'review'});
+		const later = await drive(again, w => w.startsWith('clusterServices.') && !w.endsWith('.checking') && !w.endsWith('.recording'), {});
+		expect(later).toBe('clusterServices.notLast');
+		expect(screenText(again)).toContain('pmg2 (192.0.2.11): PMG 8.2.7');
+		expect(JSON.parse((await again.host.readFile('/var/lib/upgrade-wizard/cluster-progress.json'))!)).toMatchObject({node: 'pmg1', stage: 'upgraded'});
+		again.wizard.send({type: 'operator.continue'});
+		expect(again.wizard.actor.getSnapshot().context.status.clusterServices).toEqual({status: 'skipped', reason: 'not the last node: pmg2 still to upgrade'});
+		expect((await again.host.run({argv: ['systemctl', 'is-enabled', 'pmgmirror', 'pmgtunnel']})).stdout).toBe('masked\nmasked\n');
 		await again.transcript.close();
+	});
+
+	it('cluster-last-node: the last node starts the daemons on every node and waits for pmgcm to show all in sync', async () => {
+		const run = await openRun(machine, pmgProbes, scenario('cluster-last-node'));
+		const seen: string[] = [];
+		// pmg2's wizard masked them everywhere already: nothing to run, pmg3 typed by name.
+		await drive(run, w => w === 'reboot.waiting', {}, seen);
+		expect(seen).not.toContain('cluster.review');
+		expect(seen).toContain('cluster.confirmNode');
+		await run.wizard.flushed();
+		await run.transcript.close();
+		const again = await openRun(machine, pmgProbes, scenario('cluster-last-node'), run.dir);
+		const screens: string[] = [];
+		const at = await drive(again, w => w === 'clusterServices.review', {}, screens);
+		expect(at).toBe('clusterServices.review');
+		expect(screens).toContain('clusterServices.confirmNode');
+		const text = screenModel({machine: pmgUpgradeMachine() as never, snapshot: again.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: again.wizard.output.snapshot(), hostLabel: ''}).body.map(lineText).join('\n').replace(/\n +(?=pmgmirror)/g, ' ');
+		expect(text).toContain('$ systemctl unmask pmgmirror pmgtunnel');
+		expect(text).toContain("on pmg2: ssh -o BatchMode=yes root@192.0.2.11 -- 'systemctl start pmgmirror pmgtunnel'");
+		const end = await drive(again, w => w === 'clusterServices.passed', {}, screens);
+		expect(end).toBe('clusterServices.passed');
+		const pmg2 = await SimulatedHost.open(path.resolve('scenarios/pmg/servers/pmg2-upgraded.yaml'), {stateFile: path.join(run.dir, 'host-pmg2.json'), speed: 0});
+		expect((await pmg2.run({argv: ['systemctl', 'is-active', 'pmgmirror', 'pmgtunnel']})).stdout).toBe('active\nactive\n');
+		expect((await again.host.run({argv: ['systemctl', 'is-enabled', 'pmgmirror', 'pmgtunnel']})).stdout).toBe('enabled\nenabled\n');
+		await again.transcript.close();
+	});
+
+	it('cluster-other-node-upgrading: refuses the dist-upgrade while pmg2 is being upgraded, naming pmg2 and its step', async () => {
+		const {where, text, run} = await stopsAt('cluster-other-node-upgrading');
+		expect(where).toBe('clusterGate.blocked');
+		expect(text.replace(/\s+/g, ' ')).toContain('pmg2 is being upgraded: it is at "Upgrade the system: apt dist-upgrade" (step distUpgrade) since 2026-11-22 08:40.');
+		expect(await run.host.readFile('/var/lib/upgrade-wizard/cluster-progress.json')).toBeNull();
+		expect((await run.host.readFile('/etc/debian_version'))!.trim()).toBe('12.12');
 	});
 
 	it('clean: an existing backup made before this upgrade passes only with the typed words, which go to the transcript', async () => {

@@ -53,10 +53,19 @@ describe('training scenarios on the simulated host', () => {
 		expect(screen).toContain('Job for pmgmirror.service failed because a timeout was exceeded.');
 		// Still running: the host says so.
 		expect((await run.host.run({argv: ['systemctl', 'is-active', 'pmgmirror', 'pmgtunnel']})).stdout).toBe('active\ninactive\n');
+		// r looks at every node again: pmgmirror still runs here, pmg2 was not reached by the failed run.
 		run.wizard.send({type: 'operator.retry'});
-		expect(position(run.wizard.actor.getSnapshot().value)).toEqual({step: 'cluster', screen: 'review'});
-		const next = await drive(run, w => w === 'cluster.allNodes');
-		expect(next).toBe('cluster.allNodes');
+		const stuck = await drive(run, (_w, view) => view === 'blocked');
+		expect(stuck).toBe('cluster.stuck');
+		const table = screenModel({machine: pmgUpgradeMachine() as never, snapshot: run.wizard.actor.getSnapshot() as never, ui: freshUi(''), output: run.wizard.output.snapshot(), hostLabel: ''}).body.map(lineText).join('\n');
+		expect(table).toMatch(/\[FAIL\] +pmg1\* +192\.0\.2\.10 +master +A +RUNNING/);
+		expect(table).toMatch(/\[FAIL\] +pmg2 +192\.0\.2\.11 +node +A +RUNNING/);
+		expect(table).toContain('On pmg1, pmg2 the cluster daemons still run or are not masked.');
+		expect(table).toContain('f runs:');
+		// f runs them again where needed; the second stop succeeds.
+		run.wizard.send({type: 'operator.fix'});
+		const next = await drive(run, (_w, view) => view === 'confirm');
+		expect(next).toBe('cluster.confirmNode');
 		expect((await run.host.run({argv: ['systemctl', 'is-enabled', 'pmgmirror', 'pmgtunnel']})).stdout).toBe('masked\nmasked\n');
 		await run.transcript.close();
 	});

@@ -149,7 +149,7 @@ describe('training mode', () => {
 		const failed = await drive(run, (_w, view) => view === 'failed');
 		expect(failed).toBe('cluster.failed');
 		run.wizard.send({type: 'operator.retry'});
-		await drive(run, w => w === 'cluster.allNodes');
+		await drive(run, w => w === 'cluster.stuck');
 		await run.wizard.flushed();
 		await run.transcript.close();
 		const summary = unwrap(trainingSummary({
@@ -159,8 +159,8 @@ describe('training mode', () => {
 			snapshot: run.wizard.actor.getSnapshot() as never,
 			again: 'upgrade-wizard train cluster-daemons-running',
 		}));
-		expect(summary).toContain('Commands that failed:\n  - Cluster: stop and mask the cluster daemons: systemctl stop pmgmirror pmgtunnel (exit 1); not passed yet (you are at this step)');
-		expect(summary).toContain('  - Cluster: stop and mask the cluster daemons: tried again (r)');
+		expect(summary).toContain('Commands that failed:\n  - Cluster: stop and mask the cluster daemons on every node: systemctl stop pmgmirror pmgtunnel (exit 1); not passed yet (you are at this step)');
+		expect(summary).toContain('  - Cluster: stop and mask the cluster daemons on every node: tried again (r)');
 		expect(summary).toContain('What you skipped, and why:\n  - Bring PMG 8.2 up to date: "updated yesterday"');
 		expect(summary).toContain('  - Bring PMG 8.2 up to date: skipped it: "updated yesterday"');
 	});
