@@ -74,6 +74,13 @@ describe('kill -9 during the second command of a step (simulated host)', () => {
 			expect(back).not.toContain('may still be running');
 
 			second.send('Enter');
+			// On the simulated host too apt asks on the terminal; the trainee answers.
+			await second.waitFor(s => /\[Y\/n\]\s*$/.test(s.trimEnd()), 30_000);
+			second.type('Y');
+			second.send('Enter');
+			await second.waitFor(s => /Press Enter to return to the wizard|pmg-api 8\.2\.7/.test(s), 30_000).then(s => {
+				if (/Press Enter to return/.test(s)) second.send('Enter');
+			});
 			await until('apt dist-upgrade to end', () => /exit status 0 after [\d.]+ s: apt dist-upgrade$/m.test(transcript()), 30_000);
 			const text = transcript();
 			expect(text.match(/ run: apt update$/gm)).toHaveLength(1);
