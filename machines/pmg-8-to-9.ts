@@ -5,7 +5,7 @@
  * Pure: probes and commands are actors the runtime provides.
  */
 import {adviceFor, type ConffileAdvice} from '../source/probes/conffiles.ts';
-import {and, setup} from 'xstate';
+import {and, not, setup} from 'xstate';
 import {compareDebianVersions} from '../source/probes/debian-version.ts';
 import {
 	common,
@@ -94,6 +94,14 @@ export type PmgFacts = {
 	templates?: string[];
 	/** Conffiles changed here in packages the dist-upgrade replaces: dpkg may ask about each. */
 	conffilePrompts?: Array<{path: string; package: string}>;
+	/**
+	 * What `apt-get -s dist-upgrade` (a simulation) would remove, and when
+	 * that includes PMG itself, apt's own reason (its unmet dependencies for
+	 * installing proxmox-mailgateway and pmg-api).
+	 */
+	distUpgradeRemovals?: {packages: string[]; cause: string[]};
+	/** Repositories configured twice with different Signed-By: apt refuses every update. */
+	sourceConflicts?: Array<{path: string; line: number; message: string}>;
 	/**
 	 * After the reboot: the state of each mail service (postfix@- is the
 	 * instance that does postfix's work; postfix.service itself is a oneshot
@@ -192,8 +200,13 @@ const CHECKLIST_WORD = 'proceed';
 const ALL_UPGRADED_WORD = 'all upgraded';
 const GO_ON_WORD = 'go on';
 
+/** The packages that are PMG: a dist-upgrade that removes one of them removes the mail gateway. */
+export const PMG_PACKAGES = ['proxmox-mailgateway', 'pmg-api'];
+
 export const pmgGuards = {
 	runningAsRoot: ({context}: {context: PmgContext}) => context.facts.identity?.uid === 0,
+	readyToStart: ({context}: {context: PmgContext}) => context.facts.identity?.uid === 0 && (context.facts.sourceConflicts ?? []).length === 0,
+	pmgKept: ({context}: {context: PmgContext}) => !(context.facts.distUpgradeRemovals?.packages ?? []).some(p => PMG_PACKAGES.includes(p)),
 	versionAtLeast825: ({context}: {context: PmgContext}) => isAtLeast(context.facts.pmgApi, MIN_VERSION),
 	backupIntact: ({context}: {context: PmgContext}) => {
 		const b = context.facts.backup;
@@ -386,6 +399,20 @@ const distUpgradeAdvice = [
 	{prompt: 'PostgreSQL "collation version mismatch" warnings', answer: 'nothing to do', why: 'transient; gone after the cluster upgrade'},
 ];
 
+/** Why the dist-upgrade is refused: what apt's simulation removes, and apt's reason. */
+function removesPmgLines(c: PmgContext): string[] {
+	const r = c.facts.distUpgradeRemovals ?? {packages: [], cause: []};
+	const pmg = r.packages.filter(p => PMG_PACKAGES.includes(p));
+	return [
+		`FAIL: apt dist-upgrade would REMOVE ${pmg.join(' and ')} (apt-get -s dist-upgrade,`,
+		'a simulation: nothing was changed). The wizard does not run it.',
+		...(r.cause.length > 0 ? ['apt says why (apt-get -s install ' + PMG_PACKAGES.join(' ') + '):', ...r.cause.slice(0, 6).map(l => `  ${l}`)] : ['apt names no unmet dependency: look for a pin in /etc/apt/preferences.d.']),
+		...(r.packages.length > pmg.length ? [`Also removed: ${r.packages.filter(p => !pmg.includes(p)).slice(0, 8).join(', ')}${r.packages.length - pmg.length > 8 ? ', ...' : ''}`] : []),
+		'Fix the cause (the PMG 9 repository and apt update, a package that',
+		'conflicts with PMG 9, a pin), then press r: the simulation runs again.',
+	];
+}
+
 /** The files dpkg will likely ask about on this host, each with its advice. */
 function conffileLines(c: PmgContext): string[] {
 	const predicted = c.facts.conffilePrompts;
@@ -434,7 +461,7 @@ export const pmgUpgradeMachine = once(() =>
 			source: 'In-Place Upgrade > Preconditions',
 			why: 'The upgrade runs as root from a console that survives it: SSH inside tmux or screen, a physical console, or iKVM/IPMI. The PMG web UI console is cut off during the upgrade.',
 			probe: 'preconditions',
-			guard: 'runningAsRoot',
+			guard: 'readyToStart',
 			afterPassed: 'session',
 			findings: c => {
 				const id = c.facts.identity;
@@ -449,9 +476,17 @@ export const pmgUpgradeMachine = once(() =>
 							: {level: 'WARN', text: 'over SSH and not inside tmux or screen: a dropped connection kills the upgrade'}
 						: {level: 'PASS', text: 'not over SSH (console or iKVM)'},
 					{level: 'NOTICE', text: 'do not run this from the PMG web UI console: it is cut off during the upgrade'},
+					...(c.facts.sourceConflicts ?? []).map(x => ({level: 'FAIL' as const, text: x.message})),
 				];
 			},
-			remedy: () => ['Log in as root (su - or a root console) and start the wizard again.'],
+			remedy: c =>
+				c.facts.identity?.uid === 0
+					? [
+							'apt refuses every update while a repository is configured twice with',
+							'different Signed-By. Remove or disable one of the two entries named',
+							'above (the one you added by hand, usually the .list), then press r.',
+						]
+					: ['Log in as root (su - or a root console) and start the wizard again.'],
 			extraStates: {
 				session: {
 					always: [{guard: 'needsSessionWarning', target: 'sessionWarning'}, {target: '#wizard.updateCurrent'}],
@@ -961,10 +996,18 @@ export const pmgUpgradeMachine = once(() =>
 					},
 					on: {
 						'operator.continue': [
+							{guard: not('pmgKept'), target: 'removesPmg'},
 							{guard: 'readyForDistUpgrade', target: '#wizard.distUpgrade', actions: [{type: 'recordStatus', params: {step: 'distUpgradeAdvice', status: 'passed'}}]},
 							{target: 'notReady'},
 						],
 					},
+				},
+				removesPmg: {
+					meta: {
+						view: 'info',
+						lines: (c: PmgContext) => removesPmgLines(c),
+					},
+					on: {'operator.recheck': 'probing'},
 				},
 				notReady: {
 					meta: {

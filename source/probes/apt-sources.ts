@@ -341,6 +341,44 @@ export function parseSourcesFile(path: string, text: string): SourcesFile {
 	return parse(path, text).file;
 }
 
+/**
+ * Entries that apt reads as one source (same URI and suite, in one file or
+ * in two) but with different Signed-By values, "none" counting as a value.
+ * apt refuses the whole configuration then: `E: Conflicting values set for
+ * option Signed-By regarding source <uri> <suite>: <a> != <b>`, and every
+ * apt update and install fails until one of them goes. Typical: a .list
+ * written by hand beside the .sources the upgrade guide adds.
+ */
+export function signedByConflicts(files: SourcesFile[]): SourceError[] {
+	const bySource = new Map<string, Array<{entry: SourceEntry; signedBy: string}>>();
+	for (const file of files) {
+		for (const entry of file.entries) {
+			if (!entry.enabled) continue;
+			for (const uri of entry.uris) {
+				for (const suite of entry.suites) {
+					const key = `${uri.replace(/\/+$/, '')} ${suite}`;
+					const list = bySource.get(key) ?? [];
+					list.push({entry, signedBy: entry.options['signed-by'] ?? ''});
+					bySource.set(key, list);
+				}
+			}
+		}
+	}
+	const errors: SourceError[] = [];
+	for (const [source, list] of bySource) {
+		const values = [...new Set(list.map(x => x.signedBy))];
+		if (values.length < 2) continue;
+		const where = list.map(x => `${x.entry.path}:${x.entry.line} (Signed-By ${x.signedBy || 'not set'})`);
+		const first = list[0]!.entry;
+		errors.push({
+			path: first.path,
+			line: first.line,
+			message: `${source} is configured more than once with different Signed-By: ${where.join(' and ')}. apt refuses every update ("Conflicting values set for option Signed-By"): keep one of them (remove or disable the other), then check again.`,
+		});
+	}
+	return errors;
+}
+
 // --------------------------------------------------------------- suites
 
 /** Whether `suite` belongs to release `codename`: bookworm, bookworm-updates, bookworm-security, bookworm/updates. */

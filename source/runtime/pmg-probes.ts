@@ -3,10 +3,11 @@
  * the pure parsers in source/probes. Each is safe to run twice.
  */
 import type {Finding} from '../../machines/kit.ts';
-import {BACKUP_DIR, CLUSTER_DAEMONS, PMG9_REPOSITORIES, PMG_SERVICES, POSTFIX_INSTANCE, type PmgContext, type PmgFacts, type PmgProbe, type RepositoryChoice} from '../../machines/pmg-8-to-9.ts';
+import {BACKUP_DIR, CLUSTER_DAEMONS, PMG9_REPOSITORIES, PMG_PACKAGES, PMG_SERVICES, POSTFIX_INSTANCE, type PmgContext, type PmgFacts, type PmgProbe, type RepositoryChoice} from '../../machines/pmg-8-to-9.ts';
 import {shellQuote, type Host} from '../host/types.ts';
 import {checkBackupListing} from '../probes/pmg-backup.ts';
-import {parseConffiles, parseMd5sum, parseSimulatedUpgrade, predictPrompts} from '../probes/conffiles.ts';
+import {parseSourcesFile, signedByConflicts} from '../probes/apt-sources.ts';
+import {parseConffiles, parseMd5sum, parseSimulatedRemovals, parseSimulatedUpgrade, parseUnmetDependencies, predictPrompts} from '../probes/conffiles.ts';
 import {parseDpkgQueryStatus} from '../probes/dpkg.ts';
 import {localeProblems, parseLocaleList} from '../probes/locale.ts';
 import {parsePgLsclusters} from '../probes/pg-lsclusters.ts';
@@ -38,7 +39,11 @@ export async function readSources(host: Host): Promise<Array<{path: string; text
 const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) => Promise<Facts>> = {
 	async preconditions(host, _context, {processEnv, relaunch}) {
 		const env = host.env();
+		// Before the first apt update: a repository configured twice with
+		// different Signed-By makes apt refuse every update and install.
+		const files = (await readSources(host)).map(f => parseSourcesFile(f.path, f.text));
 		return {
+			sourceConflicts: signedByConflicts(files),
 			identity: await host.identity(),
 			session: {
 				ssh: Boolean(env.SSH_CONNECTION || env.SSH_CLIENT || env.SSH_TTY),
@@ -191,10 +196,17 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 		const simulation = await run(host, 'apt-get', '-s', 'dist-upgrade');
 		if (simulation.exitCode !== 0) return {templates: templates ?? []};
 		const upgraded = parseSimulatedUpgrade(simulation.stdout);
+		const removed = parseSimulatedRemovals(simulation.stdout);
+		let cause: string[] = [];
+		if (removed.some(p => PMG_PACKAGES.includes(p))) {
+			// apt's reason: what stands in the way of installing PMG's packages.
+			const install = await run(host, 'apt-get', '-s', 'install', ...PMG_PACKAGES);
+			cause = parseUnmetDependencies(`${install.stdout}\n${install.stderr}`);
+		}
 		const paths = [...conffiles].filter(([pkg]) => upgraded.has(pkg)).flatMap(([, files]) => files.filter(f => !f.obsolete).map(f => f.path));
 		// md5sum exits 1 when a file is missing; the others are still listed.
 		const current = paths.length > 0 ? parseMd5sum((await run(host, 'md5sum', '--', ...paths)).stdout) : new Map<string, string>();
-		return {templates: templates ?? [], conffilePrompts: predictPrompts(conffiles, upgraded, current)};
+		return {templates: templates ?? [], conffilePrompts: predictPrompts(conffiles, upgraded, current), distUpgradeRemovals: {packages: removed, cause}};
 	},
 };
 

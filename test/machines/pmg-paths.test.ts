@@ -23,6 +23,15 @@ const probeOutputs: Record<string, Array<Partial<PmgFacts>>> = {
 		{identity: {uid: 0, user: 'root', hostname: 'pmg1'}, session: {ssh: false, multiplexer: false}},
 		{identity: {uid: 1000, user: 'admin', hostname: 'pmg1'}, session: {ssh: false, multiplexer: false}},
 		{identity: {uid: 0, user: 'root', hostname: 'pmg1'}, session: {ssh: true, multiplexer: false}},
+		{
+			identity: {uid: 0, user: 'root', hostname: 'pmg1'},
+			session: {ssh: false, multiplexer: false},
+			sourceConflicts: [{path: '/etc/apt/sources.list.d/pmg.list', line: 1, message: 'configured twice with different Signed-By'}],
+		},
+	],
+	conffilePrompts: [
+		{conffilePrompts: [], distUpgradeRemovals: {packages: [], cause: []}},
+		{conffilePrompts: [], distUpgradeRemovals: {packages: ['proxmox-mailgateway', 'pmg-api'], cause: ['pmg-api : Depends: libfoo but it is not installable']}},
 	],
 	pmgversion: [{pmgApi: '8.2.7'}, {pmgApi: '8.2.3'}, {pmgApi: '9.0.3'}],
 	backupCandidates: [{backupCandidates: [{path: '/var/lib/pmg/backup/pmg-backup_2026_01_10_6781A2B0.tgz', size: 9000, mtimeMs: 1}]}],
@@ -193,6 +202,26 @@ describe('pmg upgrade machine, over every path', () => {
 			expect(pmgGuards.versionAtLeast825(args)).toBe(true);
 			expect(pmgGuards.noBookwormRepos(args)).toBe(true);
 			expect(pmgGuards.servicesStopped(args)).toBe(true);
+			// apt's simulation removed neither proxmox-mailgateway nor pmg-api.
+			expect(pmgGuards.pmgKept(args)).toBe(true);
+		}
+	});
+
+	it('refuses the dist-upgrade while apt\'s simulation removes PMG, and checks again on r', () => {
+		const refused = reached((step, screen) => step === 'distUpgradeAdvice' && screen === 'removesPmg');
+		expect(refused.length).toBeGreaterThan(0);
+		for (const path of refused) expect(pmgGuards.pmgKept({context: path.state.context as PmgContext})).toBe(false);
+		const node = pmgUpgradeMachine().root.states.distUpgradeAdvice!.states.removesPmg!;
+		expect(Object.keys(node.on)).toEqual(['operator.recheck']);
+	});
+
+	it('never leaves the preconditions while a repository is configured twice with different Signed-By', () => {
+		const later = paths.filter(p => position(p.state.value).step !== 'preconditions');
+		expect(later.length).toBeGreaterThan(0);
+		for (const path of later) {
+			const left = path.steps.find(s => position(s.state.value).step === 'updateCurrent');
+			if (!left) continue;
+			expect((left.state.context as PmgContext).facts.sourceConflicts ?? []).toEqual([]);
 		}
 	});
 

@@ -47,6 +47,8 @@ export class Container {
 		readonly root: string,
 		readonly dir: string,
 		readonly name = 'pmgrealhost',
+		/** host:container bind mounts (the apt archive cache). */
+		readonly binds: string[] = [],
 	) {
 		this.log = path.join(dir, 'console.log');
 	}
@@ -62,7 +64,7 @@ export class Container {
 		const out = openSync(this.log, 'a');
 		const script = [
 			'while :; do',
-			`  systemd-nspawn --boot --register=no --keep-unit --console=read-only -D '${this.root}' -M '${this.name}'`,
+			`  systemd-nspawn --boot --register=no --keep-unit --console=read-only -D '${this.root}' -M '${this.name}'${this.binds.map(b => ` '--bind=${b}'`).join('')}`,
 			'  rc=$?; echo "[nspawn exit $rc]"',
 			'  [ "$rc" = 133 ] || exit "$rc"',
 			'done',
