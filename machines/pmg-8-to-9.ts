@@ -397,7 +397,38 @@ const distUpgradeAdvice = [
 	{prompt: '/etc/crontab (container on Proxmox VE)', answer: 'N (keep yours, the default)', why: 'Proxmox VE randomised it so containers do not run jobs at once'},
 	{prompt: 'files in /etc/pmg/templates', answer: 'review the diff carefully', why: 'your customised templates lack the new version\'s changes'},
 	{prompt: 'PostgreSQL "collation version mismatch" warnings', answer: 'nothing to do', why: 'transient; gone after the cluster upgrade'},
+	{prompt: '"Upgrade PostgreSQL cluster 15/main to 17?" (Debian\'s postgresql package)', answer: 'No', why: 'the wizard upgrades it in its own step, after checking the locale'},
+	{prompt: 'libc6: "services to restart" list, "upgrade glibc now?"', answer: 'the default (Ok, Yes)', why: 'the services are stopped already; the reboot restarts the rest'},
 ];
+
+/**
+ * What to do when 17/main exists before the wizard's pg_upgradecluster or
+ * 15/main is missing. Never "drop 17/main" when it may hold the data: on a
+ * host with Debian's `postgresql` meta-package, trixie's postgresql-common
+ * asks "Upgrade PostgreSQL cluster 15/main to 17?" during the dist-upgrade
+ * and, answered Yes, moves the data to 17/main and stops 15/main (seen on
+ * the real-host test).
+ */
+function pgClustersRemedy(c: PmgContext): string[] {
+	const clusters = c.facts.pgClusters ?? [];
+	const v15 = clusters.find(x => x.version === '15' && x.cluster === 'main');
+	const v17 = clusters.find(x => x.version === '17' && x.cluster === 'main');
+	if (v17 && v17.status.startsWith('online') && (!v15 || !v15.status.startsWith('online'))) {
+		return [
+			'17/main is online and 15/main is not: the dist-upgrade may have upgraded',
+			'the cluster itself (Debian\'s postgresql package asks "Upgrade PostgreSQL',
+			'cluster 15/main to 17?"). Do NOT drop 17/main. If',
+			"  su postgres -c 'psql --cluster 17/main -l'",
+			'lists Proxmox_ruledb, the database is upgraded: leave with q and finish by',
+			'hand from "Unmask the mail services" (docs/pmg); else read the transcript.',
+		];
+	}
+	return [
+		'A 17/main cluster exists already or 15/main is missing. If 17/main was',
+		'created empty by the package, remove it with pg_dropcluster --stop 17 main',
+		'after checking it holds no data (psql -l lists no Proxmox_ruledb); then r.',
+	];
+}
 
 /** Why the dist-upgrade is refused: what apt's simulation removes, and apt's reason. */
 function removesPmgLines(c: PmgContext): string[] {
@@ -1081,11 +1112,7 @@ export const pmgUpgradeMachine = once(() =>
 			},
 			remedy: c =>
 				pmgGuards.localeClean({context: c})
-					? [
-							'A 17/main cluster exists already or 15/main is missing. If 17/main was',
-							'created empty by the package, remove it with pg_dropcluster --stop 17 main',
-							'after checking it holds no data; then press r.',
-						]
+					? pgClustersRemedy(c)
 					: [
 							'Press c to run pg_upgradecluster without the variables above, or log in',
 							'with a fresh "su -" (env | grep -E "LC|LANG" must show no foreign locale),',

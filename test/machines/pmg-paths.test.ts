@@ -297,3 +297,29 @@ describe('pmg upgrade machine, over every path', () => {
 		}
 	});
 });
+
+describe('17/main before the wizard upgrades the cluster', () => {
+	const remedy = (pgClusters: NonNullable<PmgFacts['pgClusters']>) => {
+		const context = {...(pmgUpgradeMachine().config.context as object), facts: {locale: {available: ['C'], problems: []}, pgClusters}, choices: {}, confirmations: {}} as unknown as PmgContext;
+		return ((pmgUpgradeMachine().root.states.postgresCheck!.meta as {remedy: (c: PmgContext) => string[]}).remedy(context)).join('\n');
+	};
+
+	it('never advises dropping 17/main when it is online and 15/main is down (Debian\'s postgresql package upgraded it)', () => {
+		const text = remedy([
+			{version: '15', cluster: 'main', status: 'down'},
+			{version: '17', cluster: 'main', status: 'online'},
+		]);
+		expect(text).toContain('Do NOT drop 17/main');
+		expect(text).toContain("psql --cluster 17/main -l");
+		expect(text).not.toContain('pg_dropcluster');
+	});
+
+	it('advises dropping an empty 17/main only after checking it, when 15/main still runs', () => {
+		const text = remedy([
+			{version: '15', cluster: 'main', status: 'online'},
+			{version: '17', cluster: 'main', status: 'online'},
+		]);
+		expect(text).toContain('pg_dropcluster --stop 17 main');
+		expect(text).toContain('no Proxmox_ruledb');
+	});
+});

@@ -69,6 +69,14 @@ api_files() {
 set -e
 if [ "\$1" = configure ]; then
 	mkdir -p /var/lib/pmg/backup
+	# The API's key and self-signed certificate, made at installation as
+	# pmgconfig apicert does (key and certificate in one file).
+	if [ ! -e /etc/pmg/pmg-api.pem ] && command -v openssl >/dev/null; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=\$(hostname -f 2>/dev/null || hostname)" -keyout /etc/pmg/pmg-api.key.tmp -out /etc/pmg/pmg-api.crt.tmp 2>/dev/null
+		cat /etc/pmg/pmg-api.key.tmp /etc/pmg/pmg-api.crt.tmp > /etc/pmg/pmg-api.pem
+		rm -f /etc/pmg/pmg-api.key.tmp /etc/pmg/pmg-api.crt.tmp
+		chmod 640 /etc/pmg/pmg-api.pem
+	fi
 	if [ -d /run/systemd/system ]; then
 		systemctl daemon-reload || true
 		for u in $UNITS; do

@@ -41,6 +41,14 @@ export async function pmg8Host(name: string, options: {variant?: 'removes-pmg'} 
 	if (missing.length) throw new Error(`the real-host test cannot run here: ${missing.join('; ')}`);
 	const binary = path.resolve('dist/upgrade-wizard-linux-x64');
 	if (!existsSync(binary)) throw new Error('dist/upgrade-wizard-linux-x64 is missing: npm run test:realhost builds it (npm run build:binary)');
+	// The container shares this machine's network (nspawn without a private
+	// network, so that it reaches the Debian mirror): its PostgreSQL and
+	// postfix need these ports free here, and two such containers cannot run
+	// at once.
+	const listening = execFileSync('ss', ['-Hltn'], {encoding: 'utf8'});
+	for (const port of [25, 5432, 5433]) {
+		if (new RegExp(`:${port}\\s`).test(listening)) throw new Error(`port ${port} is in use on this machine (ss -ltnp names the process): the real-host container shares this machine's network and needs it for its PostgreSQL or postfix; stop that server (or the other real-host test) first`);
+	}
 	const tarball = cachedRoot();
 	const dir = mkdtempSync(path.join(os.tmpdir(), `realhost-${name}-`));
 	const root = path.join(dir, 'root');

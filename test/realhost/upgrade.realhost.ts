@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import type {TmuxSession} from '../e2e/tmux.ts';
+import {footer, type TmuxSession} from '../e2e/tmux.ts';
 import {pmg8Host, refusedRequests, RULE_ROWS, type Pmg8Host} from './pmg-host.ts';
 import {consoleEnv, startWizard, walk, type WalkLog} from './walk.ts';
 
@@ -89,9 +89,25 @@ describe('upgrade-wizard pmg on a real bookworm host', () => {
 		session.kill();
 		expect(host.container.boots()).toBe(boots + 1);
 
+		// Issue 20 item 3: a mail service that does not come back. Here postfix
+		// is left disabled (as one real run left it) and so not started.
+		host.container.exec(['systemctl', 'disable', '--now', 'postfix']);
+		expect(host.container.run(['systemctl', 'is-active', 'postfix@-']).stdout.trim()).not.toBe('active');
+
 		// After the reboot the admin logs in again and starts it again.
 		session = startWizard(host.container, ['pmg'], env);
-		const end = await walk(session, {until: s => s.includes('Upgrade finished'), pick}, log);
+		const blocked: string[] = [];
+		const onBlocked = (screen: string) => {
+			// The services step names what is down, its command and its log: the admin lets the wizard fix it (f).
+			if (!screen.includes('After the reboot: the mail services') || !/\bf fix\b/.test(footer(screen))) return null;
+			blocked.push(screen);
+			return blocked.length === 1 ? 'f' : null;
+		};
+		const end = await walk(session, {until: s => s.includes('Upgrade finished'), pick, onBlocked}, log);
+		expect(blocked).toHaveLength(1);
+		expect(blocked[0]).toMatch(/\[FAIL\]\s+postfix: inactive, disabled/);
+		expect(blocked[0]).toContain('journalctl -b -u postfix');
+		expect(blocked[0]).toContain('$ systemctl enable postfix');
 		expect(end).toContain('[PASS] Proxmox Mail Gateway 9 runs on Debian trixie');
 		const all = log.screens.join('\n');
 		expect(all).toContain('$ pmgbackup backup');

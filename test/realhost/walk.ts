@@ -44,16 +44,28 @@ export type WalkOptions = {
 	until: (screen: string) => boolean;
 	/** A list: the row to pick (its number), or undefined for the highlighted one. */
 	pick?: (screen: string) => number | undefined;
-	/** Called on a blocked screen ("r check again" with nothing to go on): true if it fixed something, so r is pressed. */
-	onBlocked?: (screen: string) => boolean;
+	/**
+	 * A blocked screen ("r check again" with nothing to go on): the key the
+	 * admin presses after reading it (f to let the wizard fix it, r after a
+	 * fix by hand), or null: the walk fails with the screen.
+	 */
+	onBlocked?: (screen: string) => string | null;
 	/** Milliseconds the walk waits for a screen to change before it gives up. */
 	stallMs?: number;
 };
 
 const wizardFrame = (screen: string) => /^ PMG 8 -> 9 /.test(screen.split('\n')[0] ?? '');
 
-/** The last non-empty line of a terminal screen (apt/dpkg prompts end there). */
-const lastLine = (screen: string) => screen.split('\n').filter(l => l.trim() !== '').at(-1) ?? '';
+/**
+ * The last line of a terminal screen that is not apt's progress bar (apt
+ * keeps "Progress: [ 97%] [###...]" on the bottom row while dpkg asks above it).
+ */
+const lastLine = (screen: string) =>
+	screen
+		.split('\n')
+		.filter(l => l.trim() !== '' && !/^Progress: \[\s*\d+%\]/.test(l))
+		.at(-1)
+		?.trimEnd() ?? '';
 
 /**
  * The advice the wizard printed under a prompt: the lines from the last
@@ -106,8 +118,9 @@ export async function walk(session: TmuxSession, options: WalkOptions, log: Walk
 			} else if (/\bc clean the environment/.test(keys)) session.send('c');
 			else if (/Enter (run|apply|continue|choose)/.test(keys)) session.send('Enter');
 			else if (/r check again/.test(keys)) {
-				if (options.onBlocked?.(screen)) session.send('r');
-				else throw new Error(`blocked:\n${screen}`);
+				const key = options.onBlocked?.(screen) ?? null;
+				if (key === null) throw new Error(`blocked:\n${screen}`);
+				session.send(key);
 			}
 			// Otherwise it is checking or running: wait for the next screen.
 		} else if (/Press Enter to return to the wizard\.$/.test(last)) {
