@@ -80,10 +80,10 @@ export const WIZARD: CommandSpec = {
 
 export const CHECK: CommandSpec = {
 	name: 'check',
-	summary: 'a read-only pre-flight report, without a terminal (cron, monitoring)',
+	summary: 'a read-only report before, during or after the upgrade, without a terminal (cron, monitoring)',
 	synopsis: [{args: 'check <product> [--json] [--simulate SCENARIO]'}, {args: 'check puremessage [--deployment FILE] [--ssh-config FILE] [--json]'}],
 	description:
-		'Runs every read-only check of the path on this host and prints one line per finding (PASS, INFO, SKIP, NOTICE, WARN, FAIL) with what to do, then the counts. Nothing on the host is changed. PureMessage checks every server of the deployment file, over OpenSSH where the file says so. Exit status 0: nothing to act on; 5: warnings; 6: failures.',
+		'Runs every read-only check of the path on this host and prints one line per finding (PASS, INFO, SKIP, NOTICE, WARN, FAIL) with what to do, then the counts. Nothing on the host is changed. PureMessage checks every server of the deployment file, over OpenSSH where the file says so. PMG says first where the host stands: before the upgrade (the pre-flight checks), after it (PMG 9 on trixie: PostgreSQL 17/main, postfix and the PMG services active and enabled, 15/main left, bookworm repositories left, .dpkg-dist/.dpkg-old/.ucf-dist/.dpkg-new files under /etc), or half-way (what was left undone and the next step). Exit status 0: nothing to act on (after the upgrade: finished and running); 5: warnings; 6: failures (after the upgrade: something does not run); 7: an upgrade left unfinished.',
 	operand: {name: 'product', choices: PRODUCT_NAMES},
 	options: [
 		{name: 'json', help: 'the same report as JSON (schema in the README)'},
@@ -145,10 +145,11 @@ export const EXIT_STATUSES: [string, string][] = [
 	['0', 'left with q (place kept), finished, or stopped for the reboot; check: nothing to act on'],
 	['1', 'unexpected error (the message and stack are printed)'],
 	['2', 'bad arguments, or a scenario file with an error (file, line and field named)'],
-	['3', 'not run on a terminal'],
+	['3', 'not run on a terminal, or on one that cannot move the cursor (TERM=dumb)'],
 	['4', 'the state or transcript directory cannot be used (not writable, disk full)'],
 	['5', 'check: at least one WARN and no FAIL'],
 	['6', 'check: at least one FAIL'],
+	['7', 'check pmg: an upgrade left unfinished (half-way between PMG 8 and 9; the next step is named)'],
 	['8', 'another wizard is running with the same saved place (its pid is named)'],
 	['129, 143', 'stopped by SIGHUP (the session dropped) or SIGTERM: the place is saved, start it again'],
 ];
@@ -166,8 +167,8 @@ export const ENVIRONMENT: [string, string][] = [
 	['XDG_STATE_HOME', 'where simulations and trainings keep their place; default ~/.local/state'],
 	['TMUX, STY', 'set inside tmux or screen: the wizard does not offer to start again inside tmux'],
 	['SSH_CONNECTION, SSH_CLIENT, SSH_TTY', 'set in an SSH session: the wizard offers to continue inside tmux, where a dropped session loses nothing'],
-	['LANG, LC_ALL, LC_CTYPE', 'a UTF-8 locale lets the screen draw with Unicode characters'],
-	['TERM', 'dumb: no colours; linux or dumb: ASCII only'],
+	['LANG, LC_ALL, LC_CTYPE', 'a UTF-8 locale lets the screen draw with Unicode characters; the first one set decides (LC_ALL=C or POSIX: ASCII)'],
+	['TERM', 'linux: ASCII only; dumb: the wizard does not start (it cannot move the cursor), check runs'],
 	['NO_COLOR', 'set (to anything): no colours'],
 ];
 

@@ -43,9 +43,9 @@ export function runCli(argv: string[]): void {
 	);
 }
 
-/** The terminal's cursor visible (DECTCEM), when stdout is a terminal. */
+/** The terminal's cursor visible (DECTCEM), when stdout is a terminal that takes escapes (not TERM=dumb). */
 function showCursor() {
-	if (process.stdout.isTTY) {
+	if (process.stdout.isTTY && process.env.TERM !== 'dumb') {
 		try {
 			writeSync(process.stdout.fd, '\u001B[?25h');
 		} catch {

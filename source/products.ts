@@ -2,7 +2,7 @@
  * The upgrade paths this tool has, and what every command shares: exit
  * statuses, scenario files, where state and transcripts go.
  */
-import {existsSync, readdirSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -12,9 +12,11 @@ import {vmmUpgradeMachine} from '../machines/vmm-0.5-to-0.6.ts';
 import {vmmProbes} from './runtime/vmm-probes.ts';
 import {pmUpgradeMachine} from '../machines/puremessage-5.6-to-6.ts';
 import {pmProbes} from './runtime/pm-probes.ts';
+import {escapeControls} from './probes/ansi.ts';
+import {ScenarioError} from './host/scenario.ts';
 
 /** Exit statuses, documented in the README. */
-export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, checkWarn: 5, checkFail: 6, locked: 8, rebooting: 0} as const;
+export const EXIT = {ok: 0, failure: 1, usage: 2, notTerminal: 3, state: 4, checkWarn: 5, checkFail: 6, checkUnfinished: 7, locked: 8, rebooting: 0} as const;
 
 export const PRODUCTS = {
 	pmg: {machine: pmgUpgradeMachine, probes: pmgProbes, defaultScenario: 'clean', isProductHost: () => existsSync('/usr/bin/pmgversion')},
@@ -25,7 +27,12 @@ export const PRODUCTS = {
 } as const;
 export type Product = keyof typeof PRODUCTS;
 
-export class UsageError extends Error {}
+/** A mistake in the command line or a file it names; what it quotes is shown with control bytes escaped. */
+export class UsageError extends Error {
+	constructor(message: string) {
+		super(escapeControls(message));
+	}
+}
 
 let unpackedScenarios: string | null = null;
 
@@ -56,6 +63,31 @@ export function resolveScenario(product: string, name: string): string {
 		throw new UsageError(`no bundled scenario "${name}" for ${product}. Bundled: ${known.join(', ') || 'none'}; or give a scenario file's path.`);
 	}
 	return file;
+}
+
+/**
+ * A scenario describes one product's host: refused for another product, with
+ * the file, the line of its `product:` and the command that plays it.
+ */
+export function refuseOtherProduct(scenario: {path: string; chain: string[]; product: string}, product: string, command: (product: string) => string): void {
+	if (scenario.product === product) return;
+	// The file of the chain that names the product: this one, or one it extends.
+	let from: {path: string; line: number} | null = null;
+	for (const file of [...scenario.chain].reverse()) {
+		const index = readFileSync(file, 'utf8').split('\n').findIndex(l => /^product\s*:/.test(l));
+		if (index >= 0) {
+			from = {path: file, line: index + 1};
+			break;
+		}
+	}
+	const here = from?.path === scenario.path;
+	throw new ScenarioError(
+		scenario.path,
+		here ? from!.line : 0,
+		'',
+		`product: ${scenario.product}${from && !here ? ` (from ${from.path}:${from.line})` : ''}, a scenario of ${scenario.product}, not of ${product}`,
+		`run it as: ${command(scenario.product)}`,
+	);
 }
 
 /**

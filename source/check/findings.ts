@@ -1,9 +1,11 @@
 /**
  * What `upgrade-wizard check` reports: findings with a stable key, a
  * severity, what was found and what to do; as text for a person and as JSON
- * for cron and monitoring. The exit status says the worst severity.
+ * for cron and monitoring. The exit status says the worst severity, or that
+ * an upgrade was left half-way (a check that knows the phase says so).
  */
 import type {Host} from '../host/types.ts';
+import {escapeControls} from '../probes/ansi.ts';
 import {EXIT} from '../products.ts';
 import {wrap, wrapExact} from '../ui/text.ts';
 
@@ -25,7 +27,17 @@ export type Finding = {
 /** The version of the --json format (source/check/check-report.schema.json); raised when a field changes meaning or goes. */
 export const SCHEMA_VERSION = 1;
 
-export type Report = {schemaVersion: number; product: string; host: string; status: number; counts: Record<Severity, number>; findings: Finding[]};
+/**
+ * Where the host stands in the upgrade, for a check that can tell: before it,
+ * half-way through it (left unfinished: the next step is named), or after it.
+ */
+export const PHASES = ['before', 'unfinished', 'after'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** What one product's check found: its findings and, where it can tell, the phase. */
+export type CheckResult = {findings: Finding[]; phase?: Phase};
+
+export type Report = {schemaVersion: number; product: string; host: string; phase?: Phase; status: number; counts: Record<Severity, number>; findings: Finding[]};
 
 export const finding = (key: string, severity: Severity, title: string, detail: string, hint?: string, command?: string): Finding => ({
 	key,
@@ -56,23 +68,61 @@ export function counts(findings: Finding[]): Record<Severity, number> {
 	return result;
 }
 
-/** 0: nothing to act on; EXIT.checkWarn: a warning and no failure; EXIT.checkFail: a failure. */
-export function exitStatus(findings: Finding[]): number {
+/**
+ * 0: nothing to act on; EXIT.checkWarn: a warning and no failure;
+ * EXIT.checkFail: a failure; EXIT.checkUnfinished: an upgrade left half-way,
+ * whatever else was found (its next step comes first).
+ */
+export function exitStatus(findings: Finding[], phase?: Phase): number {
+	if (phase === 'unfinished') return EXIT.checkUnfinished;
 	if (findings.some(f => f.severity === 'FAIL')) return EXIT.checkFail;
 	if (findings.some(f => f.severity === 'WARN')) return EXIT.checkWarn;
 	return EXIT.ok;
 }
 
-export function report(product: string, host: string, findings: Finding[]): Report {
-	return {schemaVersion: SCHEMA_VERSION, product, host, status: exitStatus(findings), counts: counts(findings), findings};
+export function report(product: string, host: string, result: CheckResult | Finding[]): Report {
+	const {findings, phase} = Array.isArray(result) ? {findings: result, phase: undefined} : result;
+	return {schemaVersion: SCHEMA_VERSION, product, host, ...(phase ? {phase} : {}), status: exitStatus(findings, phase), counts: counts(findings), findings};
 }
+
+const HEADLINE: Record<Phase, string> = {
+	before: 'before the upgrade',
+	unfinished: 'an upgrade left unfinished',
+	after: 'after the upgrade',
+};
+
+/** The last line of the text report: what the exit status means in this phase. */
+function verdict(r: Report): string {
+	if (r.status === EXIT.checkUnfinished) return `The upgrade is unfinished: take the next step named above (exit status ${EXIT.checkUnfinished}).`;
+	if (r.phase === 'after') {
+		return r.status === EXIT.ok
+			? 'The upgrade is finished and everything checked runs (exit status 0).'
+			: r.status === EXIT.checkWarn
+				? `The upgrade is finished and the mail services run; warnings: tidy up what they name (exit status ${EXIT.checkWarn}).`
+				: `The upgrade is finished, but something fails: fix it, then run the check again (exit status ${EXIT.checkFail}).`;
+	}
+	return r.status === EXIT.ok
+		? 'Nothing stands in the way of the upgrade (exit status 0).'
+		: r.status === EXIT.checkWarn
+			? `Warnings: read them before the maintenance window (exit status ${EXIT.checkWarn}).`
+			: `Failures: fix them, then run the check again (exit status ${EXIT.checkFail}).`;
+}
+
+const escapeFinding = (f: Finding): Finding => ({
+	...f,
+	title: escapeControls(f.title),
+	detail: escapeControls(f.detail),
+	remediation: f.remediation ? {hint: escapeControls(f.remediation.hint), command: f.remediation.command === null ? null : escapeControls(f.remediation.command)} : null,
+});
 
 const WIDTH = 80;
 const TAG = 9;
 
 /** The report as text, at most 80 columns: one block per finding, then the counts. */
-export function renderText(r: Report): string {
-	const out = [`upgrade-wizard check ${r.product} on ${r.host}`, ''];
+export function renderText(report: Report): string {
+	// Details quote files and commands' errors: their control bytes are shown, not obeyed.
+	const r = {...report, host: escapeControls(report.host), findings: report.findings.map(escapeFinding)};
+	const out = [`upgrade-wizard check ${r.product} on ${r.host}`, ...(r.phase ? [`Phase: ${HEADLINE[r.phase]}`] : []), ''];
 	for (const f of r.findings) {
 		const tag = `[${f.severity}]`.padEnd(TAG);
 		const first = wrap(`${f.title}: ${f.detail}`, WIDTH - TAG);
@@ -89,13 +139,7 @@ export function renderText(r: Report): string {
 	}
 	const c = r.counts;
 	out.push('', `${r.findings.length} checks: ${SEVERITIES.map(s => `${c[s]} ${s}`).join(', ')}.`);
-	out.push(
-		r.status === EXIT.ok
-			? 'Nothing stands in the way of the upgrade (exit status 0).'
-			: r.status === EXIT.checkWarn
-				? `Warnings: read them before the maintenance window (exit status ${EXIT.checkWarn}).`
-				: `Failures: fix them, then run the check again (exit status ${EXIT.checkFail}).`,
-	);
+	out.push(...wrap(verdict(r), WIDTH));
 	return `${out.join('\n')}\n`;
 }
 

@@ -6,15 +6,17 @@
  * (source/runtime/pmg-probes.ts); nothing here writes or runs a command that
  * changes the host: every command is in READ_ONLY_COMMANDS.
  */
-import {MIN_FREE_BYTES, MIN_VERSION, PMG_SERVICES, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
+import {CLUSTER_DAEMONS, MIN_FREE_BYTES, MIN_VERSION, notRunning, PMG_SERVICES, POSTFIX_INSTANCE, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
 import type {Host} from '../host/types.ts';
 import {parseSourcesFile} from '../probes/apt-sources.ts';
-import {versionAtLeast} from '../probes/debian-version.ts';
+import {parseDebianRelease, versionAtLeast, type DebianRelease} from '../probes/debian-version.ts';
+import {parsePgLsclusters, type PgCluster} from '../probes/pg-lsclusters.ts';
+import {parsePmgVersion, type PmgVersionFacts} from '../probes/pmgversion.ts';
 import {MIN_KEY_BITS, parseDkmsStatus, parseGetentHosts, parseIpAddr, parseUpgradable, parseX509Key, suiteMix, weakSshCiphers} from '../probes/preflight.ts';
 import {parseIsActive} from '../probes/systemctl.ts';
 import {pmgProbes, readSources} from '../runtime/pmg-probes.ts';
 import {entryKind} from '../runtime/pmg-sources.ts';
-import type {Finding, Severity} from './findings.ts';
+import type {CheckResult, Finding, Phase, Severity} from './findings.ts';
 
 /** The commands a check may run, by their first words: all of them only read. */
 export const READ_ONLY_COMMANDS = [
@@ -56,28 +58,56 @@ const finding = (key: string, severity: Severity, title: string, detail: string,
 
 const gib = (bytes: number) => `${(bytes / GIB).toFixed(1)} GiB`;
 
-const asked = new WeakMap<Host, Map<string, Promise<Facts>>>();
+const asked = new WeakMap<Host, Map<string, Promise<unknown>>>();
+
+/** What `look` finds on this host, looked at once per host and check run. */
+function once<T>(host: Host, name: string, look: () => Promise<T>): Promise<T> {
+	const cache = asked.get(host) ?? new Map<string, Promise<unknown>>();
+	asked.set(host, cache);
+	if (!cache.has(name)) cache.set(name, look());
+	return cache.get(name)! as Promise<T>;
+}
 
 /** One probe of the wizard, without the context a step gives it; asked once per host. */
 function probe(host: Host, name: string): Promise<Facts> {
-	const cache = asked.get(host) ?? new Map<string, Promise<Facts>>();
-	asked.set(host, cache);
-	if (!cache.has(name)) {
-		const context = {startedAt: host.now(), facts: {}, choices: {}, confirmations: {}, status: {}, runs: 0};
-		cache.set(name, pmgProbes[name]!(host, context, {processEnv: {}}) as Promise<Facts>);
-	}
-	return cache.get(name)!;
+	const context = {startedAt: host.now(), facts: {}, choices: {}, confirmations: {}, status: {}, runs: 0};
+	return once(host, `probe:${name}`, () => pmgProbes[name]!(host, context, {processEnv: {}}) as Promise<Facts>);
 }
+
+/** `pmgversion -v` in full (the packages too), and its exit status: 127 when PMG is not installed. */
+const pmgVersion = (host: Host) =>
+	once(host, 'pmgversion', async (): Promise<PmgVersionFacts & {exitCode: number}> => {
+		const result = await run(host, 'pmgversion', '-v');
+		return {...parsePmgVersion(result.exitCode === 0 ? result.stdout : ''), exitCode: result.exitCode};
+	});
+
+/** `pg_lsclusters` with every column: the port and log file go into the hints. */
+const pgClusters = (host: Host) => once(host, 'pg_lsclusters', async (): Promise<PgCluster[]> => parsePgLsclusters((await run(host, 'pg_lsclusters')).stdout));
+
+/** The Debian release, from the files base-files installs. */
+const debianRelease = (host: Host) =>
+	once(host, 'debian', async (): Promise<DebianRelease> => parseDebianRelease(await host.readFile('/etc/debian_version'), await host.readFile('/etc/os-release')));
+
+const mainCluster = (clusters: PgCluster[], version: string) => clusters.find(c => c.version === version && c.cluster === 'main');
 
 const run = (host: Host, ...argv: string[]) => host.run({argv}, {capture: 'all'});
 
-/** Every check; one that cannot run says so as its finding and the others go on. */
-export async function pmgChecks(host: Host): Promise<Finding[]> {
-	const checks: Array<[string, string, () => Promise<Finding[]>]> = [
+/** A check of the report: its key (for the finding when it cannot run), its title, and what it looks at. */
+type Check = [string, string, () => Promise<Finding[]>];
+
+/**
+ * Every check for the phase the host is in; one that cannot run says so as
+ * its finding and the others go on. Before the upgrade: the pre-flight
+ * checks. After it: whether it is complete and everything runs. Half-way:
+ * what state it was left in and the next step, first.
+ */
+export async function pmgCheck(host: Host): Promise<CheckResult> {
+	const {phase, finding: upgrade} = await phaseOf(host);
+	const before: Check[] = [
 		['version', 'PMG version', () => version(host)],
-		['updates', 'pending updates', () => updates(host)],
+		['updates', 'pending updates', () => updates(host, 'before')],
 		['kernel', 'running kernel', () => kernel(host)],
-		['cluster', 'cluster sync', () => cluster(host)],
+		['cluster', 'cluster sync', () => cluster(host, 'before')],
 		['postgres', 'PostgreSQL', () => postgres(host)],
 		['services', 'PMG services', () => services(host)],
 		['ssh-ciphers', 'SSH client ciphers', () => sshCiphers(host)],
@@ -87,10 +117,34 @@ export async function pmgChecks(host: Host): Promise<Finding[]> {
 		['certificates', 'certificate keys', () => certificates(host)],
 		['sources', 'apt repositories', () => sources(host)],
 		['bootloader', 'bootloader', () => bootloader(host)],
-		['kernel-meta', 'Debian kernel meta-package', () => packages(host)],
+		['kernel-meta', 'Debian kernel meta-package', () => packages(host, 'before')],
 		['dkms', 'DKMS modules', () => dkms(host)],
 		['locale', 'locale', () => locale(host)],
 		['templates', 'customised templates', () => templates(host)],
+		['pmg8to9', "the vendor's pmg8to9 checklist", () => checklist(host)],
+	];
+	const after: Check[] = [
+		['version', 'PMG version', () => versionAfter(host)],
+		['kernel', 'running kernel', () => kernelAfter(host)],
+		['updates', 'pending updates', () => updates(host, 'after')],
+		['cluster', 'cluster sync', () => cluster(host, 'after')],
+		['postgres', 'PostgreSQL', () => postgresAfter(host)],
+		['services', 'mail services', () => servicesAfter(host)],
+		['cluster-daemons', 'cluster daemons', () => clusterDaemons(host)],
+		['sources', 'apt repositories', () => sourcesAfter(host)],
+		['leftovers', 'configuration files left by the upgrade', () => leftovers(host)],
+		['disk', 'free space on /', () => diskAfter(host)],
+		['kernel-meta', 'Debian kernel meta-package', () => packages(host, 'after')],
+		['pmg8to9', "the vendor's pmg8to9 checklist", () => checklist(host)],
+	];
+	// Half-way: the state of each part, none judged as if the upgrade were done.
+	const unfinished: Check[] = [
+		['version', 'PMG version', () => versionAfter(host)],
+		['postgres', 'PostgreSQL', () => postgresState(host)],
+		['services', 'mail services', () => servicesState(host)],
+		['sources', 'apt repositories', () => sourcesAfter(host)],
+		['leftovers', 'configuration files left by the upgrade', () => leftovers(host)],
+		['disk', 'free space on /', () => disk(host)],
 		['pmg8to9', "the vendor's pmg8to9 checklist", () => checklist(host)],
 	];
 	const out: Finding[] = [];
@@ -98,18 +152,123 @@ export async function pmgChecks(host: Host): Promise<Finding[]> {
 	if (uid !== 0) {
 		out.push(finding('root', 'NOTICE', 'user', `running as ${user} (uid ${uid}), not root: some files cannot be read (the certificates)`, 'Run the check as root for complete results.'));
 	}
-	for (const [key, title, check] of checks) {
+	if (upgrade) out.push(upgrade);
+	for (const [key, title, check] of phase === 'before' ? before : phase === 'after' ? after : unfinished) {
 		try {
 			out.push(...(await check()));
 		} catch (error) {
 			out.push(finding(key, 'WARN', title, `could not be checked: ${(error as Error).message}`, 'Look at this by hand, then run the check again.'));
 		}
 	}
-	return out;
+	// Not a PMG host at all (no pmgversion): no phase to tell, the version check says why.
+	const {exitCode, pmgApi} = await pmgVersion(host);
+	return exitCode === 127 && pmgApi === null ? {findings: out} : {phase, findings: out};
+}
+
+/** The findings of every check, whatever the phase. */
+export async function pmgChecks(host: Host): Promise<Finding[]> {
+	return (await pmgCheck(host)).findings;
+}
+
+/** What tells the phase apart: the PMG and Debian versions, the PostgreSQL clusters, the repositories. */
+export type PhaseInput = {
+	pmgApi: string | null;
+	/** pmgversion's exit status: 127 when it is not installed. */
+	pmgversionExit: number;
+	/** Packages pmgversion calls "not correctly installed" (half-configured by an interrupted dpkg). */
+	broken: string[];
+	release: DebianRelease;
+	clusters: PgCluster[];
+	/** Enabled repository entries on bookworm and on trixie, as path:line. */
+	suites: {old: string[]; next: string[]};
+};
+
+const UPGRADE = 'upgrade to PMG 9';
+
+const describeRelease = (r: DebianRelease) => (r.version ? `Debian ${r.version}${r.codename && !r.version.includes(r.codename) ? ` (${r.codename})` : ''}` : r.codename ? `Debian ${r.codename}` : 'an unknown Debian release');
+const describeClusters = (clusters: PgCluster[]) => clusters.map(c => `${c.version}/${c.cluster} ${c.status}`).join(', ') || 'none';
+
+/**
+ * Before, half-way or after the upgrade, from what the host has now; half-way
+ * comes with a FAIL that names the state and the next step of the procedure.
+ * The upgrade's order is: repositories to trixie, apt dist-upgrade (PMG 9,
+ * Debian 13), pg_upgradecluster (17/main), unmask, reboot, and the tidying up.
+ */
+export function decidePhase(i: PhaseInput): {phase: Phase; finding: Finding | null} {
+	const pmg9 = i.pmgApi !== null && versionAtLeast(i.pmgApi, '9.0');
+	const trixie = i.release.major !== null ? i.release.major >= 13 : i.release.codename === 'trixie' || i.release.codename === 'forky';
+	const bookworm = i.release.major === 12 || (i.release.major === null && i.release.codename === 'bookworm');
+	const has15 = mainCluster(i.clusters, '15');
+	const has17 = mainCluster(i.clusters, '17');
+	const meta = i.broken.filter(p => /^(proxmox-mailgateway(-container)?|pmg-api|pmg-gui)$/.test(p));
+	const os = describeRelease(i.release);
+	const half = (detail: string, hint: string, command: string): {phase: Phase; finding: Finding} => ({
+		phase: 'unfinished',
+		finding: finding('upgrade', 'FAIL', UPGRADE, `unfinished: ${detail}`, hint, command),
+	});
+	const finishDistUpgrade = 'Finish the dist-upgrade: let dpkg configure what it unpacked, run apt dist-upgrade again until it has nothing left, then go on with the wizard (upgrade-wizard pmg continues where it was).';
+	if (trixie && i.pmgApi === null && i.pmgversionExit !== 127) {
+		return half(`${os} is installed, but pmgversion -v fails (exit ${i.pmgversionExit}): the dist-upgrade stopped before PMG 9 was configured`, finishDistUpgrade, 'dpkg --configure -a && apt dist-upgrade');
+	}
+	if (trixie && i.pmgApi !== null && (!pmg9 || meta.length > 0)) {
+		const what = !pmg9 ? `pmg-api is still ${i.pmgApi}` : `${meta.join(', ')} ${meta.length === 1 ? 'is' : 'are'} not correctly installed`;
+		return half(`${os} is installed, but ${what}: the dist-upgrade to PMG 9 did not finish`, finishDistUpgrade, 'dpkg --configure -a && apt dist-upgrade');
+	}
+	if (pmg9 && bookworm) {
+		return half(`pmg-api ${i.pmgApi} is installed on ${os}: the dist-upgrade to trixie did not finish`, finishDistUpgrade, 'dpkg --configure -a && apt dist-upgrade');
+	}
+	if (pmg9 && trixie && !has17) {
+		if (has15) {
+			return half(
+				`PMG ${i.pmgApi} runs on ${os}, but its database is still PostgreSQL 15/main (${describeClusters(i.clusters)}): pg_upgradecluster has not run`,
+				'Move the database to PostgreSQL 17 with the PMG services still stopped, from a shell without foreign locales (su -); this is the next step of the wizard (upgrade-wizard pmg). Then unmask the services and reboot.',
+				'pg_upgradecluster -v 17 15 main',
+			);
+		}
+		return half(
+			`PMG ${i.pmgApi} runs on ${os}, but there is no PostgreSQL main cluster (${describeClusters(i.clusters)})`,
+			"PMG keeps its rules, statistics and quarantine in PostgreSQL main: find out where the cluster went (pg_upgradecluster's output in the wizard's transcript); a PMG backup restores the rules.",
+			'pg_lsclusters',
+		);
+	}
+	if (pmg9 && trixie && has17) return {phase: 'after', finding: null};
+	if (has17 && !trixie) {
+		return half(
+			`a PostgreSQL 17/main cluster exists on ${os}${i.pmgApi ? ` with pmg-api ${i.pmgApi}` : ''} (${describeClusters(i.clusters)}): 17 belongs after the dist-upgrade to trixie, so an earlier upgrade was started and undone, or 17 came from another repository`,
+			`Find out where it came from before you upgrade: pg_upgradecluster needs 17/main absent. PMG 8's database is 15/main${has15 ? '' : ', which is missing here: restore it from the PMG backup'}; a 17/main that holds nothing you need is removed with pg_dropcluster --stop 17 main.`,
+			'pg_lsclusters',
+		);
+	}
+	if (bookworm && !pmg9 && i.suites.next.length > 0 && i.suites.old.length === 0) {
+		return half(
+			`the repositories name trixie (${i.suites.next.join(', ')}), but ${os} and pmg-api ${i.pmgApi ?? '(unknown)'} are installed: the repositories were switched and the dist-upgrade has not run`,
+			'Go on with the wizard (upgrade-wizard pmg): it stops and masks the services, then runs apt dist-upgrade. If you are not upgrading now, switch the repositories back to bookworm.',
+			'upgrade-wizard pmg',
+		);
+	}
+	return {phase: 'before', finding: null};
+}
+
+async function phaseOf(host: Host): Promise<{phase: Phase; finding: Finding | null}> {
+	const v = await pmgVersion(host);
+	const files = (await readSources(host)).map(f => parseSourcesFile(f.path, f.text));
+	const mix = suiteMix(files.flatMap(f => f.entries), 'bookworm', 'trixie');
+	const decided = decidePhase({
+		pmgApi: v.pmgApi,
+		pmgversionExit: v.exitCode,
+		broken: Object.entries(v.packages).filter(([, value]) => value === 'not correctly installed').map(([name]) => name),
+		release: await debianRelease(host),
+		clusters: await pgClusters(host),
+		suites: {old: mix.old, next: mix.next},
+	});
+	if (decided.phase !== 'after') return decided;
+	const release = await debianRelease(host);
+	const pg17 = mainCluster(await pgClusters(host), '17')!;
+	return {phase: 'after', finding: finding('upgrade', 'PASS', UPGRADE, `done: PMG ${v.pmgApi!.split('.')[0]} on Debian ${release.codename ?? release.version}, the database moved to PostgreSQL 17/main (${pg17.status})`)};
 }
 
 async function version(host: Host): Promise<Finding[]> {
-	const {pmgApi} = await probe(host, 'pmgversion');
+	const {pmgApi} = await pmgVersion(host);
 	if (!pmgApi) {
 		return [finding('version', 'FAIL', 'PMG version', 'pmgversion -v reports no pmg-api version: this does not look like a Proxmox Mail Gateway host', 'Run the check on the PMG host itself, as root.')];
 	}
@@ -119,20 +278,27 @@ async function version(host: Host): Promise<Finding[]> {
 		: [finding('version', 'FAIL', 'PMG version', `pmg-api ${pmgApi} is older than ${MIN_VERSION}`, 'Bring PMG 8 up to date first (the first step of the wizard).', 'apt update && apt dist-upgrade')];
 }
 
-async function updates(host: Host): Promise<Finding[]> {
+async function updates(host: Host, phase: Phase): Promise<Finding[]> {
 	const result = await run(host, 'apt', 'list', '--upgradable');
 	if (result.exitCode !== 0) return [finding('updates', 'SKIP', 'pending updates', `apt list --upgradable failed (exit ${result.exitCode})`)];
 	const pending = parseUpgradable(result.stdout);
 	if (pending.length === 0) {
-		return [finding('updates', 'PASS', 'pending updates', 'none known to apt (as of its last update of the package lists)', 'apt update refreshes the lists; the wizard runs it first.')];
+		return [
+			phase === 'after'
+				? finding('updates', 'PASS', 'pending updates', 'none known to apt (as of its last update of the package lists)')
+				: finding('updates', 'PASS', 'pending updates', 'none known to apt (as of its last update of the package lists)', 'apt update refreshes the lists; the wizard runs it first.'),
+		];
 	}
 	const names = pending.map(p => p.name);
 	const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
+	if (phase === 'after') {
+		return [finding('updates', 'NOTICE', 'pending updates', `${pending.length} packages can be upgraded: ${shown}`, 'Install them as you would any update of PMG 9.', 'apt update && apt dist-upgrade')];
+	}
 	return [finding('updates', 'WARN', 'pending updates', `${pending.length} packages can be upgraded on 8.x: ${shown}`, 'Install them before the upgrade to 9 (the wizard does this as its first step).', 'apt update && apt dist-upgrade')];
 }
 
 async function kernel(host: Host): Promise<Finding[]> {
-	const {runningKernel} = await probe(host, 'pmgversion');
+	const {runningKernel} = await pmgVersion(host);
 	if (!runningKernel) return [finding('kernel', 'SKIP', 'running kernel', 'pmgversion -v does not name the running kernel')];
 	// The checklist's rule before the upgrade: a 6.8 or 6.14 Proxmox kernel.
 	return /^6\.(8|14)\./.test(runningKernel)
@@ -140,7 +306,7 @@ async function kernel(host: Host): Promise<Finding[]> {
 		: [finding('kernel', 'WARN', 'running kernel', `${runningKernel} is not a 6.8 or 6.14 Proxmox kernel`, 'Boot the installed 6.8 Proxmox kernel before the upgrade (a reboot may be missing).')];
 }
 
-async function cluster(host: Host): Promise<Finding[]> {
+async function cluster(host: Host, phase: Phase): Promise<Finding[]> {
 	const status = await run(host, 'pmgcm', 'status');
 	if (status.exitCode === 127) return [finding('cluster', 'SKIP', 'cluster sync', 'pmgcm is not installed: not a PMG host')];
 	const {cluster: c} = await probe(host, 'cluster');
@@ -148,18 +314,16 @@ async function cluster(host: Host): Promise<Finding[]> {
 	const broken = c.nodes.filter(n => n.state.startsWith('ERROR'));
 	const syncing = c.nodes.filter(n => n.state === 'S');
 	const names = (nodes: typeof c.nodes) => nodes.map(n => `${n.name} (${n.state})`).join(', ');
-	if (broken.length > 0) return [finding('cluster', 'FAIL', 'cluster sync', `not healthy: ${names(broken)}`, 'Fix the cluster before the upgrade.', 'pmgcm status')];
+	if (broken.length > 0) return [finding('cluster', 'FAIL', 'cluster sync', `not healthy: ${names(broken)}`, phase === 'after' ? 'Fix the cluster: pmgmirror and pmgtunnel run again once every node runs PMG 9 (their journal says more).' : 'Fix the cluster before the upgrade.', 'pmgcm status')];
 	if (syncing.length > 0) return [finding('cluster', 'WARN', 'cluster sync', `syncing now: ${names(syncing)}`, 'Wait until every node is in sync (A), then check again.', 'pmgcm status')];
-	return [finding('cluster', 'PASS', 'cluster sync', `${c.nodes.length} nodes in sync; the wizard upgrades them one at a time, master first`)];
+	return [finding('cluster', 'PASS', 'cluster sync', phase === 'after' ? `${c.nodes.length} nodes in sync` : `${c.nodes.length} nodes in sync; the wizard upgrades them one at a time, master first`)];
 }
 
 async function postgres(host: Host): Promise<Finding[]> {
-	const {pgClusters = []} = await probe(host, 'pgClusters');
-	const main = pgClusters.filter(c => c.cluster === 'main');
-	const list = pgClusters.map(c => `${c.version}/${c.cluster} ${c.status}`).join(', ') || 'none';
-	if (main.some(c => c.version === '17')) {
-		return [finding('postgres', 'FAIL', 'PostgreSQL', `a 17/main cluster already exists (${list}): an earlier upgrade was left unfinished?`, 'Find out where the earlier upgrade stopped before going on; pg_upgradecluster needs 17/main absent.', 'pg_lsclusters')];
-	}
+	// A 17/main here is an upgrade left half-way: the phase says so, first.
+	const clusters = await pgClusters(host);
+	const main = clusters.filter(c => c.cluster === 'main');
+	const list = describeClusters(clusters);
 	if (main.some(c => c.version === '15' && c.status.startsWith('online'))) return [finding('postgres', 'PASS', 'PostgreSQL', `15/main online (${list})`)];
 	return [finding('postgres', 'FAIL', 'PostgreSQL', `no online 15/main cluster (${list})`, 'PMG 8 keeps its database in PostgreSQL 15/main: start it, or find out why it is missing.', 'pg_lsclusters')];
 }
@@ -311,15 +475,18 @@ async function bootloader(host: Host): Promise<Finding[]> {
 	return out;
 }
 
-async function packages(host: Host): Promise<Finding[]> {
+async function packages(host: Host, phase: Phase): Promise<Finding[]> {
 	const {packages: p = {}} = await probe(host, 'packages');
+	if (phase === 'after' && p['linux-image-amd64'] === 'installed') {
+		return [finding('kernel-meta', 'WARN', 'Debian kernel meta-package', 'linux-image-amd64 is installed: it pulls in Debian kernels next to the Proxmox one, and an update may boot one of them', 'Remove it.', 'apt remove linux-image-amd64')];
+	}
 	return p['linux-image-amd64'] === 'installed'
 		? [finding('kernel-meta', 'FAIL', 'Debian kernel meta-package', 'linux-image-amd64 is installed: it would pull in Debian kernels next to the Proxmox one', 'Remove it (the wizard stops here until it is gone).', 'apt remove linux-image-amd64')]
 		: [finding('kernel-meta', 'PASS', 'Debian kernel meta-package', 'linux-image-amd64 not installed')];
 }
 
 async function dkms(host: Host): Promise<Finding[]> {
-	const {runningKernel} = await probe(host, 'pmgversion');
+	const {runningKernel} = await pmgVersion(host);
 	const result = await run(host, 'dkms', 'status', ...(runningKernel ? ['-k', runningKernel] : []));
 	if (result.exitCode === 127) return [finding('dkms', 'PASS', 'DKMS modules', 'dkms is not installed')];
 	if (result.exitCode !== 0) return [finding('dkms', 'SKIP', 'DKMS modules', `dkms status failed (exit ${result.exitCode})`)];
@@ -374,4 +541,294 @@ async function checklist(host: Host): Promise<Finding[]> {
 			unexpected.length > 0 ? 'pmg8to9' : undefined,
 		),
 	];
+}
+
+// ------------------------------------------------------------- after the upgrade
+
+/** PMG's and Debian's versions, and packages an interrupted dpkg left half-configured. */
+async function versionAfter(host: Host): Promise<Finding[]> {
+	const v = await pmgVersion(host);
+	const release = await debianRelease(host);
+	const out: Finding[] = [];
+	const what = v.pmgApi ? `pmg-api ${v.pmgApi}` : 'pmgversion -v reports no pmg-api version';
+	out.push(finding('version', v.pmgApi && versionAtLeast(v.pmgApi, '9.0') ? 'PASS' : 'INFO', 'PMG version', `${what} on ${describeRelease(release)}`));
+	const broken = Object.entries(v.packages).filter(([, value]) => value === 'not correctly installed').map(([name]) => name);
+	if (broken.length > 0) {
+		out.push(finding('version.packages', 'WARN', 'PMG version', `not correctly installed, says pmgversion: ${broken.join(', ')}`, 'Let dpkg finish configuring them; apt -f install when a dependency is missing.', 'dpkg --configure -a'));
+	}
+	return out;
+}
+
+/** `6.14.11-4-pve` -> [6, 14]. */
+const kernelSeries = (release: string): [number, number] | null => {
+	const m = /^(\d+)\.(\d+)/.exec(release);
+	return m ? [Number(m[1]), Number(m[2])] : null;
+};
+const newer = (a: [number, number], b: [number, number]) => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+
+async function kernelAfter(host: Host): Promise<Finding[]> {
+	const {runningKernel, packages} = await pmgVersion(host);
+	if (!runningKernel) return [finding('kernel', 'SKIP', 'running kernel', 'pmgversion -v does not name the running kernel')];
+	const running = kernelSeries(runningKernel);
+	// The kernels pmgversion lists: proxmox-kernel-6.14.11-4-pve-signed and the like.
+	const installed = Object.keys(packages)
+		.map(name => /^proxmox-kernel-(\d+\.\d+\.\d+-\d+)-pve(-signed)?$/.exec(name)?.[1])
+		.filter((k): k is string => Boolean(k))
+		.map(k => ({release: `${k}-pve`, series: kernelSeries(k)!}));
+	const newest = installed.reduce<(typeof installed)[number] | null>((best, k) => (!best || newer(k.series, best.series) ? k : best), null);
+	if (running && newest && newer(newest.series, running)) {
+		return [finding('kernel', 'WARN', 'running kernel', `${runningKernel} runs, but PMG 9's kernel ${newest.release} is installed: the reboot of the upgrade is missing`, 'Reboot (in a quiet hour: mail waits while the host is down), then check again.', 'reboot')];
+	}
+	return [finding('kernel', 'PASS', 'running kernel', `${runningKernel}${newest && newest.release === runningKernel ? ', the newest installed' : ''}`)];
+}
+
+/** 17/main must answer; 15/main is left to remove once all works. */
+async function postgresAfter(host: Host): Promise<Finding[]> {
+	const clusters = await pgClusters(host);
+	const pg17 = mainCluster(clusters, '17');
+	const pg15 = mainCluster(clusters, '15');
+	const out: Finding[] = [];
+	if (!pg17) out.push(finding('postgres', 'FAIL', 'PostgreSQL', `no 17/main cluster (${describeClusters(clusters)})`, 'PMG 9 keeps its database in PostgreSQL 17/main: find out where it went.', 'pg_lsclusters'));
+	else if (pg17.status.startsWith('online')) out.push(finding('postgres', 'PASS', 'PostgreSQL', `17/main ${pg17.status} on port ${pg17.port || 'unknown'}`));
+	else {
+		out.push(
+			finding(
+				'postgres',
+				'FAIL',
+				'PostgreSQL',
+				`17/main is ${pg17.status}: PMG 9 has no database (${describeClusters(clusters)})`,
+				`Start it; if it does not start, its log says why: ${pg17.logFile}.`,
+				'systemctl start postgresql@17-main',
+			),
+		);
+	}
+	if (pg15) {
+		const running = pg15.status.startsWith('online');
+		const gone = pg15.status.includes('binaries_missing');
+		out.push(
+			finding(
+				'postgres.old',
+				'NOTICE',
+				'old PostgreSQL cluster',
+				`15/main is still there (${pg15.status}${pg15.port ? `, port ${pg15.port}` : ''}, ${pg15.dataDirectory})${running ? ': it runs beside 17 and holds memory' : ''}`,
+				gone
+					? 'Its server package is gone; once PMG 9 works as expected, drop the old data.'
+					: "Once PMG 9 works as expected, remove PostgreSQL 15 and its data (the procedure's last step).",
+				gone ? 'pg_dropcluster 15 main' : 'apt purge postgresql-15 postgresql-client-15',
+			),
+		);
+	}
+	return out;
+}
+
+/** Half-way: the clusters as they are, without judging them. */
+async function postgresState(host: Host): Promise<Finding[]> {
+	const clusters = await pgClusters(host);
+	return [finding('postgres', 'INFO', 'PostgreSQL', `clusters: ${describeClusters(clusters)}`)];
+}
+
+/** Postfix and the PMG services must run and start at boot, as the wizard checks after its reboot. */
+async function servicesAfter(host: Host): Promise<Finding[]> {
+	const {afterReboot} = await probe(host, 'afterReboot');
+	if (!afterReboot) return [finding('services', 'WARN', 'mail services', 'systemctl did not answer')];
+	const bad = new Map(notRunning(afterReboot).map(u => [u.unit, u]));
+	if (bad.size === 0) return [finding('services', 'PASS', 'mail services', `active and enabled: ${PMG_SERVICES.join(', ')}`)];
+	const out: Finding[] = [];
+	for (const unit of PMG_SERVICES) {
+		const s = bad.get(unit);
+		// postfix.service only starts its instance postfix@-, which does the work.
+		const instance = unit === 'postfix' ? bad.get(POSTFIX_INSTANCE) : undefined;
+		if (!s && !instance) continue;
+		const state = s ?? afterReboot.units[unit]!;
+		const log = `journalctl -b -u ${unit === 'postfix' ? POSTFIX_INSTANCE : unit}`;
+		const active = state.active === 'active' && (!instance || instance.active === 'active');
+		const where = `${unit}: ${state.active}, ${state.enabled}${instance ? `; its instance ${POSTFIX_INSTANCE} ${instance.active}` : ''}`;
+		if (state.enabled.startsWith('masked')) {
+			out.push(finding(`services.${unit}`, 'FAIL', 'mail service', `${where}: still masked, as for the upgrade (the unmask step has not run)`, `Unmask and start it; its log: ${log}.`, `systemctl unmask ${unit} && systemctl start ${unit}`));
+		} else if (!active) {
+			const enable = state.enabled === 'disabled';
+			out.push(
+				finding(
+					`services.${unit}`,
+					'FAIL',
+					'mail service',
+					`${where}: not running${enable ? ', and it does not start at boot' : ''}`,
+					`${enable ? 'Enable and start it' : 'Start it'}; if it does not stay up, its log says why: ${log}.`,
+					enable ? `systemctl enable --now ${unit}` : `systemctl start ${unit}`,
+				),
+			);
+		} else {
+			out.push(finding(`services.${unit}`, 'WARN', 'mail service', `${where}: it runs now but does not start at boot`, 'Enable it, or the next reboot leaves it down.', `systemctl enable ${unit}`));
+		}
+	}
+	return out;
+}
+
+/** Half-way: which services run, which are stopped or masked (as the upgrade leaves them). */
+async function servicesState(host: Host): Promise<Finding[]> {
+	const {afterReboot} = await probe(host, 'afterReboot');
+	if (!afterReboot) return [finding('services', 'SKIP', 'mail services', 'systemctl did not answer')];
+	const list = PMG_SERVICES.map(u => `${u} ${afterReboot.units[u]?.active ?? 'unknown'}, ${afterReboot.units[u]?.enabled ?? 'unknown'}`).join('; ');
+	return [finding('services', 'INFO', 'mail services', list)];
+}
+
+/** pmgmirror and pmgtunnel: masked for the upgrade, unmasked and started at its end, on single nodes too. */
+async function clusterDaemons(host: Host): Promise<Finding[]> {
+	const {services: s = {}} = await probe(host, 'services');
+	const {cluster: c} = await probe(host, 'cluster').catch(() => ({cluster: undefined}) as Facts);
+	const down = CLUSTER_DAEMONS.filter(u => s[u]?.active !== 'active');
+	if (down.length === 0) return [finding('cluster-daemons', 'PASS', 'cluster daemons', `active: ${CLUSTER_DAEMONS.join(', ')}`)];
+	const list = down.map(u => `${u} ${s[u]?.active ?? 'unknown'}, ${s[u]?.enabled ?? 'unknown'}`).join('; ');
+	const masked = down.some(u => s[u]?.enabled.startsWith('masked'));
+	const command = `${masked ? `systemctl unmask ${down.join(' ')} && ` : ''}systemctl start ${down.join(' ')}`;
+	return [
+		finding(
+			'cluster-daemons',
+			'WARN',
+			'cluster daemons',
+			`not running: ${list}`,
+			c?.clustered
+				? 'Once every node of the cluster runs PMG 9, unmask and start them on each node.'
+				: 'The procedure unmasks and starts them at the end, on a single node too.',
+			command,
+		),
+	];
+}
+
+/** Every enabled entry on trixie; a bookworm one left over would mix the releases at the next apt update. */
+async function sourcesAfter(host: Host): Promise<Finding[]> {
+	const files = (await readSources(host)).map(f => parseSourcesFile(f.path, f.text));
+	const out: Finding[] = [];
+	const errors = files.flatMap(f => f.errors);
+	if (errors.length > 0) {
+		out.push(finding('sources.errors', 'FAIL', 'apt repositories', `apt would refuse: ${errors.map(e => `${e.path}:${e.line}: ${e.message}`).join('; ')}`, 'Correct these lines; apt update shows the same.'));
+	}
+	const entries = files.flatMap(f => f.entries);
+	const mix = suiteMix(entries, 'bookworm', 'trixie');
+	const where = `${entries.filter(e => e.enabled).length} enabled entries in ${files.length} files`;
+	if (mix.old.length > 0) {
+		const thirdParty = entries.filter(e => e.enabled && entryKind(e) === 'third-party' && e.suites.some(x => x.startsWith('bookworm')));
+		out.push(
+			finding(
+				'sources',
+				'WARN',
+				'apt repositories',
+				`bookworm entries left: ${mix.old.join(', ')}`,
+				thirdParty.length > 0
+					? `Switch each to trixie once its vendor has a trixie release, or disable it (comment it out); Debian's and Proxmox's own belong on trixie.`
+					: "Switch them to trixie or remove them: the upgrade's repositories are all on trixie, and a bookworm entry brings old packages back.",
+				`grep -rn bookworm /etc/apt/sources.list /etc/apt/sources.list.d/`,
+			),
+		);
+	} else out.push(finding('sources', 'PASS', 'apt repositories', `all on trixie (${where})`));
+	if (mix.unusual.length > 0) {
+		out.push(finding('sources.unusual', 'NOTICE', 'apt repositories', `neither bookworm nor trixie: ${mix.unusual.join(', ')}`, 'Make sure these ship packages for trixie.'));
+	}
+	return out;
+}
+
+/** What dpkg and ucf leave beside a configuration file, and what to do with each. */
+const LEFTOVERS = [
+	{
+		suffix: '.dpkg-dist',
+		severity: 'NOTICE',
+		what: "the package's new version, not installed because you kept yours",
+		hint: 'Compare it with yours, carry over what the new version needs, then remove it.',
+		diff: (base: string, file: string) => `diff -u ${base} ${file}`,
+	},
+	{
+		suffix: '.ucf-dist',
+		severity: 'NOTICE',
+		what: "the package's new version (ucf), not installed because you kept yours",
+		hint: 'Compare it with yours, carry over what the new version needs, then remove it.',
+		diff: (base: string, file: string) => `diff -u ${base} ${file}`,
+	},
+	{
+		suffix: '.dpkg-old',
+		severity: 'NOTICE',
+		what: "your version from before, kept when you took the package's",
+		hint: 'Carry over the changes of yours you still need into the new file, then remove it.',
+		diff: (base: string, file: string) => `diff -u ${file} ${base}`,
+	},
+	{
+		suffix: '.ucf-old',
+		severity: 'NOTICE',
+		what: "your version from before (ucf), kept when you took the package's",
+		hint: 'Carry over the changes of yours you still need into the new file, then remove it.',
+		diff: (base: string, file: string) => `diff -u ${file} ${base}`,
+	},
+	{
+		suffix: '.dpkg-new',
+		severity: 'WARN',
+		what: 'unpacked by dpkg but never put in place: a package was left half-configured',
+		hint: 'Let dpkg finish configuring; it puts the file in place or asks about it.',
+		diff: () => 'dpkg --configure -a',
+	},
+	{
+		suffix: '.ucf-new',
+		severity: 'NOTICE',
+		what: "ucf's copy of the package's new version",
+		hint: 'Compare it with yours, carry over what you need, then remove it.',
+		diff: (base: string, file: string) => `diff -u ${base} ${file}`,
+	},
+] as const;
+
+/** How deep under /etc the search goes, and how many directories it reads at most. */
+const ETC_DEPTH = 8;
+const ETC_DIRS = 4000;
+
+/** Files under /etc whose name ends in one of the suffixes; stops at the limits above and says so. */
+async function findUnderEtc(host: Host, suffixes: readonly string[]): Promise<{files: string[]; cut: boolean; unreadable: string[]}> {
+	const files: string[] = [];
+	const unreadable: string[] = [];
+	const queue: Array<{dir: string; depth: number}> = [{dir: '/etc', depth: 0}];
+	let read = 0;
+	while (queue.length > 0) {
+		const {dir, depth} = queue.shift()!;
+		if (++read > ETC_DIRS) return {files: files.sort(), cut: true, unreadable};
+		// A directory only root may read (/etc/ssl/private) is skipped and named.
+		const names = await host.listDir(dir).catch(() => null);
+		if (names === null) {
+			unreadable.push(dir);
+			continue;
+		}
+		for (const name of names) {
+			const path = `${dir}/${name}`;
+			if (suffixes.some(s => name.endsWith(s))) {
+				if ((await host.stat(path).catch(() => null))?.isFile) files.push(path);
+				continue;
+			}
+			if (depth + 1 >= ETC_DEPTH) continue;
+			const info = await host.stat(path).catch(() => null);
+			if (info?.isDirectory) queue.push({dir: path, depth: depth + 1});
+		}
+	}
+	return {files: files.sort(), cut: false, unreadable};
+}
+
+/** The files dpkg and ucf left under /etc, one finding per kind (exported for its test on a real directory tree). */
+export async function leftovers(host: Host): Promise<Finding[]> {
+	const {files, cut, unreadable} = await findUnderEtc(host, LEFTOVERS.map(l => l.suffix));
+	const out: Finding[] = [];
+	for (const kind of LEFTOVERS) {
+		const found = files.filter(f => f.endsWith(kind.suffix));
+		if (found.length === 0) continue;
+		const base = found[0]!.slice(0, -kind.suffix.length);
+		out.push(finding(`leftovers${kind.suffix}`, kind.severity, 'configuration files', `${found.length} ${kind.suffix} (${kind.what}): ${found.join(', ')}`, kind.hint, kind.diff(base, found[0]!)));
+	}
+	const partly = [
+		...(cut ? [`only the first ${ETC_DIRS} directories were read`] : []),
+		...(unreadable.length > 0 ? [`not readable here: ${unreadable.slice(0, 3).join(', ')}${unreadable.length > 3 ? ` and ${unreadable.length - 3} more` : ''}`] : []),
+	];
+	if (out.length === 0) out.push(finding('leftovers', 'PASS', 'configuration files', `no ${LEFTOVERS.map(l => l.suffix).join(', ')} files under /etc${partly.length > 0 ? ` (${partly.join('; ')})` : ''}`));
+	return out;
+}
+
+async function diskAfter(host: Host): Promise<Finding[]> {
+	const {disk: d} = await probe(host, 'disk');
+	if (!d) return [finding('disk', 'SKIP', 'free space on /', 'unknown')];
+	const detail = `${gib(d.availableBytes)} available of ${gib(d.totalBytes)}`;
+	return d.availableBytes >= GIB
+		? [finding('disk', 'PASS', 'free space on /', detail)]
+		: [finding('disk', 'WARN', 'free space on /', `${detail}: little room for the mail queue, the quarantine and the logs`, 'Free space: apt clean, old kernels, the old PostgreSQL cluster.', 'apt clean')];
 }

@@ -1,12 +1,13 @@
 /**
  * `upgrade-wizard check <product> [--json] [--simulate NAME|FILE]`: the
- * read-only pre-flight report, without a terminal, for before the window,
- * after each fix, and for cron or a monitoring system. Exit status 0: nothing
- * to act on; 5: warnings; 6: failures (README, "Exit statuses").
+ * read-only report, without a terminal, for before the window, after each
+ * fix, after the upgrade, and for cron or a monitoring system. Exit status 0:
+ * nothing to act on; 5: warnings; 6: failures; 7: an upgrade left unfinished
+ * (README, "Exit statuses").
  */
 import {existsSync} from 'node:fs';
 import path from 'node:path';
-import {pmgChecks} from '../check/pmg.ts';
+import {pmgCheck} from '../check/pmg.ts';
 import {pmChecks} from '../check/puremessage.ts';
 import {vmmChecks} from '../check/vmm.ts';
 import type {ServerTarget} from '../../machines/puremessage-5.6-to-6.ts';
@@ -17,8 +18,8 @@ import {LocalHost} from '../host/local-host.ts';
 import {loadScenario, ScenarioError} from '../host/scenario.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
 import type {Host} from '../host/types.ts';
-import type {Finding} from '../check/findings.ts';
-import {EXIT, PRODUCTS, resolveScenario, UsageError} from '../products.ts';
+import type {CheckResult} from '../check/findings.ts';
+import {EXIT, PRODUCTS, refuseOtherProduct, resolveScenario, UsageError} from '../products.ts';
 import {answered, didYouMean, parseCommand, seeHelp} from '../cli-args.ts';
 import {CHECK} from '../cli-spec.ts';
 
@@ -26,10 +27,10 @@ import {CHECK} from '../cli-spec.ts';
 export type CheckOptions = {deployment?: string; hostFor: (target: ServerTarget) => Promise<Host>};
 
 /** The products that have a pre-flight check, and their checks. */
-export const CHECKS: Record<string, (host: Host, options: CheckOptions) => Promise<Finding[]>> = {
-	pmg: host => pmgChecks(host),
-	vmm: host => vmmChecks(host),
-	puremessage: (host, options) => pmChecks(host, options),
+export const CHECKS: Record<string, (host: Host, options: CheckOptions) => Promise<CheckResult>> = {
+	pmg: host => pmgCheck(host),
+	vmm: async host => ({findings: await vmmChecks(host)}),
+	puremessage: async (host, options) => ({findings: await pmChecks(host, options)}),
 };
 
 /**
@@ -96,6 +97,7 @@ export async function run(argv: string[]): Promise<number> {
 			const file = resolveScenario(args.product, args.simulate);
 			// In memory: a check leaves no state behind, not even a simulated one.
 			scenario = await loadScenario(file);
+			refuseOtherProduct(scenario, args.product, other => `upgrade-wizard check ${other} --simulate ${args.simulate}`);
 			host = await SimulatedHost.open(file, {scenario, speed: 0});
 		} else host = new LocalHost(process.env);
 	} catch (error) {
@@ -106,8 +108,8 @@ export async function run(argv: string[]): Promise<number> {
 		throw error;
 	}
 	const deployment = args.deployment && !args.simulate ? path.resolve(args.deployment) : args.deployment;
-	const findings = await CHECKS[args.product]!(host, {hostFor: checkHosts(scenario, args.sshConfig), ...(deployment ? {deployment} : {})});
-	const result = report(args.product, host.label, findings);
+	const checked = await CHECKS[args.product]!(host, {hostFor: checkHosts(scenario, args.sshConfig), ...(deployment ? {deployment} : {})});
+	const result = report(args.product, host.label, checked);
 	process.stdout.write(args.json ? renderJson(result) : renderText(result));
 	return result.status;
 }

@@ -98,7 +98,8 @@ export async function run(argv: string[]): Promise<number> {
 			training = {product: scenario.product as Product, name, file: path.resolve(args.file), scenario};
 		} else {
 			const list = await trainings();
-			if (args.list || (!args.name && !(process.stdin.isTTY && process.stdout.isTTY))) {
+			// Without a terminal, or on one that cannot move the cursor (TERM=dumb): the list as text.
+			if (args.list || (!args.name && (!(process.stdin.isTTY && process.stdout.isTTY) || process.env.TERM === 'dumb'))) {
 				process.stdout.write(listing(list));
 				return EXIT.ok;
 			}

@@ -12,7 +12,7 @@ import {CHECKS} from './check.ts';
 import {SimulatedHost} from '../host/simulated-host.ts';
 import {loadScenario, ScenarioError, type Scenario} from '../host/scenario.ts';
 import {shellQuote, type Host} from '../host/types.ts';
-import {EXIT, PRODUCTS, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
+import {EXIT, PRODUCTS, refuseOtherProduct, resolveScenario, stateLocation, UsageError, type Product} from '../products.ts';
 import {acquireLock, LockedError, type Lock} from '../runtime/lock.ts';
 import {leaveOnSignals} from '../runtime/signals.ts';
 import {position, Wizard} from '../runtime/runtime.ts';
@@ -89,6 +89,7 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		}
 		// A scenario file with an error is named with its line and field now, terminal or not.
 		if (scenario) loadedScenario = await loadScenario(scenario);
+		if (loadedScenario && args.simulate) refuseOtherProduct(loadedScenario, args.product, other => `upgrade-wizard ${other} --simulate ${args.simulate}`);
 	} catch (error) {
 		if (error instanceof UsageError || error instanceof ScenarioError) {
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
@@ -100,6 +101,15 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 		process.stderr.write(
 			`upgrade-wizard: the wizard needs a terminal (stdin and stdout). Run it from a console, iKVM or an SSH session inside tmux.${
 				Object.hasOwn(CHECKS, args.product) ? `\nWithout a terminal (cron, monitoring), the read-only pre-flight report: upgrade-wizard check ${args.product}` : ''
+			}\n`,
+		);
+		return EXIT.notTerminal;
+	}
+	// A dumb terminal cannot move the cursor, which every redraw of a screen does.
+	if (process.env.TERM === 'dumb') {
+		process.stderr.write(
+			`upgrade-wizard: TERM=dumb: this terminal cannot move the cursor, which the wizard's screens need. Set TERM to the terminal you use (TERM=linux on the console, TERM=vt100 on a serial line) and start it again.${
+				Object.hasOwn(CHECKS, args.product) ? `\nWithout a full terminal, the read-only report: upgrade-wizard check ${args.product}` : ''
 			}\n`,
 		);
 		return EXIT.notTerminal;

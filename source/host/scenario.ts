@@ -14,6 +14,7 @@ import path from 'node:path';
 import {PARSED_LAYERS} from './scenario-cache.ts';
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Scalar} from 'yaml';
 import {parseSize} from '../shared/size.ts';
+import {escapeControls} from '../probes/ansi.ts';
 
 export const PRODUCTS = ['pmg', 'vmm', 'puremessage'] as const;
 export type Product = (typeof PRODUCTS)[number];
@@ -111,7 +112,8 @@ export class ScenarioError extends Error {
 		/** What to do about it. */
 		readonly hint: string,
 	) {
-		super(`${path}${line > 0 ? `:${line}` : ''}: ${field ? `${field}: ` : ''}${problem}${hint ? ` — ${hint}` : ''}`);
+		// Keys and values quoted from the file may hold any byte: shown escaped, never obeyed by the terminal.
+		super(escapeControls(`${path}${line > 0 ? `:${line}` : ''}: ${field ? `${field}: ` : ''}${problem}${hint ? ` — ${hint}` : ''}`));
 	}
 }
 

@@ -51,3 +51,15 @@ export function needsTerminalText(bytes: Buffer): boolean {
 export function terminalBytes(bytes: Buffer): Buffer {
 	return needsTerminalText(bytes) ? Buffer.from(terminalText(bytes.toString('utf8')), 'utf8') : bytes;
 }
+
+// Control characters but newline and tab, DEL, and the C1 controls (U+0080-U+009F).
+const CONTROLS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+
+/**
+ * Text from a file or a command quoted in a message, safe for a terminal:
+ * every control character but newline and tab written as \xHH, so that an
+ * ESC in a scenario key or a binary file's bytes are shown, not obeyed.
+ */
+export function escapeControls(text: string): string {
+	return text.replace(CONTROLS, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

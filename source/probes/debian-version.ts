@@ -85,3 +85,43 @@ export function isValidDebianVersion(v: string): boolean {
 export function versionAtLeast(v: string, min: string): boolean {
 	return isValidDebianVersion(v) && compareDebianVersions(v, min) >= 0;
 }
+
+/** Debian's releases by major version, as /etc/debian_version and os-release name them. */
+const CODENAMES: Record<number, string> = {11: 'bullseye', 12: 'bookworm', 13: 'trixie', 14: 'forky'};
+
+/** Which Debian release a host runs, from what base-files installs. */
+export type DebianRelease = {
+	/** 12, 13 ...; null for a testing or unstable system ("trixie/sid") or when nothing says. */
+	major: number | null;
+	/** bookworm, trixie ...; null when neither file names or implies one. */
+	codename: string | null;
+	/** What /etc/debian_version says, trimmed ("13.2", "trixie/sid"); null when the file is missing. */
+	version: string | null;
+};
+
+/**
+ * `/etc/debian_version` holds "12.12" on a point release, "13.0" right after
+ * the upgrade, "trixie/sid" on testing; `/etc/os-release` has VERSION_ID="13"
+ * and VERSION_CODENAME=trixie (no VERSION_ID on testing). base-files writes
+ * both in the same unpack, so they only disagree on a hand-edited system;
+ * debian_version wins then, since it is what the upgrade's own steps look at.
+ */
+export function parseDebianRelease(debianVersion: string | null, osRelease: string | null): DebianRelease {
+	const version = debianVersion?.split('\n')[0]?.trim() || null;
+	const fields = Object.fromEntries(
+		(osRelease ?? '')
+			.split('\n')
+			.map(l => /^([A-Z_]+)=("?)(.*)\2\s*$/.exec(l.trim()))
+			.filter((m): m is RegExpExecArray => m !== null)
+			.map(m => [m[1]!, m[3]!]),
+	);
+	const numbered = version ? /^(\d+)(?:\.\d+)*$/.exec(version) : null;
+	if (numbered) {
+		const major = Number(numbered[1]);
+		return {major, codename: CODENAMES[major] ?? fields.VERSION_CODENAME ?? null, version};
+	}
+	const named = version ? /^([a-z]+)\/sid$/.exec(version) : null;
+	if (named) return {major: null, codename: named[1]!, version};
+	const id = fields.VERSION_ID && /^\d+$/.test(fields.VERSION_ID) ? Number(fields.VERSION_ID) : null;
+	return {major: id, codename: fields.VERSION_CODENAME || (id !== null ? (CODENAMES[id] ?? null) : null), version};
+}

@@ -13,7 +13,9 @@
  *   libjs-extjs: 7.0.0-4
  *   zfsutils-linux: not correctly installed
  * "not correctly installed" is printed for every package whose dpkg state is
- * not Installed, even the meta-package (then before its "(API: ...)").
+ * not Installed, even the meta-package (then before its "(API: ...)"); PMG 9
+ * prints "residual config" instead for a package removed without purging
+ * (dpkg state ConfigFiles), which is no error.
  */
 import {outputLines} from './ansi.ts';
 import {isValidDebianVersion} from './debian-version.ts';
@@ -34,7 +36,7 @@ const META = /^(proxmox-mailgateway(?:-container)?):\s*(.*?)\s*\(API:\s*([^,)]*?
 const PACKAGE = /^([a-z0-9][a-z0-9+.-]+):\s+(.+?)\s*$/;
 
 /** A value pmgversion prints for a package: a version or one of its "not ... installed" notes. */
-const isPackageValue = (value: string) => isValidDebianVersion(value) || /^not (correctly )?installed$/.test(value);
+const isPackageValue = (value: string) => isValidDebianVersion(value) || /^(not (correctly )?installed|residual config)$/.test(value);
 
 /** Read `pmgversion` or `pmgversion -v` output. */
 export function parsePmgVersion(text: string): PmgVersionFacts {

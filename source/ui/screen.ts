@@ -11,6 +11,7 @@ import type {OutputView} from '../runtime/output.ts';
 import {position} from '../runtime/runtime.ts';
 import {blank, clock, count, fit, line, wrap, wrapExact, type Line} from './text.ts';
 import {levelTone, type Tone} from './theme.ts';
+import {escapeControls} from '../probes/ansi.ts';
 
 export const WIDTH = 80;
 /**
@@ -111,7 +112,8 @@ export function acceptedEvents(machine: AnyStateMachine, value: unknown): Set<st
 
 const findingLines = (findings: Finding[]): Line[] =>
 	findings.flatMap(f => {
-		const [first, ...rest] = wrap(f.text, WIDTH - 10);
+		// A finding may quote a file or a command's error: control bytes shown, not obeyed.
+		const [first, ...rest] = wrap(escapeControls(f.text), WIDTH - 10);
 		return [
 			[{text: ` [${f.level}]`.padEnd(9), tone: levelTone(f.level)}, {text: ` ${first ?? ''}`}],
 			...rest.map(r => line(`          ${r}`)),
@@ -406,7 +408,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		body.unshift(...why(meta, 3).map(l => l.map(s => ({...s, tone: 'info' as const}))), blank);
 	}
 	if (ui.message) body.unshift(line(` ${ui.message}`, 'warn'));
-	if (input.problem) body.unshift(...wrap(`[FAIL] ${input.problem}`, WIDTH - 2).map(l => line(` ${l}`, 'fail')));
+	if (input.problem) body.unshift(...wrap(`[FAIL] ${escapeControls(input.problem)}`, WIDTH - 2).map(l => line(` ${l}`, 'fail')));
 
 	if (ui.mode === 'help') {
 		body.length = 0;

@@ -26,7 +26,8 @@ const colors: Record<Tone, string | undefined> = {
 
 export function makeTheme(env: NodeJS.ProcessEnv = process.env): Theme {
 	const color = !('NO_COLOR' in env) && env.TERM !== 'dumb';
-	const locale = `${env.LC_ALL ?? ''}${env.LC_CTYPE ?? ''}${env.LANG ?? ''}`;
+	// The first one set decides, as in the C library: LC_ALL=POSIX (or C) means ASCII whatever LANG says.
+	const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
 	const unicode = env.TERM !== 'linux' && env.TERM !== 'dumb' && /utf-?8/i.test(locale);
 	return {
 		color,

@@ -19,6 +19,9 @@ describe('check --json: one schema for pmg, vmm and puremessage', () => {
 	const runs = [
 		['pmg', 'clean', EXIT.checkWarn],
 		['pmg', 'low-disk', EXIT.checkFail],
+		['pmg', 'upgraded', EXIT.ok],
+		['pmg', 'upgraded-postfix-down', EXIT.checkFail],
+		['pmg', 'upgrade-half-way', EXIT.checkUnfinished],
 		['vmm', 'clean', EXIT.ok],
 		['vmm', 'old-0.4', EXIT.checkFail],
 		['puremessage', 'three-servers', EXIT.ok],
@@ -32,7 +35,8 @@ describe('check --json: one schema for pmg, vmm and puremessage', () => {
 	it.each(reports.map(r => [`${r.product} ${r.scenario}`, r] as const))('%s: valid, the same top-level keys, status = exit status', (_name, r) => {
 		expect(r.result.stderr).toBe('');
 		expect(validate(r.report), JSON.stringify(validate.errors)).toBe(true);
-		expect(Object.keys(r.report)).toEqual(['schemaVersion', 'product', 'host', 'status', 'counts', 'findings']);
+		// The phase only where the product's check can tell it (pmg).
+		expect(Object.keys(r.report)).toEqual(['schemaVersion', 'product', 'host', ...(r.product === 'pmg' ? ['phase'] : []), 'status', 'counts', 'findings']);
 		expect(r.report.schemaVersion).toBe(SCHEMA_VERSION);
 		expect(r.report.product).toBe(r.product);
 		expect(r.report.host).toMatch(/ \(simulated\)$/);
@@ -55,6 +59,7 @@ describe('check --json: one schema for pmg, vmm and puremessage', () => {
 			{...good, schemaVersion: 2},
 			{...good, product: 'exim'},
 			{...good, status: 1},
+			{...good, phase: 'during'},
 			{...good, extra: true},
 			{...good, counts: {...(good.counts as object), BOGUS: 1}},
 			{...good, findings: [{...findings[0], severity: 'ERROR'}]},

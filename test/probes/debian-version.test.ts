@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {compareDebianVersions, isValidDebianVersion, versionAtLeast} from '../../source/probes/debian-version.ts';
+import {compareDebianVersions, isValidDebianVersion, parseDebianRelease, versionAtLeast} from '../../source/probes/debian-version.ts';
 
 const order = (a: string, b: string) => Math.sign(compareDebianVersions(a, b));
 
@@ -76,5 +76,33 @@ describe('versionAtLeast', () => {
 	it('never says a missing or malformed version is new enough', () => {
 		expect(versionAtLeast('', '0')).toBe(false);
 		expect(versionAtLeast('not correctly installed', '8.2.0')).toBe(false);
+	});
+});
+
+// /etc/debian_version and /etc/os-release as base-files 12.4+deb12u12 and 13.8+deb13u1 install them.
+const OS_RELEASE_12 = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n';
+const OS_RELEASE_13 = 'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nNAME="Debian GNU/Linux"\nVERSION_ID="13"\nVERSION="13 (trixie)"\nVERSION_CODENAME=trixie\nDEBIAN_VERSION_FULL=13.2\nID=debian\n';
+const OS_RELEASE_TESTING = 'PRETTY_NAME="Debian GNU/Linux trixie/sid"\nNAME="Debian GNU/Linux"\nVERSION_CODENAME=trixie\nID=debian\n';
+
+describe('parseDebianRelease', () => {
+	it('reads a point release of bookworm and of trixie', () => {
+		expect(parseDebianRelease('12.12\n', OS_RELEASE_12)).toEqual({major: 12, codename: 'bookworm', version: '12.12'});
+		expect(parseDebianRelease('13.2\n', OS_RELEASE_13)).toEqual({major: 13, codename: 'trixie', version: '13.2'});
+		// Right after the dist-upgrade, before the first point release.
+		expect(parseDebianRelease('13.0\n', null)).toEqual({major: 13, codename: 'trixie', version: '13.0'});
+	});
+
+	it('reads testing ("trixie/sid"): a codename, no number', () => {
+		expect(parseDebianRelease('trixie/sid\n', OS_RELEASE_TESTING)).toEqual({major: null, codename: 'trixie', version: 'trixie/sid'});
+	});
+
+	it('falls back to os-release when debian_version is missing, and says nothing when both are', () => {
+		expect(parseDebianRelease(null, OS_RELEASE_13)).toEqual({major: 13, codename: 'trixie', version: null});
+		expect(parseDebianRelease(null, null)).toEqual({major: null, codename: null, version: null});
+		expect(parseDebianRelease('', "VERSION_ID='x'\n")).toEqual({major: null, codename: null, version: null});
+	});
+
+	it('believes debian_version over a hand-edited os-release', () => {
+		expect(parseDebianRelease('12.12\n', OS_RELEASE_13)).toMatchObject({major: 12, codename: 'bookworm'});
 	});
 });

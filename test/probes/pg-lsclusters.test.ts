@@ -72,4 +72,36 @@ describe('pg_lsclusters', () => {
 		const text = `${sample('pg_lsclusters.txt')}17  main    5433 on`;
 		expect(parsePgLsclusters(text)).toEqual([MAIN_15]);
 	});
+
+	// After pg_upgradecluster -v 17 15 main: the old cluster moved to 5433 and
+	// stopped, as pg_upgradecluster itself prints the list at its end.
+	it('after the upgrade: 17/main online on 5432 and 15/main down on 5433', () => {
+		const text = [
+			'Ver Cluster Port Status Owner    Data directory              Log file',
+			'15  main    5433 down   postgres /var/lib/postgresql/15/main /var/log/postgresql/postgresql-15-main.log',
+			'17  main    5432 online postgres /var/lib/postgresql/17/main /var/log/postgresql/postgresql-17-main.log',
+			'',
+		].join('\n');
+		expect(parsePgLsclusters(text).map(c => [c.version, c.cluster, c.port, c.status, c.logFile])).toEqual([
+			['15', 'main', 5433, 'down', '/var/log/postgresql/postgresql-15-main.log'],
+			['17', 'main', 5432, 'online', '/var/log/postgresql/postgresql-17-main.log'],
+		]);
+	});
+
+	it('after postgresql-15 was removed but its data kept: the Status column widens to down,binaries_missing', () => {
+		const text = [
+			'Ver Cluster Port Status                Owner    Data directory              Log file',
+			'15  main    5433 down,binaries_missing postgres /var/lib/postgresql/15/main /var/log/postgresql/postgresql-15-main.log',
+			'17  main    5432 online                postgres /var/lib/postgresql/17/main /var/log/postgresql/postgresql-17-main.log',
+			'',
+		].join('\n');
+		const [old, current] = parsePgLsclusters(text);
+		expect(old).toMatchObject({version: '15', status: 'down,binaries_missing', owner: 'postgres', dataDirectory: '/var/lib/postgresql/15/main'});
+		expect(current).toMatchObject({version: '17', port: 5432, status: 'online', owner: 'postgres'});
+	});
+
+	it('both clusters online (15 started again by hand), coloured as on a terminal', () => {
+		const text = 'Ver Cluster Port Status Owner    Data directory              Log file\r\n\u001b[32m15  main    5433 online postgres /var/lib/postgresql/15/main /var/log/postgresql/postgresql-15-main.log\u001b[0m\r\n\u001b[32m17  main    5432 online postgres /var/lib/postgresql/17/main /var/log/postgresql/postgresql-17-main.log\u001b[0m\r\n';
+		expect(parsePgLsclusters(text).map(c => `${c.version}/${c.cluster} ${c.port} ${c.status}`)).toEqual(['15/main 5433 online', '17/main 5432 online']);
+	});
 });

@@ -122,4 +122,42 @@ ${VERBOSE}`;
 		expect(facts.pmgApi).toBeNull();
 		expect(facts.problems).toHaveLength(1);
 	});
+
+	// pmg-api 9.1's pmgversion.pm and PMG::API2::APT->versions: the meta-package,
+	// pmg-api, pmg-gui, the installed kernel packages newest version first
+	// (proxmox-kernel-helper's 9.x sorts above the kernels), then the fixed
+	// list sorted by name; a package removed but not purged is "residual config".
+	it('reads PMG 9 on trixie, with a package left as residual config', () => {
+		const text = [
+			'proxmox-mailgateway: 9.0.0 (API: 9.0.3/f1c2a9e4, running kernel: 6.14.11-4-pve)',
+			'pmg-api: 9.0.3',
+			'pmg-gui: 5.0.2',
+			'proxmox-kernel-helper: 9.0.4',
+			'proxmox-kernel-6.14.11-4-pve-signed: 6.14.11-4',
+			'proxmox-kernel-6.14: 6.14.11-4',
+			'proxmox-kernel-6.8.12-15-pve-signed: 6.8.12-15',
+			'clamav-daemon: 1.4.3+dfsg-1',
+			'ifupdown2: 3.3.0-1+pmx10',
+			'libjs-extjs: 7.0.0-5',
+			'libproxmox-acme-perl: 1.7.0',
+			'libpve-common-perl: 9.0.11',
+			'pmg-log-tracker: 3.0.0',
+			'postgresql-13: residual config',
+			'proxmox-spamassassin: 4.0.1-2',
+			'zfsutils-linux: 2.3.4-pve1',
+			'',
+		].join('\n');
+		const facts = parsePmgVersion(text);
+		expect(facts.pmgApi).toBe('9.0.3');
+		expect(facts.runningKernel).toBe('6.14.11-4-pve');
+		expect(facts.packages['proxmox-mailgateway']).toBe('9.0.0');
+		expect(facts.packages['proxmox-kernel-6.14.11-4-pve-signed']).toBe('6.14.11-4');
+		expect(facts.packages['postgresql-13']).toBe('residual config');
+		expect(Object.keys(facts.packages)).toHaveLength(16);
+		expect(facts.problems).toEqual([]);
+	});
+
+	it('reads the PMG 9 short form', () => {
+		expect(parsePmgVersion('pmg-api/9.0.3/f1c2a9e4 (running kernel: 6.14.11-4-pve)\n')).toMatchObject({pmgApi: '9.0.3', runningKernel: '6.14.11-4-pve'});
+	});
 });

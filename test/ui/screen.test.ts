@@ -92,3 +92,30 @@ describe('counts on screen', () => {
 		for (const n of [0, 7, 999, 1000, 20_007, 200_000, 1_234_567, 2_000_000_000]) expect(count(n)).toBe(n.toLocaleString('en-US'));
 	});
 });
+
+describe('quoted input on the screens', () => {
+	it("a finding quoting a file's or a command's control bytes shows them escaped; no ESC reaches the terminal", () => {
+		const model = screenAt(
+			{postgresUpgrade: 'passed'},
+			{...context, facts: {pgClusters: [{version: '17', cluster: 'main\u001b[2J', status: 'online\u001b]0;owned\u0007'}]}},
+		);
+		const text = model.body.map(lineText).join('\n');
+		expect(text).toContain('cluster 17/main\\x1b[2J: online\\x1b]0;owned\\x07');
+		expect(text).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F]/);
+	});
+});
+
+describe('the theme follows the locale the C library would use', () => {
+	it('the first of LC_ALL, LC_CTYPE, LANG that is set decides: POSIX and C are ASCII', async () => {
+		const {makeTheme} = await import('../../source/ui/theme.ts');
+		const unicode = (env: Record<string, string>) => makeTheme({TERM: 'xterm-256color', ...env}).unicode;
+		expect(unicode({LANG: 'C.UTF-8'})).toBe(true);
+		expect(unicode({LC_ALL: 'POSIX', LANG: 'C.UTF-8'})).toBe(false);
+		expect(unicode({LC_ALL: 'C', LC_CTYPE: 'en_US.UTF-8'})).toBe(false);
+		expect(unicode({LC_CTYPE: 'POSIX', LANG: 'de_DE.UTF-8'})).toBe(false);
+		expect(unicode({LC_CTYPE: 'en_US.utf8', LANG: 'C'})).toBe(true);
+		// Set but empty counts as unset, as in the C library.
+		expect(unicode({LC_ALL: '', LANG: 'en_US.UTF-8'})).toBe(true);
+		expect(makeTheme({TERM: 'xterm-256color', LC_ALL: 'POSIX', LANG: 'C.UTF-8'}).rule).toBe('-');
+	});
+});
