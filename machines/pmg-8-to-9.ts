@@ -100,6 +100,12 @@ export type PmgFacts = {
 	 * installing proxmox-mailgateway and pmg-api).
 	 */
 	distUpgradeRemovals?: {packages: string[]; cause: string[]};
+	/**
+	 * After the dist-upgrade: what dpkg and ucf left under /etc (a kept
+	 * file's new version .dpkg-dist, an old one .dpkg-old, ...), each with
+	 * what to do and the command that shows the difference.
+	 */
+	configLeftovers?: Array<{path: string; what: string; hint: string; command: string}>;
 	/** Repositories configured twice with different Signed-By: apt refuses every update. */
 	sourceConflicts?: Array<{path: string; line: number; message: string}>;
 	/**
@@ -122,6 +128,7 @@ export type PmgInput = {startedAt: number};
 export type PmgProbe =
 	| 'preconditions'
 	| 'pmgversion'
+	| 'upgraded'
 	| 'backupCandidates'
 	| 'backup'
 	| 'disk'
@@ -1064,13 +1071,15 @@ export const pmgUpgradeMachine = once(() =>
 			what: 'apt runs on the terminal: answer its questions as advised on the previous screen.',
 			commands: () => [aptUpdate(), distUpgradeCommand()],
 			advice: distUpgradeAdvice,
-			probe: 'pmgversion',
-			probeShows: ['pmgversion -v'],
+			probe: 'upgraded',
+			probeShows: ['pmgversion -v', 'files *.dpkg-dist, *.dpkg-old, *.ucf-dist, ... under /etc'],
 			guard: 'upgradedTo9',
 			findings: c => [
 				isAtLeast(c.facts.pmgApi, '9.0')
 					? {level: 'PASS', text: `pmg-api ${c.facts.pmgApi} installed`}
 					: {level: 'FAIL', text: `pmg-api ${c.facts.pmgApi ?? 'unknown'}: PMG 9 is not installed yet`},
+				// What dpkg left beside the configuration files it asked about: nothing to block on, all to look at.
+				...(c.facts.configLeftovers ?? []).map(l => ({level: 'NOTICE' as const, text: `${l.path}: ${l.what}. ${l.hint} $ ${l.command}`})),
 			],
 			remedy: () => [
 				'The dist-upgrade did not install PMG 9. Read apt\'s output in the',

@@ -16,6 +16,7 @@ import {MIN_KEY_BITS, parseDkmsStatus, parseGetentHosts, parseIpAddr, parseUpgra
 import {parseIsActive} from '../probes/systemctl.ts';
 import {pmgProbes, readSources} from '../runtime/pmg-probes.ts';
 import {entryKind} from '../runtime/pmg-sources.ts';
+import {ETC_DIRS, findUnderEtc, LEFTOVERS} from '../runtime/leftovers.ts';
 import type {CheckResult, Finding, Phase, Severity} from './findings.ts';
 
 /** The commands a check may run, by their first words: all of them only read. */
@@ -725,85 +726,6 @@ async function sourcesAfter(host: Host): Promise<Finding[]> {
 		out.push(finding('sources.unusual', 'NOTICE', 'apt repositories', `neither bookworm nor trixie: ${mix.unusual.join(', ')}`, 'Make sure these ship packages for trixie.'));
 	}
 	return out;
-}
-
-/** What dpkg and ucf leave beside a configuration file, and what to do with each. */
-const LEFTOVERS = [
-	{
-		suffix: '.dpkg-dist',
-		severity: 'NOTICE',
-		what: "the package's new version, not installed because you kept yours",
-		hint: 'Compare it with yours, carry over what the new version needs, then remove it.',
-		diff: (base: string, file: string) => `diff -u ${base} ${file}`,
-	},
-	{
-		suffix: '.ucf-dist',
-		severity: 'NOTICE',
-		what: "the package's new version (ucf), not installed because you kept yours",
-		hint: 'Compare it with yours, carry over what the new version needs, then remove it.',
-		diff: (base: string, file: string) => `diff -u ${base} ${file}`,
-	},
-	{
-		suffix: '.dpkg-old',
-		severity: 'NOTICE',
-		what: "your version from before, kept when you took the package's",
-		hint: 'Carry over the changes of yours you still need into the new file, then remove it.',
-		diff: (base: string, file: string) => `diff -u ${file} ${base}`,
-	},
-	{
-		suffix: '.ucf-old',
-		severity: 'NOTICE',
-		what: "your version from before (ucf), kept when you took the package's",
-		hint: 'Carry over the changes of yours you still need into the new file, then remove it.',
-		diff: (base: string, file: string) => `diff -u ${file} ${base}`,
-	},
-	{
-		suffix: '.dpkg-new',
-		severity: 'WARN',
-		what: 'unpacked by dpkg but never put in place: a package was left half-configured',
-		hint: 'Let dpkg finish configuring; it puts the file in place or asks about it.',
-		diff: () => 'dpkg --configure -a',
-	},
-	{
-		suffix: '.ucf-new',
-		severity: 'NOTICE',
-		what: "ucf's copy of the package's new version",
-		hint: 'Compare it with yours, carry over what you need, then remove it.',
-		diff: (base: string, file: string) => `diff -u ${base} ${file}`,
-	},
-] as const;
-
-/** How deep under /etc the search goes, and how many directories it reads at most. */
-const ETC_DEPTH = 8;
-const ETC_DIRS = 4000;
-
-/** Files under /etc whose name ends in one of the suffixes; stops at the limits above and says so. */
-async function findUnderEtc(host: Host, suffixes: readonly string[]): Promise<{files: string[]; cut: boolean; unreadable: string[]}> {
-	const files: string[] = [];
-	const unreadable: string[] = [];
-	const queue: Array<{dir: string; depth: number}> = [{dir: '/etc', depth: 0}];
-	let read = 0;
-	while (queue.length > 0) {
-		const {dir, depth} = queue.shift()!;
-		if (++read > ETC_DIRS) return {files: files.sort(), cut: true, unreadable};
-		// A directory only root may read (/etc/ssl/private) is skipped and named.
-		const names = await host.listDir(dir).catch(() => null);
-		if (names === null) {
-			unreadable.push(dir);
-			continue;
-		}
-		for (const name of names) {
-			const path = `${dir}/${name}`;
-			if (suffixes.some(s => name.endsWith(s))) {
-				if ((await host.stat(path).catch(() => null))?.isFile) files.push(path);
-				continue;
-			}
-			if (depth + 1 >= ETC_DEPTH) continue;
-			const info = await host.stat(path).catch(() => null);
-			if (info?.isDirectory) queue.push({dir: path, depth: depth + 1});
-		}
-	}
-	return {files: files.sort(), cut: false, unreadable};
 }
 
 /** The files dpkg and ucf left under /etc, one finding per kind (exported for its test on a real directory tree). */

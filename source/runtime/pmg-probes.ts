@@ -16,6 +16,7 @@ import {parsePmgcmStatus} from '../probes/pmgcm.ts';
 import {parsePmgVersion} from '../probes/pmgversion.ts';
 import {parseIsActive, parseIsEnabled} from '../probes/systemctl.ts';
 import type {ProbeEnv, ProbeFn} from './runtime.ts';
+import {configLeftovers} from './leftovers.ts';
 import {planModernize, planSources, SOURCES_DIR, SOURCES_LIST} from './pmg-sources.ts';
 
 type Facts = Partial<PmgFacts>;
@@ -59,6 +60,13 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 		const result = await run(host, 'pmgversion', '-v');
 		const facts = parsePmgVersion(result.exitCode === 0 ? result.stdout : '');
 		return {pmgApi: facts.pmgApi, runningKernel: facts.runningKernel};
+	},
+
+	/** After the dist-upgrade: the version, and what dpkg and ucf left under /etc. */
+	async upgraded(host, context, env) {
+		const version = await probes.pmgversion(host, context, env);
+		const {files} = await configLeftovers(host);
+		return {...version, configLeftovers: files.map(({path, what, hint, command}) => ({path, what, hint, command}))};
 	},
 
 	async backupCandidates(host) {

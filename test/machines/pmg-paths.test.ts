@@ -34,6 +34,11 @@ const probeOutputs: Record<string, Array<Partial<PmgFacts>>> = {
 		{conffilePrompts: [], distUpgradeRemovals: {packages: ['proxmox-mailgateway', 'pmg-api'], cause: ['pmg-api : Depends: libfoo but it is not installable']}},
 	],
 	pmgversion: [{pmgApi: '8.2.7'}, {pmgApi: '8.2.3'}, {pmgApi: '9.0.3'}],
+	upgraded: [
+		{pmgApi: '9.0.3', configLeftovers: []},
+		{pmgApi: '9.0.3', configLeftovers: [{path: '/etc/pmg/x.conf.dpkg-dist', what: 'new', hint: 'compare', command: 'diff -u a b'}]},
+		{pmgApi: '8.2.7'},
+	],
 	backupCandidates: [{backupCandidates: [{path: '/var/lib/pmg/backup/pmg-backup_2026_01_10_6781A2B0.tgz', size: 9000, mtimeMs: 1}]}],
 	backup: [
 		{backup: {path: '/var/lib/pmg/backup/new.tgz', exists: true, size: 9000, mtimeMs: 2, missing: [], recent: true}},

@@ -7,7 +7,7 @@
  * Proxmox_ruledb with rows the tests check after the upgrade.
  */
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process';
-import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {cachedRoot, Container, hostBootId, requirements} from './container.ts';
@@ -78,6 +78,12 @@ export async function pmg8Host(name: string, options: {variant?: 'removes-pmg'} 
 	// what changed on the mirror); apt itself works as on any host.
 	const archives = path.join(path.dirname(tarball), 'apt-archives');
 	mkdirSync(path.join(archives, 'partial'), {recursive: true});
+	// Except the stand-ins: they are built anew each run with a new signing
+	// key, and apt takes a cached .deb of the same name and size without
+	// checking its hash (seen: the old run's keyring installed).
+	for (const name of readdirSync(archives)) {
+		if (/^(proxmox-archive-keyring|pmg-api|proxmox-mailgateway)_/.test(name)) rmSync(path.join(archives, name));
+	}
 	const container = new Container(root, dir, name, [`${archives}:/var/cache/apt/archives`]);
 	const stop = async () => {
 		await container.stop();
