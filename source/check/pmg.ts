@@ -15,7 +15,7 @@ import {parsePmgVersion, type PmgVersionFacts} from '../probes/pmgversion.ts';
 import {MIN_KEY_BITS, parseDkmsStatus, parseGetentHosts, parseIpAddr, parseUpgradable, parseX509Key, suiteMix, weakSshCiphers} from '../probes/preflight.ts';
 import {parseIsActive} from '../probes/systemctl.ts';
 import {pmgProbes, readSources} from '../runtime/pmg-probes.ts';
-import {entryKind} from '../runtime/pmg-sources.ts';
+import {entryKind, SOURCES_DIR, SOURCES_LIST} from '../runtime/pmg-sources.ts';
 import {ETC_DIRS, findUnderEtc, LEFTOVERS} from '../runtime/leftovers.ts';
 import type {CheckResult, Finding, Phase, Severity} from './findings.ts';
 
@@ -298,9 +298,27 @@ async function updates(host: Host, phase: Phase): Promise<Finding[]> {
 	return [finding('updates', 'WARN', 'pending updates', `${pending.length} packages can be upgraded on 8.x: ${shown}`, 'Install them before the upgrade to 9 (the wizard does this as its first step).', 'apt update && apt dist-upgrade')];
 }
 
+/**
+ * The kind of container this runs in (lxc, systemd-nspawn, ...), from
+ * `systemd-detect-virt --container` (exit 1 and "none" outside one), or
+ * null. In a container the kernel is the host's: it is neither booted nor
+ * upgraded here, and pmg8to9 skips its kernel checks there too.
+ */
+async function containerKind(host: Host): Promise<string | null> {
+	const r = await host.run({argv: ['systemd-detect-virt', '--container']}, {capture: 'all'}).catch(() => null);
+	const kind = r?.stdout.trim() ?? '';
+	return r?.exitCode === 0 && /^[\w-]+$/.test(kind) && kind !== 'none' ? kind : null;
+}
+
+const inContainer = (runningKernel: string, kind: string): Finding[] => [
+	finding('kernel', 'SKIP', 'running kernel', `${runningKernel}: the host's kernel, this system runs in a container (${kind})`, 'The kernel is upgraded and rebooted on the container\'s host, not here.'),
+];
+
 async function kernel(host: Host): Promise<Finding[]> {
 	const {runningKernel} = await pmgVersion(host);
 	if (!runningKernel) return [finding('kernel', 'SKIP', 'running kernel', 'pmgversion -v does not name the running kernel')];
+	const container = await containerKind(host);
+	if (container) return inContainer(runningKernel, container);
 	// The checklist's rule before the upgrade: a 6.8 or 6.14 Proxmox kernel.
 	return /^6\.(8|14)\./.test(runningKernel)
 		? [finding('kernel', 'PASS', 'running kernel', `${runningKernel}, suitable for the upgrade`)]
@@ -570,6 +588,8 @@ const newer = (a: [number, number], b: [number, number]) => a[0] > b[0] || (a[0]
 async function kernelAfter(host: Host): Promise<Finding[]> {
 	const {runningKernel, packages} = await pmgVersion(host);
 	if (!runningKernel) return [finding('kernel', 'SKIP', 'running kernel', 'pmgversion -v does not name the running kernel')];
+	const container = await containerKind(host);
+	if (container) return inContainer(runningKernel, container);
 	const running = kernelSeries(runningKernel);
 	// The kernels pmgversion lists: proxmox-kernel-6.14.11-4-pve-signed and the like.
 	const installed = Object.keys(packages)
@@ -724,6 +744,23 @@ async function sourcesAfter(host: Host): Promise<Finding[]> {
 	} else out.push(finding('sources', 'PASS', 'apt repositories', `all on trixie (${where})`));
 	if (mix.unusual.length > 0) {
 		out.push(finding('sources.unusual', 'NOTICE', 'apt repositories', `neither bookworm nor trixie: ${mix.unusual.join(', ')}`, 'Make sure these ship packages for trixie.'));
+	}
+	// apt modernize-sources keeps each .list it converted as .list.bak (apt reads no .bak file).
+	const backups = [
+		...((await host.stat(`${SOURCES_LIST}.bak`)) ? [`${SOURCES_LIST}.bak`] : []),
+		...(await host.listDir(SOURCES_DIR)).filter(n => n.endsWith('.list.bak')).map(n => `${SOURCES_DIR}/${n}`),
+	];
+	if (backups.length > 0) {
+		out.push(
+			finding(
+				'sources.backups',
+				'NOTICE',
+				'apt repositories',
+				`kept by apt modernize-sources: ${backups.join(', ')}`,
+				'Remove them once apt update works with the .sources files (the vendor\'s procedure says so); apt does not read them.',
+				`rm ${backups.join(' ')}`,
+			),
+		);
 	}
 	return out;
 }

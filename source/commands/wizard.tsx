@@ -151,9 +151,12 @@ export async function runWizard(argv: string[], training?: TrainingHooks): Promi
 			process.stderr.write(`upgrade-wizard: ${error.message}\n`);
 			return EXIT.usage;
 		}
+		const code = (error as NodeJS.ErrnoException).code;
 		process.stderr.write(
 			`upgrade-wizard: cannot use ${where.state} for the saved place and transcript: ${(error as Error).message}\n` +
-				'Check that the directory is writable and the disk is not full, or choose another with --state-dir.\n',
+				(code === 'EROFS'
+					? 'That file system is mounted read-only: choose a directory on a writable one with --state-dir (or remount it read-write).\n'
+					: 'Check that the directory is writable and the disk is not full, or choose another with --state-dir.\n'),
 		);
 		return EXIT.state;
 	}

@@ -775,6 +775,32 @@ export class LocalHost implements Host {
 }
 
 /**
+ * `mkdir -p DIR`. Node reports ENOENT for a directory it cannot make on a
+ * read-only file system (EROFS) or under one it may not write (EACCES):
+ * then the first missing directory is made alone, whose error is the cause.
+ */
+export async function makeDirectory(dir: string, mode: number): Promise<void> {
+	try {
+		await fs.mkdir(dir, {recursive: true, mode});
+		return;
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+		let missing = path.resolve(dir);
+		for (;;) {
+			const parent = path.dirname(missing);
+			if (parent === missing) throw error;
+			if (await fs.stat(parent).then(() => true, () => false)) break;
+			missing = parent;
+		}
+		// Throws the real cause; if it works now (made meanwhile), the whole path is tried again.
+		await fs.mkdir(missing, {mode}).catch((cause: NodeJS.ErrnoException) => {
+			if (cause.code !== 'EEXIST') throw cause;
+		});
+	}
+	await fs.mkdir(dir, {recursive: true, mode});
+}
+
+/**
  * Write a file so that a crash leaves either the old or the new content:
  * temp file in the same directory, fsync, rename, fsync of the directory.
  * The mode of an existing file is kept unless one is given.
@@ -795,9 +821,13 @@ export async function writeFileAtomic(file: string, content: string, mode?: numb
 		await handle.writeFile(content, 'utf8');
 		await handle.chmod(keepMode);
 		await handle.sync();
-	} finally {
-		await handle.close();
+	} catch (error) {
+		// A full disk (ENOSPC) or a write error: the half-written temp file goes, the old file stays.
+		await handle.close().catch(() => {});
+		await fs.rm(temp, {force: true}).catch(() => {});
+		throw error;
 	}
+	await handle.close();
 	try {
 		await fs.rename(temp, file);
 	} catch (error) {

@@ -6,7 +6,7 @@
  */
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
-import {writeFileAtomic} from '../host/local-host.ts';
+import {makeDirectory, writeFileAtomic} from '../host/local-host.ts';
 
 export const STATE_FORMAT = 1;
 
@@ -36,7 +36,7 @@ export class StateStore {
 	}
 
 	async prepare(): Promise<void> {
-		await fs.mkdir(this.dir, {recursive: true, mode: 0o700});
+		await makeDirectory(this.dir, 0o700);
 		await fs.chmod(this.dir, 0o700);
 	}
 

@@ -6,6 +6,7 @@
 import {promises as fs, constants as fsConstants} from 'node:fs';
 import path from 'node:path';
 import {countLines, GrowingBytes} from '../host/bytes.ts';
+import {makeDirectory} from '../host/local-host.ts';
 
 /**
  * `bytes` (UTF-8) with every secret replaced by ***: the same bytes when
@@ -62,7 +63,7 @@ export class Transcript {
 
 	static async open(file: string): Promise<Transcript> {
 		const transcript = new Transcript(file);
-		await fs.mkdir(path.dirname(file), {recursive: true, mode: 0o700});
+		await makeDirectory(path.dirname(file), 0o700);
 		transcript.handle = await fs.open(file, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o600);
 		// An existing file made by an older version may be wider: narrow it.
 		await transcript.handle.chmod(0o600);
@@ -108,10 +109,14 @@ export class Transcript {
 	private queue(): Promise<void> {
 		if (!this.drainQueued) {
 			this.drainQueued = true;
-			this.pending = this.pending.then(() => this.drain());
+			// A write that failed (a full disk) fails its callers, not every write after it.
+			this.pending = this.pending.catch(() => {}).then(() => this.drain());
 		}
 		return this.pending;
 	}
+
+	/** What could not be written (the disk was full): said in the transcript at the next write that works. */
+	private lost: {bytes: number; lines: number; since: Date; until: Date; error: string; midLine: boolean} | null = null;
 
 	/** What is gathered; while it is written, the other one gathers. */
 	private queued = new ByteQueue();
@@ -124,13 +129,38 @@ export class Transcript {
 		this.queued = this.spare;
 		this.spare = writing;
 		const handle = this.handle;
+		let at = 0;
 		try {
-			for (let at = 0; handle && at < writing.length; ) at += (await handle.write(writing.buffer, at, writing.length - at)).bytesWritten;
+			if (this.lost && handle) await this.writeLost(handle);
+			for (; handle && at < writing.length; ) at += (await handle.write(writing.buffer, at, writing.length - at)).bytesWritten;
+		} catch (error) {
+			const rest = writing.buffer.subarray(at, writing.length);
+			const now = new Date();
+			this.lost = {
+				bytes: (this.lost?.bytes ?? 0) + rest.length,
+				lines: (this.lost?.lines ?? 0) + countLines(rest),
+				since: this.lost?.since ?? now,
+				until: now,
+				error: (error as Error).message,
+				midLine: this.lost?.midLine || (at > 0 && writing.buffer[at - 1] !== LF),
+			};
+			throw error;
 		} finally {
 			writing.length = 0;
 			// What a burst made it grow to (the disk was slow) is not kept for good.
 			if (writing.buffer.length > 1024 * 1024) writing.buffer = Buffer.alloc(0);
 		}
+	}
+
+	/** The note on what a full disk kept out of the transcript; throws (and keeps the record) while it still cannot be written. */
+	private async writeLost(handle: fs.FileHandle): Promise<void> {
+		const lost = this.lost!;
+		const note = Buffer.from(
+			`${lost.midLine ? '\n' : ''}# ${new Date().toISOString()} transcript: ${lost.bytes} bytes (${lost.lines} lines) between ${lost.since.toISOString()} and ${lost.until.toISOString()} could not be written (${lost.error}): the output, exit statuses and decisions of that time are missing above\n`,
+			'utf8',
+		);
+		for (let at = 0; at < note.length; ) at += (await handle.write(note, at, note.length - at)).bytesWritten;
+		this.lost = null;
 	}
 
 	/**
@@ -188,7 +218,8 @@ export class Transcript {
 	async settled(): Promise<void> {
 		for (;;) {
 			const pending = this.pending;
-			await pending;
+			// A write that failed was reported to its caller; settled means only that nothing is under way.
+			await pending.catch(() => {});
 			if (pending === this.pending && !this.drainQueued) return;
 		}
 	}
@@ -204,11 +235,8 @@ export class Transcript {
 	 * output file under runs/, where the next start reads it.
 	 */
 	async close(): Promise<void> {
-		for (;;) {
-			const pending = this.pending;
-			await pending;
-			if (pending === this.pending && !this.drainQueued) break;
-		}
+		// A write the disk refused was reported to its caller: the file is closed all the same.
+		await this.settled();
 		const handle = this.handle;
 		// From here a write finds no handle, instead of one being closed.
 		this.handle = null;

@@ -241,6 +241,7 @@ describe('check pmg tells before, half-way and after the upgrade apart', () => {
 		expect(f['postgres.old']).toMatchObject({severity: 'NOTICE', detail: expect.stringContaining('15/main is still there (down, port 5433'), remediation: {command: 'apt purge postgresql-15 postgresql-client-15'}});
 		expect(f['cluster-daemons']).toMatchObject({severity: 'WARN', remediation: {command: 'systemctl unmask pmgmirror pmgtunnel && systemctl start pmgmirror pmgtunnel'}});
 		expect(f.sources).toMatchObject({severity: 'WARN', detail: 'bookworm entries left: /etc/apt/sources.list.d/extra.list:2'});
+		expect(f['sources.backups']).toMatchObject({severity: 'NOTICE', detail: 'kept by apt modernize-sources: /etc/apt/sources.list.bak', remediation: {command: 'rm /etc/apt/sources.list.bak'}});
 		expect(f['leftovers.dpkg-dist']).toMatchObject({severity: 'NOTICE', detail: expect.stringContaining('/etc/issue.dpkg-dist'), remediation: {command: 'diff -u /etc/issue /etc/issue.dpkg-dist'}});
 		expect(f['leftovers.ucf-dist']).toMatchObject({severity: 'NOTICE', remediation: {command: 'diff -u /etc/ssh/sshd_config /etc/ssh/sshd_config.ucf-dist'}});
 		expect(f['leftovers.dpkg-old']).toMatchObject({severity: 'NOTICE', remediation: {command: 'diff -u /etc/crontab.dpkg-old /etc/crontab'}});
