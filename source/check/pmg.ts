@@ -35,6 +35,7 @@ export const READ_ONLY_COMMANDS = [
 	'dkms status',
 	'tar -tzf',
 	'pmg8to9',
+	'systemd-detect-virt --container',
 ];
 
 const GIB = 1024 ** 3;

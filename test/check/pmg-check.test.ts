@@ -251,6 +251,19 @@ describe('check pmg tells before, half-way and after the upgrade apart', () => {
 		expect(exitStatus(findings, 'after')).toBe(EXIT.checkFail);
 	});
 
+	it('in a container the running kernel is the host\'s: SKIP, before and after, never "boot the Proxmox kernel"', async () => {
+		const detect = (kind: string, exit: number) => `commands:\n  - match: '^systemd-detect-virt --container$'\n    exit: ${exit}\n    stdout: "${kind}\\n"\n`;
+		for (const base of ['clean', 'upgraded']) {
+			const lxc = byKey((await checkOn(scenarioFile(`${base}-lxc`, detect('lxc', 0), base))).findings).kernel!;
+			expect(lxc.severity).toBe('SKIP');
+			expect(lxc.detail).toContain('container (lxc)');
+			const vm = byKey((await checkOn(scenarioFile(`${base}-vm`, detect('none', 1), base))).findings).kernel!;
+			expect(vm.detail).not.toContain('container');
+		}
+		// A host whose systemd-detect-virt is missing is not taken for a container.
+		expect(byKey((await checkOn('clean')).findings).kernel!.detail).not.toContain('container');
+	});
+
 	it('after the upgrade: a postfix that runs but does not start at boot warns; a masked service, a stopped 17/main and a .dpkg-new are named with their commands', async () => {
 		const disabled = scenarioFile('after-disabled', 'services:\n  postfix: { active: true, enabled: false }\n', 'upgraded');
 		const d = await checkOn(disabled);
