@@ -109,11 +109,23 @@ export type PmgFacts = {
 	/** Repositories configured twice with different Signed-By: apt refuses every update. */
 	sourceConflicts?: Array<{path: string; line: number; message: string}>;
 	/**
-	 * After the reboot: the state of each mail service (postfix@- is the
-	 * instance that does postfix's work; postfix.service itself is a oneshot
-	 * that stays "active" when it fails) and whether 17/main is online.
+	 * After the reboot: the state of each mail service (on bookworm postfix@-
+	 * is the instance that does postfix's work and postfix.service a oneshot
+	 * that stays "active" when it fails; see postfixType) and whether 17/main
+	 * is online.
 	 */
-	afterReboot?: {units: Record<string, {active: string; enabled: string}>; postgres17: string | null};
+	afterReboot?: {
+		units: Record<string, {active: string; enabled: string}>;
+		postgres17: string | null;
+		/**
+		 * `systemctl show -p Type --value postfix`: "oneshot" where postfix.service
+		 * only wraps the instance postfix@- (bookworm), "forking" where it runs
+		 * the master itself and conflicts with postfix@- (Debian's postfix
+		 * 3.9.1-7 and later, trixie: seen on the real-host test). Absent when
+		 * systemctl did not say.
+		 */
+		postfixType?: string;
+	};
 	/** What apt 3's modernize-sources would do to the files that are there now. */
 	modernize?: {
 		conversions: Array<{from: string; to: string; entries: number; appends: boolean; backup: string; replacesBackup: boolean}>;
@@ -168,7 +180,7 @@ const distUpgradeCommand = (): StepCommand => ({
 /** The mail services that do not run after the reboot, each with why. */
 export function notRunning(after: NonNullable<PmgFacts['afterReboot']>): Array<{unit: string; active: string; enabled: string}> {
 	const out: Array<{unit: string; active: string; enabled: string}> = [];
-	for (const unit of [...PMG_SERVICES, POSTFIX_INSTANCE]) {
+	for (const unit of mailUnits(after)) {
 		const s = after.units[unit] ?? {active: 'unknown', enabled: 'unknown'};
 		// postfix@- is started by postfix.service: its own enablement does not matter.
 		const bootOk = unit === POSTFIX_INSTANCE || STARTS_AT_BOOT.has(s.enabled);
@@ -177,8 +189,21 @@ export function notRunning(after: NonNullable<PmgFacts['afterReboot']>): Array<{
 	return out;
 }
 
-/** Where a unit's log is: postfix's is under its instance. */
-const logOf = (unit: string) => `journalctl -b -u ${unit === 'postfix' ? POSTFIX_INSTANCE : unit}`;
+/**
+ * The units that carry mail after the reboot: the PMG services and postfix,
+ * and postfix's instance postfix@- only where postfix.service is the oneshot
+ * wrapper that starts it (bookworm's postfix). From Debian's postfix 3.9.1-7
+ * on (trixie) postfix.service runs the master itself and conflicts with
+ * postfix@-, which then stays inactive as it should.
+ */
+export function mailUnits(after: {postfixType?: string}): string[] {
+	return instanceCarriesMail(after) ? [...PMG_SERVICES, POSTFIX_INSTANCE] : [...PMG_SERVICES];
+}
+
+const instanceCarriesMail = (after: {postfixType?: string}) => after.postfixType === undefined || after.postfixType === 'oneshot';
+
+/** Where a unit's log is: postfix's is under its instance where that does the work. */
+const logOf = (unit: string, after: {postfixType?: string} = {}) => `journalctl -b -u ${unit === 'postfix' && instanceCarriesMail(after) ? POSTFIX_INSTANCE : unit}`;
 
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 const isAtLeast = (version: string | null | undefined, min: string) =>
@@ -1266,7 +1291,7 @@ export const pmgUpgradeMachine = once(() =>
 				if (!a) return [];
 				const down = new Set(notRunning(a).map(d => d.unit));
 				return [
-					...[...PMG_SERVICES, POSTFIX_INSTANCE].map(unit => {
+					...mailUnits(a).map(unit => {
 						const s = a.units[unit] ?? {active: 'unknown', enabled: 'unknown'};
 						return {level: down.has(unit) ? 'FAIL' : 'PASS', text: `${unit}: ${s.active}${unit === POSTFIX_INSTANCE ? '' : `, ${s.enabled}`}`} as Finding;
 					}),
@@ -1282,8 +1307,8 @@ export const pmgUpgradeMachine = once(() =>
 				return [
 					...down.map(d =>
 						d.unit === POSTFIX_INSTANCE
-							? `postfix@-: systemctl restart postfix; log: ${logOf(d.unit)}`
-							: `${d.unit}: systemctl ${STARTS_AT_BOOT.has(d.enabled) ? 'start' : d.enabled === 'masked' ? 'unmask' : 'enable --now'} ${d.unit}${d.enabled === 'masked' ? ` && systemctl start ${d.unit}` : ''}; log: ${logOf(d.unit)}`,
+							? `postfix@-: systemctl restart postfix; log: ${logOf(d.unit, a)}`
+							: `${d.unit}: systemctl ${STARTS_AT_BOOT.has(d.enabled) ? 'start' : d.enabled === 'masked' ? 'unmask' : 'enable --now'} ${d.unit}${d.enabled === 'masked' ? ` && systemctl start ${d.unit}` : ''}; log: ${logOf(d.unit, a)}`,
 					),
 					...(pgDown ? ['PostgreSQL 17: pg_ctlcluster 17 main start; log: /var/log/postgresql/postgresql-17-main.log'] : []),
 					'f enables and starts the units above; read the log first if one fails',
@@ -1461,7 +1486,7 @@ export const pmgUpgradeMachine = once(() =>
 					if (c.confirmations['override.servicesAfter'] === undefined || !c.facts.afterReboot) return [];
 					const a = c.facts.afterReboot;
 					return [
-						...notRunning(a).map(d => ({level: 'FAIL' as const, text: `${d.unit} did not run (${d.active}, ${d.enabled}): ${logOf(d.unit)}`})),
+						...notRunning(a).map(d => ({level: 'FAIL' as const, text: `${d.unit} did not run (${d.active}, ${d.enabled}): ${logOf(d.unit, a)}`})),
 						...(a.postgres17?.startsWith('online') ? [] : [{level: 'FAIL' as const, text: `PostgreSQL 17/main: ${a.postgres17 ?? 'no such cluster'}`}]),
 					];
 				},

@@ -6,7 +6,7 @@
  * (source/runtime/pmg-probes.ts); nothing here writes or runs a command that
  * changes the host: every command is in READ_ONLY_COMMANDS.
  */
-import {CLUSTER_DAEMONS, MIN_FREE_BYTES, MIN_VERSION, notRunning, PMG_SERVICES, POSTFIX_INSTANCE, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
+import {CLUSTER_DAEMONS, mailUnits, MIN_FREE_BYTES, MIN_VERSION, notRunning, PMG_SERVICES, POSTFIX_INSTANCE, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
 import type {Host} from '../host/types.ts';
 import {parseSourcesFile} from '../probes/apt-sources.ts';
 import {parseDebianRelease, versionAtLeast, type DebianRelease} from '../probes/debian-version.ts';
@@ -36,6 +36,7 @@ export const READ_ONLY_COMMANDS = [
 	'tar -tzf',
 	'pmg8to9',
 	'systemd-detect-virt --container',
+	'systemctl show -p Type --value',
 ];
 
 const GIB = 1024 ** 3;
@@ -662,7 +663,7 @@ async function servicesAfter(host: Host): Promise<Finding[]> {
 		const instance = unit === 'postfix' ? bad.get(POSTFIX_INSTANCE) : undefined;
 		if (!s && !instance) continue;
 		const state = s ?? afterReboot.units[unit]!;
-		const log = `journalctl -b -u ${unit === 'postfix' ? POSTFIX_INSTANCE : unit}`;
+		const log = `journalctl -b -u ${unit === 'postfix' && mailUnits(afterReboot).includes(POSTFIX_INSTANCE) ? POSTFIX_INSTANCE : unit}`;
 		const active = state.active === 'active' && (!instance || instance.active === 'active');
 		const where = `${unit}: ${state.active}, ${state.enabled}${instance ? `; its instance ${POSTFIX_INSTANCE} ${instance.active}` : ''}`;
 		if (state.enabled.startsWith('masked')) {

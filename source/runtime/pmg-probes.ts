@@ -164,6 +164,9 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 	},
 
 	async afterReboot(host) {
+		// Whether postfix.service runs the master itself (trixie) or only wraps postfix@- (bookworm).
+		const type = await run(host, 'systemctl', 'show', '-p', 'Type', '--value', 'postfix');
+		const postfixType = type.exitCode === 0 && /^[a-z-]+$/.test(type.stdout.trim()) ? type.stdout.trim() : undefined;
 		const units = [...PMG_SERVICES, POSTFIX_INSTANCE];
 		const active = parseIsActive(units, (await run(host, 'systemctl', 'is-active', ...units)).stdout);
 		const enabledRun = await run(host, 'systemctl', 'is-enabled', ...PMG_SERVICES);
@@ -174,6 +177,7 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 			afterReboot: {
 				units: Object.fromEntries(units.map(u => [u, {active: active[u] ?? 'unknown', enabled: u === POSTFIX_INSTANCE ? 'n/a' : (enabled[u] ?? 'unknown')}])),
 				postgres17: pg ? pg.status : null,
+				...(postfixType ? {postfixType} : {}),
 			},
 		};
 	},

@@ -233,8 +233,9 @@ describe('check pmg tells before, half-way and after the upgrade apart', () => {
 			key: 'services.postfix',
 			severity: 'FAIL',
 			title: 'mail service',
-			detail: 'postfix: inactive, disabled; its instance postfix@- inactive: not running, and it does not start at boot',
-			remediation: {hint: 'Enable and start it; if it does not stay up, its log says why: journalctl -b -u postfix@-.', command: 'systemctl enable --now postfix'},
+			// On trixie postfix.service runs the master itself (postfix@- is the old layout, inactive by design).
+			detail: 'postfix: inactive, disabled: not running, and it does not start at boot',
+			remediation: {hint: 'Enable and start it; if it does not stay up, its log says why: journalctl -b -u postfix.', command: 'systemctl enable --now postfix'},
 		});
 		expect(f.services).toBeUndefined();
 		expect(f.postgres!.severity).toBe('PASS');
@@ -433,7 +434,7 @@ describe('upgrade-wizard check through the built CLI', () => {
 		const down = check('pmg', '--simulate', 'upgraded-postfix-down');
 		expect(down.status).toBe(EXIT.checkFail);
 		const joined = down.stdout.replace(/\n {9}(?!->| )/g, ' ');
-		expect(joined).toMatch(/^\[FAIL\] +mail service: postfix: inactive, disabled; its instance postfix@- inactive: not running, and it does not start at boot$/m);
+		expect(joined).toMatch(/^\[FAIL\] +mail service: postfix: inactive, disabled: not running, and it does not start at boot$/m);
 		expect(down.stdout).toMatch(/^ {12}\$ systemctl enable --now postfix$/m);
 		expect(joined).toMatch(/^\[NOTICE\] configuration files: 1 \.dpkg-dist .*: \/etc\/issue\.dpkg-dist$/m);
 		expect(down.stdout).toMatch(/^ {12}\$ diff -u \/etc\/issue \/etc\/issue\.dpkg-dist$/m);

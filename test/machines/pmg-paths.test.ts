@@ -328,3 +328,19 @@ describe('17/main before the wizard upgrades the cluster', () => {
 		expect(text).toContain('no Proxmox_ruledb');
 	});
 });
+
+describe('the mail units after the reboot follow postfix\'s layout', () => {
+	const units = (instance: string) => ({
+		...Object.fromEntries(PMG_SERVICES.map(u => [u, {active: 'active', enabled: 'enabled'}])),
+		[POSTFIX_INSTANCE]: {active: instance, enabled: 'n/a'},
+	});
+
+	it('on trixie (postfix.service forking, conflicting with postfix@-) an inactive postfix@- is as it should be', () => {
+		expect(notRunning({units: units('inactive'), postgres17: 'online', postfixType: 'forking'})).toEqual([]);
+	});
+
+	it('on bookworm (postfix.service a oneshot) or when systemctl did not say, postfix@- must run', () => {
+		expect(notRunning({units: units('inactive'), postgres17: 'online', postfixType: 'oneshot'}).map(d => d.unit)).toEqual([POSTFIX_INSTANCE]);
+		expect(notRunning({units: units('inactive'), postgres17: 'online'}).map(d => d.unit)).toEqual([POSTFIX_INSTANCE]);
+	});
+});

@@ -23,7 +23,7 @@ let host: Pmg8Host;
 let session: TmuxSession | null = null;
 const log: WalkLog = {screens: [], answers: []};
 
-type Report = {status: string; counts: Record<string, number>; findings: {key: string; level: string; text: string}[]};
+type Report = {phase?: string; status: string; counts: Record<string, number>; findings: {key: string; severity: string; title: string; detail: string}[]};
 function check(h: Pmg8Host): {status: number; report: Report; text: string} {
 	const json = h.container.run(['upgrade-wizard', 'check', 'pmg', '--json']);
 	const text = h.container.run(['upgrade-wizard', 'check', 'pmg']);
@@ -68,8 +68,9 @@ afterAll(async () => {
 describe('upgrade-wizard pmg on a real bookworm host', () => {
 	it('check pmg before the upgrade reads PMG 8.2 and finds nothing that blocks', () => {
 		const {status, report, text} = check(host);
-		expect(report.findings.filter(f => f.level === 'FAIL'), text).toEqual([]);
+		expect(report.findings.filter(f => f.severity === 'FAIL'), text).toEqual([]);
 		expect(status, text).not.toBe(6);
+		expect(report.phase).toBe('before');
 		expect(text).toContain('8.2.7');
 	});
 
@@ -152,8 +153,10 @@ describe('upgrade-wizard pmg on a real bookworm host', () => {
 
 	it('check pmg after the upgrade reports it finished, without a FAIL', () => {
 		const {status, report, text} = check(host);
-		expect(report.findings.filter(f => f.level === 'FAIL'), text).toEqual([]);
-		expect(status, text).not.toBe(6);
+		expect(report.findings.filter(f => f.severity === 'FAIL'), text).toEqual([]);
+		expect([0, 5], text).toContain(status);
+		expect(report.phase).toBe('after');
+		expect(report.findings.find(f => f.key === 'upgrade')?.severity, text).toBe('PASS');
 		expect(text).toMatch(/9\.0\.3/);
 		// The package's version of the kept conffile is named as left to look at.
 		expect(text).toContain(`${CONFFILE}.dpkg-dist`);
