@@ -69,8 +69,17 @@ file(
 	'usr/share/doc/upgrade-wizard/changelog.gz',
 	gzipSync(`upgrade-wizard (${version}) unstable; urgency=medium\n\n  * Version ${version} of mail-upgrade-wizard.\n\n -- mail-upgrade-wizard maintainers <maintainers@example.org>  ${date}\n`, {level: 9}),
 );
-// Node carries its own zlib, statically linked into the single executable.
-file('usr/share/lintian/overrides/upgrade-wizard', 'upgrade-wizard: embedded-library zlib [usr/bin/upgrade-wizard]\n');
+// Each override says why the tag does not apply to a single executable made from Node's own binary.
+file(
+	'usr/share/lintian/overrides/upgrade-wizard',
+	`# Node carries its own zlib, statically linked into the single executable.
+upgrade-wizard: embedded-library zlib [usr/bin/upgrade-wizard]
+# The executable is Node's release binary with the wizard injected (postject): not compiled here.
+upgrade-wizard: hardening-no-pie [usr/bin/upgrade-wizard]
+# The wizard only stats dpkg's and apt's lock files to name who holds them (/proc/locks); it never reads the database.
+upgrade-wizard: uses-dpkg-database-directly [usr/bin/upgrade-wizard]
+`,
+);
 for (const d of ['usr', 'usr/share/upgrade-wizard']) chmodSync(path.join(tree, d), 0o755);
 
 const size = Math.ceil(Number(execFileSync('du', ['-sk', '--apparent-size', path.join(tree, 'usr')], {encoding: 'utf8'}).split('\t')[0]));
@@ -87,9 +96,10 @@ Section: admin
 Priority: optional
 Description: step-by-step wizard for major upgrades of mail systems
  A terminal wizard that walks an administrator through a major-version
- upgrade of a mail system, one explicit step at a time. It covers Proxmox Mail Gateway 8 to 9, vmm 0.5 to 0.6 and Sophos
- PureMessage 5.6 to 6, runs on a simulated host for training, and has a
- read-only pre-flight check (upgrade-wizard check) for monitoring.
+ upgrade of a mail system, one explicit step at a time. It covers Proxmox
+ Mail Gateway 8 to 9, vmm 0.5 to 0.6 and Sophos PureMessage 5.6 to 6, runs
+ on a simulated host for training, and has a read-only pre-flight check
+ (upgrade-wizard check) for monitoring.
 `,
 );
 const deb = path.join(dist, `upgrade-wizard_${version}_amd64.deb`);

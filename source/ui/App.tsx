@@ -4,13 +4,15 @@
  * calls the host.
  */
 import {Box, Text, useApp, useInput, useStdout} from 'ink';
+import SelectInput from 'ink-select-input';
 import React, {useCallback, useEffect, useLayoutEffect, useReducer, useRef, useSyncExternalStore} from 'react';
 import type {Actor, AnyStateMachine} from 'xstate';
 import type {OperatorEvent} from '../../machines/kit.ts';
 import type {OutputBuffer} from '../runtime/output.ts';
 import {position} from '../runtime/runtime.ts';
 import {handleKey, refusal, settleTime, splitKeys, type Key} from './keys.ts';
-import {bodyRowsFor, freshUi, screenModel, WIDTH, type ScreenModel, type UiState} from './screen.ts';
+import {useKeysSettled} from './key-stream.ts';
+import {bodyRowsFor, freshUi, optionLines, screenModel, WIDTH, type ScreenModel, type UiState} from './screen.ts';
 import {lineText, type Line} from './text.ts';
 import type {RunRecord} from '../host/types.ts';
 import {makeTheme, type Theme} from './theme.ts';
@@ -74,6 +76,14 @@ export function App(props: AppProps) {
 	// A key that was ignored: the footer says so for a moment.
 	const note = useRef<{text: string; until: number} | null>(null);
 	const noteTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+	// Set while the key the list has just taken goes to the other listeners (one key per write: see key-stream.ts).
+	const listTook = useRef(false);
+	const tookByList = () => {
+		listTook.current = true;
+		queueMicrotask(() => {
+			listTook.current = false;
+		});
+	};
 	useEffect(() => () => {
 		if (noteTimer.current) clearTimeout(noteTimer.current);
 	}, []);
@@ -126,6 +136,9 @@ export function App(props: AppProps) {
 	});
 
 	function dispatch(k: Key) {
+		// The list took this key (it moved, or it picked and the machine may
+		// have moved on already): nothing more to do with it here.
+		if (listTook.current) return;
 		const leaving = k.name === 'ctrl-c' || (k.name === 'char' && k.char === 'q');
 		const shown = drawn.current;
 		// Nothing that is not on the terminal takes a key: the too-small message
@@ -184,6 +197,13 @@ export function App(props: AppProps) {
 	useLayoutEffect(() => {
 		if (drawn.current?.at !== showing) drawn.current = {at: showing, since: Date.now()};
 	});
+	// After each commit (the list's new key handler included) the next key may
+	// come; of a burst, the keys after one that led to another screen were
+	// meant for the one before: dropped.
+	useKeysSettled(showing, () => {
+		ignore('key ignored: the screen changed; read it first');
+		rerender();
+	});
 	const noted = note.current && note.current.until > Date.now() ? note.current.text : null;
 	if (small) {
 		return (
@@ -203,21 +223,60 @@ export function App(props: AppProps) {
 			<Frame theme={theme} model={{...model, keys: [{key: 'Enter', label: 'continue'}, {key: 'q', label: 'leave'}]}} body={notice.current.map(t => [{text: ` ${t}`}])} />
 		);
 	}
-	const {body, more} = visibleBody(model, ui.current.scroll);
+	const {body, more, start} = visibleBody(model, ui.current.scroll);
 	void live;
-	return <Frame theme={theme} model={model} body={body} more={more} {...(noted ? {note: noted} : {})} />;
+	const at = key(snapshot.value);
+	// The list (ink-select-input) moves and picks by itself; the highlighted
+	// row is kept here, in the screen's state, and a pick goes through the
+	// same gate as a key: the screen it was made on must be the one drawn,
+	// and drawn long enough.
+	const list: ListControl = {
+		onHighlight: value => {
+			tookByList();
+			const index = model.options.findIndex(o => o.value === value);
+			if (index < 0 || ui.current.at !== at) return;
+			ui.current = {...ui.current, selected: index, message: null};
+			rerender();
+		},
+		onSelect: value => {
+			tookByList();
+			const shown = drawn.current;
+			const state = actor.getSnapshot();
+			if (!shown || shown.at !== at || key(state.value) !== at || notice.current) {
+				ignore('key ignored: the screen changed; read it first');
+				rerender();
+				return;
+			}
+			const event: OperatorEvent = {type: 'operator.choose', value};
+			const refused = refusal(event, modelFor(state, ui.current), Date.now() - shown.since, settleMs);
+			if (refused !== null) {
+				ignore(refused);
+				rerender();
+				return;
+			}
+			props.send(event);
+			const after = key(actor.getSnapshot().value);
+			if (after !== at) ui.current = freshUi(after);
+			rerender();
+		},
+	};
+	return <Frame theme={theme} model={model} body={body} more={more} start={start} list={list} {...(noted ? {note: noted} : {})} />;
 }
+
+/** What the terminal's list does with the operator's moves and picks. */
+export type ListControl = {onHighlight: (value: string) => void; onSelect: (value: string) => void};
 
 const TOO_SMALL = '(too small)';
 const NOTICE = '(notice)';
 
 /** The body rows a screen shows at a scroll position (live output: its end), and how many lines follow below. */
-export function visibleBody(model: ScreenModel, scroll: number): {body: Line[]; more: number} {
+export function visibleBody(model: ScreenModel, scroll: number): {body: Line[]; more: number; start: number} {
 	const rows = model.bodyRows;
-	const start = model.pinned ? 0 : Math.min(scroll, Math.max(0, model.body.length - rows));
+	const start = model.pinned ? Math.max(0, model.body.length - rows) : Math.min(scroll, Math.max(0, model.body.length - rows));
 	return {
 		body: model.pinned ? model.body.slice(-rows) : model.body.slice(start, start + rows),
 		more: model.pinned ? 0 : Math.max(0, model.body.length - start - rows),
+		start,
 	};
 }
 
@@ -232,8 +291,47 @@ function screenOf(machine: AnyStateMachine, snapshot: {value: unknown}): string 
 	return (node?.meta as {view?: string} | undefined)?.view;
 }
 
-/** Header, phases, body and footer; always model.bodyRows body rows so nothing jumps. */
-export function Frame({theme, model, body, more, note}: {theme: Theme; model: ScreenModel; body: Line[]; more?: number; note?: string}) {
+/** One body row: its segments in their tones, and on the last row how many lines follow. */
+function Row({theme, l, more}: {theme: Theme; l: Line; more?: number | undefined}) {
+	return (
+		<Text wrap="truncate">
+			{lineText(l) === '' ? ' ' : null}
+			{l.map((segment, i) => (
+				<Text key={i} color={theme.colorOf(segment.tone ?? 'plain')} bold={segment.tone === 'bold'}>
+					{segment.text}
+				</Text>
+			))}
+			{more ? <Text color={theme.colorOf('dim')}>{`  (${more} more ${more === 1 ? 'line' : 'lines'})`}</Text> : null}
+		</Text>
+	);
+}
+
+/** ink-select-input draws the mark as part of the row (optionLines), so its own indicator draws nothing. */
+const NoIndicator = () => null;
+
+/**
+ * Header, phases, body and footer; always model.bodyRows body rows so nothing jumps.
+ * The rows of a list (model.list) are drawn by ink-select-input: `body` is
+ * the part of model.body from `start` on that fits, `list` what the
+ * operator's moves and picks do (none: a picture, as in the docs).
+ */
+export function Frame({
+	theme,
+	model,
+	body,
+	more,
+	note,
+	start = 0,
+	list,
+}: {
+	theme: Theme;
+	model: ScreenModel;
+	body: Line[];
+	more?: number;
+	note?: string;
+	start?: number;
+	list?: ListControl;
+}) {
 	const rule = theme.rule.repeat(WIDTH);
 	const left = ` ${model.product}  |  ${model.hostLabel}`;
 	const right = `step ${model.stepNumber}/${model.stepCount} `;
@@ -258,17 +356,7 @@ export function Frame({theme, model, body, more, note}: {theme: Theme; model: Sc
 			<Text bold wrap="truncate">
 				{` ${model.stepTitle}`}
 			</Text>
-			{padded.map((l, index) => (
-				<Text key={index} wrap="truncate">
-					{lineText(l) === '' ? ' ' : null}
-					{l.map((segment, i) => (
-						<Text key={i} color={theme.colorOf(segment.tone ?? 'plain')} bold={segment.tone === 'bold'}>
-							{segment.text}
-						</Text>
-					))}
-					{more && index === model.bodyRows - 1 ? <Text color={theme.colorOf('dim')}>{`  (${more} more ${more === 1 ? 'line' : 'lines'})`}</Text> : null}
-				</Text>
-			))}
+			{bodyRows(theme, model, padded, start, more, list)}
 			<Text color={theme.colorOf('dim')}>{rule}</Text>
 			{note ? (
 				<Text wrap="truncate" color={theme.colorOf('warn')}>
@@ -287,4 +375,61 @@ export function Frame({theme, model, body, more, note}: {theme: Theme; model: Sc
 			)}
 		</Box>
 	);
+}
+
+/** What ink-select-input hands to each item: the option's rows in view, highlighted or not. */
+type ListItem = {key: string; label: string; value: string; theme: Theme; plainRows: RowAt[]; markedRows: RowAt[]};
+type RowAt = {l: Line; row: number; more: number | undefined};
+
+function ListRows({isSelected, theme, plainRows, markedRows}: Partial<ListItem> & {isSelected?: boolean}) {
+	const rows = (isSelected ? markedRows : plainRows) ?? [];
+	if (rows.length === 0) return null;
+	return (
+		<Box flexDirection="column">
+			{rows.map(({l, row, more}) => (
+				<Row key={row} theme={theme!} l={l} more={more} />
+			))}
+		</Box>
+	);
+}
+
+/**
+ * The body rows, a list's rows through ink-select-input: the rows before
+ * and after it as they are, each option as the rows of it that are in view.
+ * The component is mounted afresh for each screen (and each set of options),
+ * starting on the highlighted row of the screen's state.
+ */
+function bodyRows(theme: Theme, model: ScreenModel, rows: Line[], start: number, more: number | undefined, list: ListControl | undefined) {
+	const last = model.bodyRows - 1;
+	const moreAt = (row: number) => (more && row === last ? more : undefined);
+	const plain = (l: Line, row: number) => <Row key={row} theme={theme} l={l} more={moreAt(row)} />;
+	const shape = model.list;
+	const end = shape ? shape.first + shape.heights.reduce((a, b) => a + b, 0) : 0;
+	if (!shape || end <= start || shape.first >= start + rows.length) return rows.map(plain);
+	const from = Math.max(0, shape.first - start);
+	const to = Math.min(rows.length, end - start);
+	let first = shape.first - start;
+	const items: ListItem[] = model.options.map((option, index) => {
+		const inView = (selected: boolean) =>
+			optionLines(option, index, selected)
+				.map((l, offset) => ({l, row: first + offset, more: moreAt(first + offset)}))
+				.filter(({row}) => row >= 0 && row < rows.length);
+		const item = {key: `${index}:${option.value}`, label: option.label, value: option.value, theme, plainRows: inView(false), markedRows: inView(true)};
+		first += shape.heights[index] ?? 0;
+		return item;
+	});
+	return [
+		...rows.slice(0, from).map(plain),
+		<SelectInput
+			key={`list:${model.step}.${model.screen ?? ''}:${items.map(i => i.value).join('|')}`}
+			items={items}
+			initialIndex={Math.min(shape.selected, items.length - 1)}
+			isFocused={Boolean(list)}
+			indicatorComponent={NoIndicator}
+			itemComponent={ListRows as never}
+			onHighlight={item => list?.onHighlight(item.value)}
+			onSelect={item => list?.onSelect(item.value)}
+		/>,
+		...rows.slice(to).map((l, offset) => plain(l, to + offset)),
+	];
 }

@@ -44,6 +44,9 @@ export function splitKeys(input: string, key: InkKey): Key[] {
 	return keys;
 }
 
+/** Keys the list takes on a choose screen (with j, k and the digits of its options). */
+const LIST_KEYS = new Set<Key['name']>(['up', 'down', 'enter']);
+
 export type KeyEffects = {
 	send: (event: OperatorEvent) => void;
 	/** Leave the wizard; the place is kept. */
@@ -135,19 +138,11 @@ export function handleKey(key: Key, model: ScreenModel, ui: UiState, effects: Ke
 	if (char === 'w') return {...next, wrap: !ui.wrap, scroll: 0, seen: 0};
 
 	if (model.view === 'choose') {
-		const count = model.options.length;
-		if (key.name === 'up' || char === 'k') return {...next, selected: (ui.selected - 1 + count) % Math.max(count, 1)};
-		if (key.name === 'down' || char === 'j') return {...next, selected: (ui.selected + 1) % Math.max(count, 1)};
-		if (/^[1-9]$/.test(char)) {
-			const index = Number(char) - 1;
-			if (index >= count) return {...next, message: `There is no choice ${char}.`};
-			effects.send({type: 'operator.choose', value: model.options[index]!.value});
-			return {...next, selected: index};
-		}
-		if (key.name === 'enter' && count > 0) {
-			effects.send({type: 'operator.choose', value: model.options[ui.selected]!.value});
-			return next;
-		}
+		// The list (ink-select-input, see App) moves on Up/Down and j/k, picks
+		// on Enter and on the digit of an option; the screen keeps the
+		// highlighted row. Here: a digit that names no option says so.
+		if (/^[1-9]$/.test(char) && Number(char) > model.options.length) return {...next, message: `There is no choice ${char}.`};
+		if (LIST_KEYS.has(key.name) || char === 'j' || char === 'k' || /^[1-9]$/.test(char)) return ui;
 		return next;
 	}
 

@@ -64,6 +64,12 @@ export type ScreenModel = {
 	bodyRows: number;
 	keys: KeyHint[];
 	options: Option[];
+	/**
+	 * Where the options are in the body (a `choose` screen in its list):
+	 * the body line of the first one, the rows each takes and the highlighted
+	 * one. The terminal draws these rows through ink-select-input.
+	 */
+	list: {first: number; heights: number[]; selected: number} | null;
 	/** On an `input` screen: what Enter on an empty line gives. */
 	inputDefault: string | null;
 	/** Events the current screen accepts. */
@@ -137,6 +143,18 @@ const commandLines = (commands: StepCommand[], mark?: (index: number) => string)
 		...(c.interactive ? [line('      (runs on the terminal: answer its questions there)', 'dim')] : []),
 		];
 	});
+
+/** An option of a list as rows: its number and label (marked when highlighted), its hint below. */
+export function optionLines(option: Option, index: number, selected: boolean): Line[] {
+	return [
+		[
+			{text: selected ? ' > ' : '   ', tone: 'accent'},
+			{text: `${index + 1}. ${option.label}`, tone: selected ? 'bold' : 'plain'},
+		],
+		// A hint may be a command: shown whole, never cut.
+		...(option.hint ? wrapExact(option.hint, WIDTH - 8).map((h, i) => line(`${i === 0 ? '      ' : '        '}${h}`, 'dim')) : []),
+	];
+}
 
 /**
  * How a long line is shown: cut at the edge with `~` (the default, one row
@@ -222,6 +240,9 @@ export function screenModel(input: ScreenInput): ScreenModel {
 	const body: Line[] = [];
 	const keys: KeyHint[] = [];
 	let pinned = false;
+	// The first line of each option of a list, found again in the body once lines were added above it.
+	const listLines: Line[] = [];
+	const listHeights: number[] = [];
 	const fitter = makeFitter(ui.wrap);
 
 	const skip = accepts.has('operator.skip') ? [{key: 's', label: 'skip'}] : [];
@@ -349,13 +370,10 @@ export function screenModel(input: ScreenInput): ScreenModel {
 			for (const l of screenMeta.lines?.(context) ?? []) body.push(line(` ${l}`));
 			body.push(blank);
 			options.forEach((option, index) => {
-				const selected = index === ui.selected;
-				body.push([
-					{text: selected ? ' > ' : '   ', tone: 'accent'},
-					{text: `${index + 1}. ${option.label}`, tone: selected ? 'bold' : 'plain'},
-				]);
-				// A hint may be a command: shown whole, never cut.
-				if (option.hint) body.push(...wrapExact(option.hint, WIDTH - 8).map((h, i) => line(`${i === 0 ? '      ' : '        '}${h}`, 'dim')));
+				const lines = optionLines(option, index, index === ui.selected);
+				listLines.push(lines[0]!);
+				listHeights.push(lines.length);
+				body.push(...lines);
 			});
 			keys.push({key: 'Up/Down', label: 'move'}, {key: '1-9', label: 'pick'}, {key: 'Enter', label: 'choose'});
 			break;
@@ -476,6 +494,10 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		bodyRows: rows,
 		keys,
 		options,
+		list:
+			listLines.length > 0 && ui.mode === 'keys' && body.includes(listLines[0]!)
+				? {first: body.indexOf(listLines[0]!), heights: listHeights, selected: ui.selected}
+				: null,
 		inputDefault: view === 'input' ? (screenMeta.input?.default?.(context) ?? null) : null,
 		accepts,
 		runs,

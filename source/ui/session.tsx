@@ -11,6 +11,7 @@ import type {AnyStateMachine} from 'xstate';
 import type {RunRecord} from '../host/types.ts';
 import type {Wizard} from '../runtime/runtime.ts';
 import {App} from './App.tsx';
+import {KeyStream} from './key-stream.ts';
 
 export type SessionOptions = {
 	machine: AnyStateMachine;
@@ -32,8 +33,11 @@ export type TerminalSession = {
 export function attachTerminal(options: SessionOptions): TerminalSession {
 	const {wizard} = options;
 	let instance: Instance | null = null;
+	// The terminal, one key per write (see key-stream.ts); a new one for each mount.
+	let keys: KeyStream | null = null;
 	let notice = options.notice && options.notice.length > 0 ? options.notice : undefined;
 	const mount = () => {
+		keys = new KeyStream(process.stdin);
 		instance = render(
 			<App
 				machine={options.machine}
@@ -49,7 +53,7 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 				{...(options.runs && options.runs.length > 0 ? {runs: options.runs} : {})}
 				problem={wizard.problem}
 			/>,
-			{exitOnCtrlC: false, patchConsole: false, maxFps: 20},
+			{exitOnCtrlC: false, patchConsole: false, maxFps: 20, stdin: keys as unknown as NodeJS.ReadStream},
 		);
 		// The notice is read once; a redraw after a command must not show it again.
 		notice = undefined;
@@ -68,6 +72,8 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 			// back to its normal mode (echo, line editing) for the command.
 			await closing?.waitUntilExit().catch(() => undefined);
 			await new Promise(resolve => setTimeout(resolve, 20));
+			keys?.destroy();
+			keys = null;
 			if (process.stdin.isTTY) process.stdin.setRawMode(false);
 			stopReading(process.stdin);
 		},
@@ -99,6 +105,8 @@ export function attachTerminal(options: SessionOptions): TerminalSession {
 		close() {
 			instance?.unmount();
 			instance = null;
+			keys?.destroy();
+			keys = null;
 		},
 	};
 }

@@ -48,6 +48,12 @@ export class TmuxSession {
 		this.tmux('send-keys', '-t', this.name, '-l', text);
 	}
 
+	/** `text` reaches the program in one write (a paste: what a fast iKVM or a typed-ahead burst does). */
+	paste(text: string) {
+		this.tmux('set-buffer', '-b', 'burst', text);
+		this.tmux('paste-buffer', '-d', '-b', 'burst', '-t', this.name);
+	}
+
 	resize(columns: number, rows: number) {
 		this.tmux('resize-window', '-t', this.name, '-x', String(columns), '-y', String(rows));
 	}

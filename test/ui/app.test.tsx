@@ -7,10 +7,18 @@ import {pmgUpgradeMachine, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
 import {OutputBuffer} from '../../source/runtime/output.ts';
 import {App} from '../../source/ui/App.tsx';
 import {makeTheme} from '../../source/ui/theme.ts';
+import {feedKeys} from './key-feed.ts';
 
 const GiB = 1024 ** 3;
 const DOWN = '\u001B[B';
+const UP = '\u001B[A';
 const ENTER = '\r';
+
+/** Wait (up to 2 s) until `ok` holds. */
+async function until(ok: () => boolean | undefined) {
+	for (let i = 0; i < 200 && !ok(); i++) await new Promise(resolve => setTimeout(resolve, 10));
+	expect(ok()).toBe(true);
+}
 
 /** Two timer ticks: Ink handles input and re-renders on the next turns. */
 const ticks = async (n = 2) => {
@@ -25,7 +33,7 @@ const good: Record<string, Partial<PmgFacts>> = {
 	disk: {disk: {availableBytes: 9.5 * GiB, totalBytes: 32 * GiB}},
 };
 
-function setup(facts: Record<string, Partial<PmgFacts>> = good) {
+function setup(facts: Record<string, Partial<PmgFacts>> = good, settleMs = 0) {
 	const sent: OperatorEvent[] = [];
 	const output = new OutputBuffer();
 	const machine = pmgUpgradeMachine().provide({
@@ -47,7 +55,7 @@ function setup(facts: Record<string, Partial<PmgFacts>> = good) {
 				actor.send(event as never);
 			}}
 			onLeave={() => undefined}
-			settleMs={0}
+			settleMs={settleMs}
 			theme={makeTheme({NO_COLOR: '1', TERM: 'linux'})}
 			now={() => 0}
 		/>,
@@ -123,21 +131,86 @@ describe('the wizard screen', () => {
 		expect(view.lastFrame()).toContain('pmg-api 8.2.7 (8.2.5 or newer)');
 	});
 
-	it('counts every key of a burst: Down and Enter in one chunk choose the second item', async () => {
-		const {view, sent} = setup();
+	it('counts every key of a burst: Down Down Enter in one write choose the third entry of the list', async () => {
+		const older = {path: '/var/lib/pmg/backup/pmg-backup_2025_12_01_6781A2B0.tgz', size: 8000, mtimeMs: Date.UTC(2025, 11, 1)};
+		const {view, sent} = setup({...good, backupCandidates: {backupCandidates: [...good.backupCandidates!.backupCandidates!, older]}});
 		cleanup = view.unmount;
+		// The terminal's side as in the wizard: one key per write (KeyStream).
+		const type = feedKeys(view.stdin);
 		await ticks(4);
 		// Preconditions -> update (skip commands by running them) -> backup choice.
-		view.stdin.write(ENTER);
+		type(ENTER);
 		await ticks();
-		view.stdin.write(ENTER);
+		type(ENTER);
 		await ticks(6);
-		view.stdin.write(ENTER);
+		type(ENTER);
 		await ticks(6);
-		expect(view.lastFrame()).toContain('Create a new backup now');
-		view.stdin.write(`${DOWN}${ENTER}`);
-		await ticks(6);
-		expect(sent.at(-1)).toEqual({type: 'operator.choose', value: '/var/lib/pmg/backup/pmg-backup_2026_01_10_6781A2B0.tgz'});
+		const list = view.lastFrame()!;
+		expect(list).toContain(' > 1. Create a new backup now');
+		expect(list).toContain('   2. Use pmg-backup_2026_01_10_6781A2B0.tgz');
+		expect(list).toContain('   3. Use pmg-backup_2025_12_01_6781A2B0.tgz');
+		type(`${DOWN}${DOWN}${ENTER}`);
+		await until(() => sent.some(e => e.type === 'operator.choose'));
+		expect(sent.filter(e => e.type === 'operator.choose')).toEqual([{type: 'operator.choose', value: older.path}]);
+	});
+
+	it('moves the highlight through the list (wrapping at the ends) and keeps it on the screen; a digit picks', async () => {
+		const {view, sent, actor} = setup();
+		cleanup = view.unmount;
+		const type = feedKeys(view.stdin);
+		const highlighted = () => (view.lastFrame() ?? '').split('\n').find(l => l.startsWith(' > '))?.trim();
+		await ticks(4);
+		for (const key of [ENTER, ENTER, ENTER]) {
+			type(key);
+			await ticks(6);
+		}
+		expect(highlighted()).toBe('> 1. Create a new backup now');
+		type(DOWN);
+		await until(() => highlighted()?.startsWith('> 2. Use pmg-backup_2026_01_10'));
+		type(UP);
+		await until(() => highlighted() === '> 1. Create a new backup now');
+		// Up from the first entry goes to the last; j and k move as Down and Up do.
+		type(UP);
+		await until(() => highlighted()?.startsWith('> 2. Use pmg-backup_2026_01_10'));
+		type('k');
+		await until(() => highlighted() === '> 1. Create a new backup now');
+		expect(sent.filter(e => e.type === 'operator.choose')).toEqual([]);
+		type('2');
+		await until(() => sent.some(e => e.type === 'operator.choose'));
+		expect(sent.filter(e => e.type === 'operator.choose')).toEqual([{type: 'operator.choose', value: '/var/lib/pmg/backup/pmg-backup_2026_01_10_6781A2B0.tgz'}]);
+		expect(JSON.stringify(actor.getSnapshot().value)).not.toContain('"choose"');
+	});
+
+	it('holds the key gate on a list: a pick the moment the list appears is dropped and said so, a later one counts', async () => {
+		const {view, sent, actor} = setup(good, 700);
+		cleanup = view.unmount;
+		const type = feedKeys(view.stdin);
+		const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+		await ticks(4);
+		// Preconditions (continue), the update (runs: after the settle time), then the backup list.
+		await sleep(200);
+		type(ENTER);
+		await until(() => view.lastFrame()?.includes('Enter run'));
+		await sleep(800);
+		type(ENTER);
+		await until(() => view.lastFrame()?.includes('Enter continue') && !view.lastFrame()?.includes('Preconditions'));
+		await sleep(200);
+		// Enter here moves to the list: the rest of that burst was meant for
+		// the screen before and is dropped; an Enter of the next write lands on
+		// a list drawn a moment ago and is dropped too.
+		const highlighted = () => (view.lastFrame() ?? '').split('\n').find(l => l.startsWith(' > '))?.trim();
+		type(`${ENTER}${DOWN}${ENTER}`);
+		type(ENTER);
+		await until(() => view.lastFrame()?.includes('key ignored: the screen'));
+		await sleep(300);
+		expect(sent.filter(e => e.type === 'operator.choose')).toEqual([]);
+		expect(JSON.stringify(actor.getSnapshot().value)).toContain('choose');
+		expect(highlighted()).toBe('> 1. Create a new backup now');
+		type(DOWN);
+		await until(() => highlighted()?.startsWith('> 2. Use pmg-backup_2026_01_10'));
+		type(ENTER);
+		await until(() => sent.some(e => e.type === 'operator.choose'));
+		expect(sent.filter(e => e.type === 'operator.choose')).toEqual([{type: 'operator.choose', value: '/var/lib/pmg/backup/pmg-backup_2026_01_10_6781A2B0.tgz'}]);
 	});
 
 	it('blocks on a failed guard with what was found, what to do, and r', async () => {

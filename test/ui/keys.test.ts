@@ -67,8 +67,12 @@ describe('keys', () => {
 		expect(m.keys.map(k => k.key)).toEqual(['y', 'other key']);
 	});
 
-	it('digits pick an option, and a digit with no option says so', () => {
-		expect(press(chars('2'), {systemdBoot: 'decide'}).sent).toEqual([{type: 'operator.choose', value: 'keep'}]);
+	it('on a list, moves and picks are the list\'s (ink-select-input, see app.test.tsx); a digit with no option says so', () => {
+		for (const keys of [chars('2'), [{name: 'down'}, {name: 'enter'}] as Key[], chars('jk')]) {
+			const listed = press(keys, {systemdBoot: 'decide'});
+			expect(listed.sent).toEqual([]);
+			expect(listed.ui).toEqual(freshUi(''));
+		}
 		const none = press(chars('7'), {systemdBoot: 'decide'});
 		expect(none.sent).toEqual([]);
 		expect(none.ui.message).toBe('There is no choice 7.');

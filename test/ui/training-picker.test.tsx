@@ -2,6 +2,7 @@ import {render} from 'ink-testing-library';
 import {describe, expect, it} from 'vitest';
 import {listRows, pickerKey, TrainingPickerView, type PickerItem} from '../../source/ui/TrainingPicker.tsx';
 import {makeTheme} from '../../source/ui/theme.ts';
+import {feedKeys} from './key-feed.ts';
 
 const items: PickerItem[] = Array.from({length: 30}, (_, i) => ({
 	name: `scenario-${i + 1}`,
@@ -67,5 +68,41 @@ describe('the training list', () => {
 		await tick();
 		await tick();
 		expect(chosen).toBe(4);
+	});
+
+	it('a burst in one write counts key by key: Down Down Enter starts the third; numbers jump, two digits too; Up on the first goes to the last', async () => {
+		const until = async (ok: () => boolean) => {
+			for (let i = 0; i < 200 && !ok(); i++) await new Promise(resolve => setTimeout(resolve, 10));
+			expect(ok()).toBe(true);
+		};
+		const theme = makeTheme({NO_COLOR: '1', TERM: 'linux'});
+		let chosen: number | null | undefined;
+		const first = render(<TrainingPickerView items={items} theme={theme} onDone={c => (chosen = c)} />);
+		const type = feedKeys(first.stdin);
+		await until(() => (first.lastFrame() ?? '').includes('[>]  1. scenario-1 '));
+		type('\u001B[B\u001B[B\r');
+		await until(() => chosen !== undefined);
+		expect(chosen).toBe(2);
+		first.unmount();
+
+		chosen = undefined;
+		const second = render(<TrainingPickerView items={items} theme={theme} onDone={c => (chosen = c)} />);
+		const typeAgain = feedKeys(second.stdin);
+		await until(() => (second.lastFrame() ?? '').includes('[>]  1. scenario-1 '));
+		// 1 then 2: number 12, highlighted, not started (the list would pick on a digit).
+		typeAgain('12');
+		await until(() => (second.lastFrame() ?? '').includes('[>] 12. scenario-12'));
+		expect(chosen).toBeUndefined();
+		// Then Up from number 1 goes round to the last, which scrolls into view.
+		typeAgain('1');
+		await until(() => (second.lastFrame() ?? '').includes('[>]  1. scenario-1 '));
+		typeAgain('\u001B[A');
+		await until(() => (second.lastFrame() ?? '').includes('[>] 30. scenario-30'));
+		expect(second.lastFrame()).toContain('(more above)');
+		expect(second.lastFrame()).toContain('What goes wrong in number 30.');
+		typeAgain('\r');
+		await until(() => chosen !== undefined);
+		expect(chosen).toBe(29);
+		second.unmount();
 	});
 });
