@@ -106,8 +106,8 @@ export type PmgFacts = {
 	 * what to do and the command that shows the difference.
 	 */
 	configLeftovers?: Array<{path: string; what: string; hint: string; command: string}>;
-	/** Repositories configured twice with different Signed-By: apt refuses every update. */
-	sourceConflicts?: Array<{path: string; line: number; message: string}>;
+	/** Repositories configured twice with different Signed-By: `refused` where apt refuses every update (two keyrings). */
+	sourceConflicts?: Array<{path: string; line: number; message: string; refused?: boolean}>;
 	/**
 	 * After the reboot: the state of each mail service (on bookworm postfix@-
 	 * is the instance that does postfix's work and postfix.service a oneshot
@@ -237,7 +237,7 @@ export const PMG_PACKAGES = ['proxmox-mailgateway', 'pmg-api'];
 
 export const pmgGuards = {
 	runningAsRoot: ({context}: {context: PmgContext}) => context.facts.identity?.uid === 0,
-	readyToStart: ({context}: {context: PmgContext}) => context.facts.identity?.uid === 0 && (context.facts.sourceConflicts ?? []).length === 0,
+	readyToStart: ({context}: {context: PmgContext}) => context.facts.identity?.uid === 0 && !(context.facts.sourceConflicts ?? []).some(x => x.refused !== false),
 	pmgKept: ({context}: {context: PmgContext}) => !(context.facts.distUpgradeRemovals?.packages ?? []).some(p => PMG_PACKAGES.includes(p)),
 	versionAtLeast825: ({context}: {context: PmgContext}) => isAtLeast(context.facts.pmgApi, MIN_VERSION),
 	backupIntact: ({context}: {context: PmgContext}) => {
@@ -539,7 +539,7 @@ export const pmgUpgradeMachine = once(() =>
 							: {level: 'WARN', text: 'over SSH and not inside tmux or screen: a dropped connection kills the upgrade'}
 						: {level: 'PASS', text: 'not over SSH (console or iKVM)'},
 					{level: 'NOTICE', text: 'do not run this from the PMG web UI console: it is cut off during the upgrade'},
-					...(c.facts.sourceConflicts ?? []).map(x => ({level: 'FAIL' as const, text: x.message})),
+					...(c.facts.sourceConflicts ?? []).map(x => ({level: x.refused === false ? ('WARN' as const) : ('FAIL' as const), text: x.message})),
 				];
 			},
 			remedy: c =>

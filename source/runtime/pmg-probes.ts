@@ -44,7 +44,7 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 		// different Signed-By makes apt refuse every update and install.
 		const files = (await readSources(host)).map(f => parseSourcesFile(f.path, f.text));
 		return {
-			sourceConflicts: signedByConflicts(files),
+			sourceConflicts: signedByConflicts(files).map(({path, line, message, refused}) => ({path, line, message, refused})),
 			identity: await host.identity(),
 			session: {
 				ssh: Boolean(env.SSH_CONNECTION || env.SSH_CLIENT || env.SSH_TTY),

@@ -37,7 +37,7 @@ export function planSources(
 	pmgRepoCurrent: string | null,
 ): NonNullable<PmgFacts['sources']> {
 	const files: SourcesFile[] = input.map(f => parseSourcesFile(f.path, f.text));
-	const errors = [...files.flatMap(f => f.errors), ...signedByConflicts(files)].map(e => ({path: e.path, line: e.line, message: e.message}));
+	const errors = [...files.flatMap(f => f.errors), ...signedByConflicts(files).filter(e => e.refused)].map(e => ({path: e.path, line: e.line, message: e.message}));
 	const bookworm = findSuiteEntries(files, 'bookworm');
 	const leftovers = bookworm.map(({entry, suites}) => ({path: entry.path, line: entry.line, uri: entry.uris[0] ?? '', suites}));
 	const thirdParty = bookworm

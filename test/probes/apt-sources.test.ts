@@ -476,13 +476,25 @@ describe('signedByConflicts: one source, two Signed-By values (apt refuses every
 	const stanza = (suite: string, signedBy?: string) =>
 		`Types: deb\nURIs: http://download.proxmox.com/debian/pmg\nSuites: ${suite}\nComponents: pmg-no-subscription\n${signedBy ? `Signed-By: ${signedBy}\n` : ''}`;
 
-	it('names both files when a .list without Signed-By and a .sources with one use the same URI and suite', () => {
-		const errors = signedByConflicts([list('deb http://download.proxmox.com/debian/pmg bookworm pmg-no-subscription\n'), deb822(stanza('bookworm', '/usr/share/keyrings/proxmox-archive-keyring.gpg'))]);
+	it('two keyrings for the same URI and suite, in a .list and a .sources: refused (as apt 2.6 refuses it), both files named', () => {
+		const errors = signedByConflicts([
+			list('deb [signed-by=/etc/apt/trusted.gpg.d/proxmox-release-bookworm.gpg] http://download.proxmox.com/debian/pmg bookworm pmg-no-subscription\n'),
+			deb822(stanza('bookworm', '/usr/share/keyrings/proxmox-archive-keyring.gpg')),
+		]);
 		expect(errors).toHaveLength(1);
+		expect(errors[0]!.refused).toBe(true);
 		expect(errors[0]!.message).toContain('http://download.proxmox.com/debian/pmg bookworm');
-		expect(errors[0]!.message).toContain('/etc/apt/sources.list.d/pmg-no-subscription.list:1 (Signed-By not set)');
+		expect(errors[0]!.message).toContain('/etc/apt/sources.list.d/pmg-no-subscription.list:1 (Signed-By /etc/apt/trusted.gpg.d/proxmox-release-bookworm.gpg)');
 		expect(errors[0]!.message).toContain('/etc/apt/sources.list.d/proxmox.sources:1 (Signed-By /usr/share/keyrings/proxmox-archive-keyring.gpg)');
 		expect(errors[0]!.message).toMatch(/keep one of them/);
+	});
+
+	it('one entry without Signed-By beside one with: named, not refused (apt 2.6 takes it)', () => {
+		const errors = signedByConflicts([list('deb http://download.proxmox.com/debian/pmg bookworm pmg-no-subscription\n'), deb822(stanza('bookworm', '/usr/share/keyrings/proxmox-archive-keyring.gpg'))]);
+		expect(errors).toHaveLength(1);
+		expect(errors[0]!.refused).toBe(false);
+		expect(errors[0]!.message).toContain('(Signed-By not set)');
+		expect(errors[0]!.message).toMatch(/remove the duplicate/);
 	});
 
 	it('also within one file, and a trailing slash on the URI is the same source', () => {

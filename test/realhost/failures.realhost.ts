@@ -41,7 +41,9 @@ afterAll(async () => {
 describe('failures real admins hit, on a real bookworm host', () => {
 	it('a repository in a .list and a .sources with different Signed-By: found before apt update, both files named', async () => {
 		const c = host.container;
-		// The PMG 9 guide's deb822 file written early, beside the old .list (no Signed-By).
+		// The old .list names its keyring; a deb822 file for the same suite, written
+		// early from a guide, names the archive keyring.
+		c.exec(['sh', '-c', `echo 'deb [signed-by=/etc/apt/trusted.gpg.d/proxmox-release-bookworm.gpg] http://download.proxmox.com/debian/pmg bookworm pmg-no-subscription' > ${PMG_LIST}`]);
 		c.exec(['sh', '-c', `printf 'Types: deb\\nURIs: http://download.proxmox.com/debian/pmg\\nSuites: bookworm\\nComponents: pmg-no-subscription\\nSigned-By: /usr/share/keyrings/proxmox-archive-keyring.gpg\\n' > ${TWIN}`]);
 		// Real apt refuses it: the case is real, not the wizard's idea.
 		const apt = c.run(['apt-get', 'update']);
