@@ -60,6 +60,8 @@ describe('failures real admins hit, on a real bookworm host', () => {
 
 		// The fix the screen gives: remove one of them; r checks again.
 		c.exec(['rm', TWIN]);
+		// A key counts only on a screen that has been on the terminal a moment (the key gate).
+		await session.settle(300);
 		session.send('r');
 		const next = await session.waitFor(s => !/r check again/.test(footer(s)) && /Enter continue/.test(footer(s)), 60_000);
 		expect(next).toContain('[PASS]   running as root');
@@ -68,20 +70,23 @@ describe('failures real admins hit, on a real bookworm host', () => {
 	it('the Proxmox repository unreachable: apt update warns and exits 0, the step does not pass', async () => {
 		// download.proxmox.com behind a closed port: apt's "Could not connect".
 		writeFileSync(proxyConf(), proxyLines(9));
-		session.send('Enter');
-		await session.waitFor(s => /Enter run/.test(footer(s)) && s.includes('$ apt update'), 30_000);
-		await new Promise(r => setTimeout(r, 300));
-		session.send('Enter');
-		const failed = await session.waitFor(s => /could not read/.test(s) && /\b(r|f) /.test(footer(s)), 5 * 60_000);
-		expect(failed).toContain('download.proxmox.com');
-		expect(failed).not.toMatch(/\[PASS\]\s+pmg-api/);
-		// apt update ran and exited 0; the dist-upgrade after it did not run.
-		expect(transcript()).toMatch(/exit status 0 after [\d.]+ s: apt update/);
-		expect(commandsRun()).not.toContain('apt dist-upgrade');
-		log.screens.push(failed);
-
-		// The repository back: the step is done again from its start.
-		writeFileSync(proxyConf(), proxyLines(host.port));
+		try {
+			await session.settle(300);
+			session.send('Enter');
+			await session.waitFor(s => /Enter run/.test(footer(s)) && s.includes('$ apt update'), 30_000);
+			await session.settle(300);
+			session.send('Enter');
+			const failed = await session.waitFor(s => /could not read/.test(s) && /\b(r|f) /.test(footer(s)), 5 * 60_000);
+			expect(failed).toContain('download.proxmox.com');
+			expect(failed).not.toMatch(/\[PASS\]\s+pmg-api/);
+			// apt update ran and exited 0; the dist-upgrade after it did not run.
+			expect(transcript()).toMatch(/exit status 0 after [\d.]+ s: apt update/);
+			expect(commandsRun()).not.toContain('apt dist-upgrade');
+			log.screens.push(failed);
+		} finally {
+			// The repository back (also when an assertion failed): the next case goes on from here.
+			writeFileSync(proxyConf(), proxyLines(host.port));
+		}
 	});
 
 	it('a dist-upgrade that would remove proxmox-mailgateway is refused before it runs, with apt\'s reason', async () => {
@@ -89,7 +94,7 @@ describe('failures real admins hit, on a real bookworm host', () => {
 			const row = /^ [ >] (\d)\. No-subscription repository/m.exec(screen);
 			return row ? Number(row[1]) : undefined;
 		};
-		const current = session.capture();
+		const current = await session.settle(300);
 		// The failed step's own way on: r runs it again (or f, whichever the footer offers).
 		const keys = footer(current);
 		session.send(/\bf fix/.test(keys) ? 'f' : /\br /.test(keys) ? 'r' : 'Enter');

@@ -117,7 +117,7 @@ export async function walk(session: TmuxSession, options: WalkOptions, log: Walk
 				else session.send('Enter');
 			} else if (/\bc clean the environment/.test(keys)) session.send('c');
 			else if (/Enter (run|apply|continue|choose)/.test(keys)) session.send('Enter');
-			else if (/r check again/.test(keys)) {
+			else if (/r (check|try) again/.test(keys)) {
 				const key = options.onBlocked?.(screen) ?? null;
 				if (key === null) {
 					// REALHOST_PAUSE=1: keep the container up to look at it, until /tmp/realhost-continue exists.

@@ -127,6 +127,16 @@ describe('pmg scenarios on the simulated host', () => {
 		expect(readFileSync(path.join(run.dir, 'transcript.log'), 'utf8')).toContain('operator.override text="go on"');
 	}, 60_000);
 
+	it('signed-by-twice: stops at the first step, before any apt update, naming both files and keyrings', async () => {
+		const {where, text, run} = await stopsAt('signed-by-twice');
+		expect(where).toBe('preconditions.blocked');
+		const flat = text.replace(/\s+/g, ' ');
+		expect(flat).toContain('/etc/apt/sources.list.d/pmg-enterprise.list:1 (Signed-By /etc/apt/trusted.gpg.d/proxmox-release-bookworm.gpg)');
+		expect(flat).toContain('/etc/apt/sources.list.d/proxmox.sources:1 (Signed-By /usr/share/keyrings/proxmox-archive-keyring.gpg)');
+		expect(flat).toContain('Remove or disable one of the two entries');
+		expect(readFileSync(path.join(run.dir, 'transcript.log'), 'utf8')).not.toContain('run: apt update');
+	});
+
 	it('low-disk: stops at the free space check with 9.5 GiB', async () => {
 		const {where, text} = await stopsAt('low-disk');
 		expect(where).toBe('diskSpace.blocked');
