@@ -3,7 +3,7 @@ import {footer, type TmuxSession} from '../e2e/tmux.ts';
 import {parseChecklist} from '../../source/probes/pmg8to9.ts';
 import {parsePmgVersion} from '../../source/probes/pmgversion.ts';
 import {pmg8Host, refusedRequests, RULE_ROWS, type Pmg8Host} from './pmg-host.ts';
-import {consoleEnv, startWizard, walk, type WalkLog} from './walk.ts';
+import {consoleEnv, startWizard, waitSessionEnd, walk, type WalkLog} from './walk.ts';
 
 /*
  * Issue 14, sections 2 and 3: `upgrade-wizard pmg` upgrades a real Debian
@@ -105,7 +105,7 @@ describe('upgrade-wizard pmg on a real bookworm host', () => {
 		session = startWizard(host.container, ['pmg'], env);
 		await walk(session, {until: s => /The host is rebooting|rebooting now/i.test(s) || /\[exit \d+\]/.test(s), pick}, log);
 		// The reboot ends the session (the wizard, like the admin's shell, is killed).
-		await session.waitFor(s => /\[exit \d+\]/.test(s), 180_000);
+		await waitSessionEnd(session, 180_000);
 		await host.container.waitRebooted(boots);
 		session.kill();
 		expect(host.container.boots()).toBe(boots + 1);

@@ -6,6 +6,7 @@
  * their footer, and on the terminal handed to apt and dpkg, their questions
  * as the advice printed under them says.
  */
+import {execFileSync, spawnSync} from 'node:child_process';
 import {footer, TmuxSession} from '../e2e/tmux.ts';
 import type {Container} from './container.ts';
 
@@ -30,6 +31,26 @@ export function startWizard(container: Container, args: string[], env: Record<st
 	const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
 	session.start(['nsenter', '-t', String(pid), '-a', '--', 'env', '-i', ...vars, 'sh', '-c', `cd /root && exec upgrade-wizard ${args.join(' ')}`], {});
 	return session;
+}
+
+/**
+ * Wait for the wizard's session to end while the container reboots under it.
+ * systemd-shutdown freezes every process of the container (kill(-1,
+ * SIGSTOP)), signals them, then thaws them (SIGCONT). nsenter, outside the
+ * container, mirrors its child's stop by stopping itself, and nothing in the
+ * container can wake it: it would never reap the wizard, and the container
+ * would wait for that zombie for ever (seen with strace: SIGSTOP from the
+ * container's PID 1). An admin's shell in the container is thawed with the
+ * rest; here the test plays that part and continues nsenter.
+ */
+export async function waitSessionEnd(session: TmuxSession, timeoutMs: number): Promise<string> {
+	const pane = execFileSync('tmux', ['-L', session.socket, 'display-message', '-p', '-t', session.name, '#{pane_pid}'], {encoding: 'utf8'}).trim();
+	const thaw = setInterval(() => spawnSync('pkill', ['-CONT', '-P', pane]), 500);
+	try {
+		return await session.waitFor(s => /\[exit \d+\]/.test(s), timeoutMs);
+	} finally {
+		clearInterval(thaw);
+	}
 }
 
 export type WalkLog = {
