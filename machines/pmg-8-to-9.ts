@@ -5,7 +5,7 @@
  * Pure: probes and commands are actors the runtime provides.
  */
 import {adviceFor, type ConffileAdvice} from '../source/probes/conffiles.ts';
-import {and, setup} from 'xstate';
+import {and, not, setup} from 'xstate';
 import {compareDebianVersions} from '../source/probes/debian-version.ts';
 import {
 	common,
@@ -97,11 +97,37 @@ export type PmgFacts = ClusterFacts & {
 	/** Conffiles changed here in packages the dist-upgrade replaces: dpkg may ask about each. */
 	conffilePrompts?: Array<{path: string; package: string}>;
 	/**
-	 * After the reboot: the state of each mail service (postfix@- is the
-	 * instance that does postfix's work; postfix.service itself is a oneshot
-	 * that stays "active" when it fails) and whether 17/main is online.
+	 * What `apt-get -s dist-upgrade` (a simulation) would remove, and when
+	 * that includes PMG itself, apt's own reason (its unmet dependencies for
+	 * installing proxmox-mailgateway and pmg-api).
 	 */
-	afterReboot?: {units: Record<string, {active: string; enabled: string}>; postgres17: string | null};
+	distUpgradeRemovals?: {packages: string[]; cause: string[]};
+	/**
+	 * After the dist-upgrade: what dpkg and ucf left under /etc (a kept
+	 * file's new version .dpkg-dist, an old one .dpkg-old, ...), each with
+	 * what to do and the command that shows the difference.
+	 */
+	configLeftovers?: Array<{path: string; what: string; hint: string; command: string}>;
+	/** Repositories configured twice with different Signed-By: `refused` where apt refuses every update (two keyrings). */
+	sourceConflicts?: Array<{path: string; line: number; message: string; refused?: boolean}>;
+	/**
+	 * After the reboot: the state of each mail service (on bookworm postfix@-
+	 * is the instance that does postfix's work and postfix.service a oneshot
+	 * that stays "active" when it fails; see postfixType) and whether 17/main
+	 * is online.
+	 */
+	afterReboot?: {
+		units: Record<string, {active: string; enabled: string}>;
+		postgres17: string | null;
+		/**
+		 * `systemctl show -p Type --value postfix`: "oneshot" where postfix.service
+		 * only wraps the instance postfix@- (bookworm), "forking" where it runs
+		 * the master itself and conflicts with postfix@- (Debian's postfix
+		 * 3.9.1-7 and later, trixie: seen on the real-host test). Absent when
+		 * systemctl did not say.
+		 */
+		postfixType?: string;
+	};
 	/** What apt 3's modernize-sources would do to the files that are there now. */
 	modernize?: {
 		conversions: Array<{from: string; to: string; entries: number; appends: boolean; backup: string; replacesBackup: boolean}>;
@@ -116,6 +142,7 @@ export type PmgInput = {startedAt: number};
 export type PmgProbe =
 	| 'preconditions'
 	| 'pmgversion'
+	| 'upgraded'
 	| 'backupCandidates'
 	| 'backup'
 	| 'disk'
@@ -158,7 +185,7 @@ const distUpgradeCommand = (): StepCommand => ({
 /** The mail services that do not run after the reboot, each with why. */
 export function notRunning(after: NonNullable<PmgFacts['afterReboot']>): Array<{unit: string; active: string; enabled: string}> {
 	const out: Array<{unit: string; active: string; enabled: string}> = [];
-	for (const unit of [...PMG_SERVICES, POSTFIX_INSTANCE]) {
+	for (const unit of mailUnits(after)) {
 		const s = after.units[unit] ?? {active: 'unknown', enabled: 'unknown'};
 		// postfix@- is started by postfix.service: its own enablement does not matter.
 		const bootOk = unit === POSTFIX_INSTANCE || STARTS_AT_BOOT.has(s.enabled);
@@ -167,8 +194,21 @@ export function notRunning(after: NonNullable<PmgFacts['afterReboot']>): Array<{
 	return out;
 }
 
-/** Where a unit's log is: postfix's is under its instance. */
-const logOf = (unit: string) => `journalctl -b -u ${unit === 'postfix' ? POSTFIX_INSTANCE : unit}`;
+/**
+ * The units that carry mail after the reboot: the PMG services and postfix,
+ * and postfix's instance postfix@- only where postfix.service is the oneshot
+ * wrapper that starts it (bookworm's postfix). From Debian's postfix 3.9.1-7
+ * on (trixie) postfix.service runs the master itself and conflicts with
+ * postfix@-, which then stays inactive as it should.
+ */
+export function mailUnits(after: {postfixType?: string}): string[] {
+	return instanceCarriesMail(after) ? [...PMG_SERVICES, POSTFIX_INSTANCE] : [...PMG_SERVICES];
+}
+
+const instanceCarriesMail = (after: {postfixType?: string}) => after.postfixType === undefined || after.postfixType === 'oneshot';
+
+/** Where a unit's log is: postfix's is under its instance where that does the work. */
+const logOf = (unit: string, after: {postfixType?: string} = {}) => `journalctl -b -u ${unit === 'postfix' && instanceCarriesMail(after) ? POSTFIX_INSTANCE : unit}`;
 
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 const isAtLeast = (version: string | null | undefined, min: string) =>
@@ -195,9 +235,14 @@ const OFFHOST_WORD = 'stored';
 const CHECKLIST_WORD = 'proceed';
 const GO_ON_WORD = 'go on';
 
+/** The packages that are PMG: a dist-upgrade that removes one of them removes the mail gateway. */
+export const PMG_PACKAGES = ['proxmox-mailgateway', 'pmg-api'];
+
 export const pmgGuards = {
 	...clusterGuards,
 	runningAsRoot: ({context}: {context: PmgContext}) => context.facts.identity?.uid === 0,
+	readyToStart: ({context}: {context: PmgContext}) => context.facts.identity?.uid === 0 && !(context.facts.sourceConflicts ?? []).some(x => x.refused !== false),
+	pmgKept: ({context}: {context: PmgContext}) => !(context.facts.distUpgradeRemovals?.packages ?? []).some(p => PMG_PACKAGES.includes(p)),
 	versionAtLeast825: ({context}: {context: PmgContext}) => isAtLeast(context.facts.pmgApi, MIN_VERSION),
 	backupIntact: ({context}: {context: PmgContext}) => {
 		const b = context.facts.backup;
@@ -382,7 +427,52 @@ const distUpgradeAdvice = [
 	{prompt: '/etc/crontab (container on Proxmox VE)', answer: 'N (keep yours, the default)', why: 'Proxmox VE randomised it so containers do not run jobs at once'},
 	{prompt: 'files in /etc/pmg/templates', answer: 'review the diff carefully', why: 'your customised templates lack the new version\'s changes'},
 	{prompt: 'PostgreSQL "collation version mismatch" warnings', answer: 'nothing to do', why: 'transient; gone after the cluster upgrade'},
+	{prompt: '"Upgrade PostgreSQL cluster 15/main to 17?" (Debian\'s postgresql package)', answer: 'No', why: 'the wizard upgrades it in its own step, after checking the locale'},
+	{prompt: 'libc6: "services to restart" list, "upgrade glibc now?"', answer: 'the default (Ok, Yes)', why: 'the services are stopped already; the reboot restarts the rest'},
 ];
+
+/**
+ * What to do when 17/main exists before the wizard's pg_upgradecluster or
+ * 15/main is missing. Never "drop 17/main" when it may hold the data: on a
+ * host with Debian's `postgresql` meta-package, trixie's postgresql-common
+ * asks "Upgrade PostgreSQL cluster 15/main to 17?" during the dist-upgrade
+ * and, answered Yes, moves the data to 17/main and stops 15/main (seen on
+ * the real-host test).
+ */
+function pgClustersRemedy(c: PmgContext): string[] {
+	const clusters = c.facts.pgClusters ?? [];
+	const v15 = clusters.find(x => x.version === '15' && x.cluster === 'main');
+	const v17 = clusters.find(x => x.version === '17' && x.cluster === 'main');
+	if (v17 && v17.status.startsWith('online') && (!v15 || !v15.status.startsWith('online'))) {
+		return [
+			'17/main is online and 15/main is not: the dist-upgrade may have upgraded',
+			'the cluster itself (Debian\'s postgresql package asks "Upgrade PostgreSQL',
+			'cluster 15/main to 17?"). Do NOT drop 17/main. If',
+			"  su postgres -c 'psql --cluster 17/main -l'",
+			'lists Proxmox_ruledb, the database is upgraded: leave with q and finish by',
+			'hand from "Unmask the mail services" (docs/pmg); else read the transcript.',
+		];
+	}
+	return [
+		'A 17/main cluster exists already or 15/main is missing. If 17/main was',
+		'created empty by the package, remove it with pg_dropcluster --stop 17 main',
+		'after checking it holds no data (psql -l lists no Proxmox_ruledb); then r.',
+	];
+}
+
+/** Why the dist-upgrade is refused: what apt's simulation removes, and apt's reason. */
+function removesPmgLines(c: PmgContext): string[] {
+	const r = c.facts.distUpgradeRemovals ?? {packages: [], cause: []};
+	const pmg = r.packages.filter(p => PMG_PACKAGES.includes(p));
+	return [
+		`FAIL: apt dist-upgrade would REMOVE ${pmg.join(' and ')} (apt-get -s dist-upgrade,`,
+		'a simulation: nothing was changed). The wizard does not run it.',
+		...(r.cause.length > 0 ? ['apt says why (apt-get -s install ' + PMG_PACKAGES.join(' ') + '):', ...r.cause.slice(0, 6).map(l => `  ${l}`)] : ['apt names no unmet dependency: look for a pin in /etc/apt/preferences.d.']),
+		...(r.packages.length > pmg.length ? [`Also removed: ${r.packages.filter(p => !pmg.includes(p)).slice(0, 8).join(', ')}${r.packages.length - pmg.length > 8 ? ', ...' : ''}`] : []),
+		'Fix the cause (the PMG 9 repository and apt update, a package that',
+		'conflicts with PMG 9, a pin), then press r: the simulation runs again.',
+	];
+}
 
 /** The files dpkg will likely ask about on this host, each with its advice. */
 function conffileLines(c: PmgContext): string[] {
@@ -435,7 +525,7 @@ export const pmgUpgradeMachine = once(() =>
 			source: 'In-Place Upgrade > Preconditions',
 			why: 'The upgrade runs as root from a console that survives it: SSH inside tmux or screen, a physical console, or iKVM/IPMI. The PMG web UI console is cut off during the upgrade.',
 			probe: 'preconditions',
-			guard: 'runningAsRoot',
+			guard: 'readyToStart',
 			afterPassed: 'session',
 			findings: c => {
 				const id = c.facts.identity;
@@ -450,9 +540,17 @@ export const pmgUpgradeMachine = once(() =>
 							: {level: 'WARN', text: 'over SSH and not inside tmux or screen: a dropped connection kills the upgrade'}
 						: {level: 'PASS', text: 'not over SSH (console or iKVM)'},
 					{level: 'NOTICE', text: 'do not run this from the PMG web UI console: it is cut off during the upgrade'},
+					...(c.facts.sourceConflicts ?? []).map(x => ({level: x.refused === false ? ('WARN' as const) : ('FAIL' as const), text: x.message})),
 				];
 			},
-			remedy: () => ['Log in as root (su - or a root console) and start the wizard again.'],
+			remedy: c =>
+				c.facts.identity?.uid === 0
+					? [
+							'apt refuses every update while a repository is configured twice with',
+							'different Signed-By. Remove or disable one of the two entries named',
+							'above (the one you added by hand, usually the .list), then press r.',
+						]
+					: ['Log in as root (su - or a root console) and start the wizard again.'],
 			extraStates: {
 				session: {
 					always: [{guard: 'needsSessionWarning', target: 'sessionWarning'}, {target: '#wizard.updateCurrent'}],
@@ -921,10 +1019,18 @@ export const pmgUpgradeMachine = once(() =>
 					},
 					on: {
 						'operator.continue': [
+							{guard: not('pmgKept'), target: 'removesPmg'},
 							{guard: 'readyForDistUpgrade', target: '#wizard.clusterGate', actions: [{type: 'recordStatus', params: {step: 'distUpgradeAdvice', status: 'passed'}}]},
 							{target: 'notReady'},
 						],
 					},
+				},
+				removesPmg: {
+					meta: {
+						view: 'info',
+						lines: (c: PmgContext) => removesPmgLines(c),
+					},
+					on: {'operator.recheck': 'probing'},
 				},
 				notReady: {
 					meta: {
@@ -952,13 +1058,15 @@ export const pmgUpgradeMachine = once(() =>
 			what: 'apt runs on the terminal: answer its questions as advised on the previous screen.',
 			commands: () => [aptUpdate(), distUpgradeCommand()],
 			advice: distUpgradeAdvice,
-			probe: 'pmgversion',
-			probeShows: ['pmgversion -v'],
+			probe: 'upgraded',
+			probeShows: ['pmgversion -v', 'files *.dpkg-dist, *.dpkg-old, *.ucf-dist, ... under /etc'],
 			guard: 'upgradedTo9',
 			findings: c => [
 				isAtLeast(c.facts.pmgApi, '9.0')
 					? {level: 'PASS', text: `pmg-api ${c.facts.pmgApi} installed`}
 					: {level: 'FAIL', text: `pmg-api ${c.facts.pmgApi ?? 'unknown'}: PMG 9 is not installed yet`},
+				// What dpkg left beside the configuration files it asked about: nothing to block on, all to look at.
+				...(c.facts.configLeftovers ?? []).map(l => ({level: 'NOTICE' as const, text: `${l.path}: ${l.what}. ${l.hint} $ ${l.command}`})),
 			],
 			remedy: () => [
 				'The dist-upgrade did not install PMG 9. Read apt\'s output in the',
@@ -1000,11 +1108,7 @@ export const pmgUpgradeMachine = once(() =>
 			},
 			remedy: c =>
 				pmgGuards.localeClean({context: c})
-					? [
-							'A 17/main cluster exists already or 15/main is missing. If 17/main was',
-							'created empty by the package, remove it with pg_dropcluster --stop 17 main',
-							'after checking it holds no data; then press r.',
-						]
+					? pgClustersRemedy(c)
 					: [
 							'Press c to run pg_upgradecluster without the variables above, or log in',
 							'with a fresh "su -" (env | grep -E "LC|LANG" must show no foreign locale),',
@@ -1149,7 +1253,7 @@ export const pmgUpgradeMachine = once(() =>
 				if (!a) return [];
 				const down = new Set(notRunning(a).map(d => d.unit));
 				return [
-					...[...PMG_SERVICES, POSTFIX_INSTANCE].map(unit => {
+					...mailUnits(a).map(unit => {
 						const s = a.units[unit] ?? {active: 'unknown', enabled: 'unknown'};
 						return {level: down.has(unit) ? 'FAIL' : 'PASS', text: `${unit}: ${s.active}${unit === POSTFIX_INSTANCE ? '' : `, ${s.enabled}`}`} as Finding;
 					}),
@@ -1165,8 +1269,8 @@ export const pmgUpgradeMachine = once(() =>
 				return [
 					...down.map(d =>
 						d.unit === POSTFIX_INSTANCE
-							? `postfix@-: systemctl restart postfix; log: ${logOf(d.unit)}`
-							: `${d.unit}: systemctl ${STARTS_AT_BOOT.has(d.enabled) ? 'start' : d.enabled === 'masked' ? 'unmask' : 'enable --now'} ${d.unit}${d.enabled === 'masked' ? ` && systemctl start ${d.unit}` : ''}; log: ${logOf(d.unit)}`,
+							? `postfix@-: systemctl restart postfix; log: ${logOf(d.unit, a)}`
+							: `${d.unit}: systemctl ${STARTS_AT_BOOT.has(d.enabled) ? 'start' : d.enabled === 'masked' ? 'unmask' : 'enable --now'} ${d.unit}${d.enabled === 'masked' ? ` && systemctl start ${d.unit}` : ''}; log: ${logOf(d.unit, a)}`,
 					),
 					...(pgDown ? ['PostgreSQL 17: pg_ctlcluster 17 main start; log: /var/log/postgresql/postgresql-17-main.log'] : []),
 					'f enables and starts the units above; read the log first if one fails',
@@ -1347,7 +1451,7 @@ export const pmgUpgradeMachine = once(() =>
 					if (c.confirmations['override.servicesAfter'] === undefined || !c.facts.afterReboot) return [];
 					const a = c.facts.afterReboot;
 					return [
-						...notRunning(a).map(d => ({level: 'FAIL' as const, text: `${d.unit} did not run (${d.active}, ${d.enabled}): ${logOf(d.unit)}`})),
+						...notRunning(a).map(d => ({level: 'FAIL' as const, text: `${d.unit} did not run (${d.active}, ${d.enabled}): ${logOf(d.unit, a)}`})),
 						...(a.postgres17?.startsWith('online') ? [] : [{level: 'FAIL' as const, text: `PostgreSQL 17/main: ${a.postgres17 ?? 'no such cluster'}`}]),
 					];
 				},

@@ -6,7 +6,7 @@
  * (source/runtime/pmg-probes.ts); nothing here writes or runs a command that
  * changes the host: every command is in READ_ONLY_COMMANDS.
  */
-import {CLUSTER_DAEMONS, MIN_FREE_BYTES, MIN_VERSION, notRunning, PMG_SERVICES, POSTFIX_INSTANCE, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
+import {CLUSTER_DAEMONS, mailUnits, MIN_FREE_BYTES, MIN_VERSION, notRunning, PMG_SERVICES, POSTFIX_INSTANCE, type PmgFacts} from '../../machines/pmg-8-to-9.ts';
 import type {Host} from '../host/types.ts';
 import {parseSourcesFile} from '../probes/apt-sources.ts';
 import {parseDebianRelease, versionAtLeast, type DebianRelease} from '../probes/debian-version.ts';
@@ -16,6 +16,7 @@ import {MIN_KEY_BITS, parseDkmsStatus, parseGetentHosts, parseIpAddr, parseUpgra
 import {parseIsActive} from '../probes/systemctl.ts';
 import {pmgProbes, readSources} from '../runtime/pmg-probes.ts';
 import {entryKind, SOURCES_DIR, SOURCES_LIST} from '../runtime/pmg-sources.ts';
+import {ETC_DIRS, findUnderEtc, LEFTOVERS} from '../runtime/leftovers.ts';
 import type {CheckResult, Finding, Phase, Severity} from './findings.ts';
 
 /** The commands a check may run, by their first words: all of them only read. */
@@ -34,6 +35,8 @@ export const READ_ONLY_COMMANDS = [
 	'dkms status',
 	'tar -tzf',
 	'pmg8to9',
+	'systemd-detect-virt --container',
+	'systemctl show -p Type --value',
 ];
 
 const GIB = 1024 ** 3;
@@ -297,9 +300,27 @@ async function updates(host: Host, phase: Phase): Promise<Finding[]> {
 	return [finding('updates', 'WARN', 'pending updates', `${pending.length} packages can be upgraded on 8.x: ${shown}`, 'Install them before the upgrade to 9 (the wizard does this as its first step).', 'apt update && apt dist-upgrade')];
 }
 
+/**
+ * The kind of container this runs in (lxc, systemd-nspawn, ...), from
+ * `systemd-detect-virt --container` (exit 1 and "none" outside one), or
+ * null. In a container the kernel is the host's: it is neither booted nor
+ * upgraded here, and pmg8to9 skips its kernel checks there too.
+ */
+async function containerKind(host: Host): Promise<string | null> {
+	const r = await host.run({argv: ['systemd-detect-virt', '--container']}, {capture: 'all'}).catch(() => null);
+	const kind = r?.stdout.trim() ?? '';
+	return r?.exitCode === 0 && /^[\w-]+$/.test(kind) && kind !== 'none' ? kind : null;
+}
+
+const inContainer = (runningKernel: string, kind: string): Finding[] => [
+	finding('kernel', 'SKIP', 'running kernel', `${runningKernel}: the host's kernel, this system runs in a container (${kind})`, 'The kernel is upgraded and rebooted on the container\'s host, not here.'),
+];
+
 async function kernel(host: Host): Promise<Finding[]> {
 	const {runningKernel} = await pmgVersion(host);
 	if (!runningKernel) return [finding('kernel', 'SKIP', 'running kernel', 'pmgversion -v does not name the running kernel')];
+	const container = await containerKind(host);
+	if (container) return inContainer(runningKernel, container);
 	// The checklist's rule before the upgrade: a 6.8 or 6.14 Proxmox kernel.
 	return /^6\.(8|14)\./.test(runningKernel)
 		? [finding('kernel', 'PASS', 'running kernel', `${runningKernel}, suitable for the upgrade`)]
@@ -569,6 +590,8 @@ const newer = (a: [number, number], b: [number, number]) => a[0] > b[0] || (a[0]
 async function kernelAfter(host: Host): Promise<Finding[]> {
 	const {runningKernel, packages} = await pmgVersion(host);
 	if (!runningKernel) return [finding('kernel', 'SKIP', 'running kernel', 'pmgversion -v does not name the running kernel')];
+	const container = await containerKind(host);
+	if (container) return inContainer(runningKernel, container);
 	const running = kernelSeries(runningKernel);
 	// The kernels pmgversion lists: proxmox-kernel-6.14.11-4-pve-signed and the like.
 	const installed = Object.keys(packages)
@@ -640,7 +663,7 @@ async function servicesAfter(host: Host): Promise<Finding[]> {
 		const instance = unit === 'postfix' ? bad.get(POSTFIX_INSTANCE) : undefined;
 		if (!s && !instance) continue;
 		const state = s ?? afterReboot.units[unit]!;
-		const log = `journalctl -b -u ${unit === 'postfix' ? POSTFIX_INSTANCE : unit}`;
+		const log = `journalctl -b -u ${unit === 'postfix' && mailUnits(afterReboot).includes(POSTFIX_INSTANCE) ? POSTFIX_INSTANCE : unit}`;
 		const active = state.active === 'active' && (!instance || instance.active === 'active');
 		const where = `${unit}: ${state.active}, ${state.enabled}${instance ? `; its instance ${POSTFIX_INSTANCE} ${instance.active}` : ''}`;
 		if (state.enabled.startsWith('masked')) {
@@ -742,85 +765,6 @@ async function sourcesAfter(host: Host): Promise<Finding[]> {
 		);
 	}
 	return out;
-}
-
-/** What dpkg and ucf leave beside a configuration file, and what to do with each. */
-const LEFTOVERS = [
-	{
-		suffix: '.dpkg-dist',
-		severity: 'NOTICE',
-		what: "the package's new version, not installed because you kept yours",
-		hint: 'Compare it with yours, carry over what the new version needs, then remove it.',
-		diff: (base: string, file: string) => `diff -u ${base} ${file}`,
-	},
-	{
-		suffix: '.ucf-dist',
-		severity: 'NOTICE',
-		what: "the package's new version (ucf), not installed because you kept yours",
-		hint: 'Compare it with yours, carry over what the new version needs, then remove it.',
-		diff: (base: string, file: string) => `diff -u ${base} ${file}`,
-	},
-	{
-		suffix: '.dpkg-old',
-		severity: 'NOTICE',
-		what: "your version from before, kept when you took the package's",
-		hint: 'Carry over the changes of yours you still need into the new file, then remove it.',
-		diff: (base: string, file: string) => `diff -u ${file} ${base}`,
-	},
-	{
-		suffix: '.ucf-old',
-		severity: 'NOTICE',
-		what: "your version from before (ucf), kept when you took the package's",
-		hint: 'Carry over the changes of yours you still need into the new file, then remove it.',
-		diff: (base: string, file: string) => `diff -u ${file} ${base}`,
-	},
-	{
-		suffix: '.dpkg-new',
-		severity: 'WARN',
-		what: 'unpacked by dpkg but never put in place: a package was left half-configured',
-		hint: 'Let dpkg finish configuring; it puts the file in place or asks about it.',
-		diff: () => 'dpkg --configure -a',
-	},
-	{
-		suffix: '.ucf-new',
-		severity: 'NOTICE',
-		what: "ucf's copy of the package's new version",
-		hint: 'Compare it with yours, carry over what you need, then remove it.',
-		diff: (base: string, file: string) => `diff -u ${base} ${file}`,
-	},
-] as const;
-
-/** How deep under /etc the search goes, and how many directories it reads at most. */
-const ETC_DEPTH = 8;
-const ETC_DIRS = 4000;
-
-/** Files under /etc whose name ends in one of the suffixes; stops at the limits above and says so. */
-async function findUnderEtc(host: Host, suffixes: readonly string[]): Promise<{files: string[]; cut: boolean; unreadable: string[]}> {
-	const files: string[] = [];
-	const unreadable: string[] = [];
-	const queue: Array<{dir: string; depth: number}> = [{dir: '/etc', depth: 0}];
-	let read = 0;
-	while (queue.length > 0) {
-		const {dir, depth} = queue.shift()!;
-		if (++read > ETC_DIRS) return {files: files.sort(), cut: true, unreadable};
-		// A directory only root may read (/etc/ssl/private) is skipped and named.
-		const names = await host.listDir(dir).catch(() => null);
-		if (names === null) {
-			unreadable.push(dir);
-			continue;
-		}
-		for (const name of names) {
-			const path = `${dir}/${name}`;
-			if (suffixes.some(s => name.endsWith(s))) {
-				if ((await host.stat(path).catch(() => null))?.isFile) files.push(path);
-				continue;
-			}
-			if (depth + 1 >= ETC_DEPTH) continue;
-			const info = await host.stat(path).catch(() => null);
-			if (info?.isDirectory) queue.push({dir: path, depth: depth + 1});
-		}
-	}
-	return {files: files.sort(), cut: false, unreadable};
 }
 
 /** The files dpkg and ucf left under /etc, one finding per kind (exported for its test on a real directory tree). */

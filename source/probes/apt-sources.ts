@@ -341,6 +341,50 @@ export function parseSourcesFile(path: string, text: string): SourcesFile {
 	return parse(path, text).file;
 }
 
+/**
+ * Entries that apt reads as one source (same URI and suite, in one file or
+ * in two) with different Signed-By values. Two different keyrings: apt
+ * refuses the whole configuration (`E: Conflicting values set for option
+ * Signed-By regarding source <uri> <suite>: <a> != <b>`, checked with apt
+ * 2.6), every apt update and install fails until one goes (`refused`). One
+ * entry with Signed-By and one without: apt 2.6 takes it (checked), but the
+ * same repository twice is a trap for the repository changes of the
+ * upgrade (not refused, reported).
+ */
+export function signedByConflicts(files: SourcesFile[]): Array<SourceError & {refused: boolean}> {
+	const bySource = new Map<string, Array<{entry: SourceEntry; signedBy: string}>>();
+	for (const file of files) {
+		for (const entry of file.entries) {
+			if (!entry.enabled) continue;
+			for (const uri of entry.uris) {
+				for (const suite of entry.suites) {
+					const key = `${uri.replace(/\/+$/, '')} ${suite}`;
+					const list = bySource.get(key) ?? [];
+					list.push({entry, signedBy: entry.options['signed-by'] ?? ''});
+					bySource.set(key, list);
+				}
+			}
+		}
+	}
+	const errors: Array<SourceError & {refused: boolean}> = [];
+	for (const [source, list] of bySource) {
+		const values = [...new Set(list.map(x => x.signedBy))];
+		if (values.length < 2) continue;
+		const refused = values.filter(v => v !== '').length >= 2;
+		const where = list.map(x => `${x.entry.path}:${x.entry.line} (Signed-By ${x.signedBy || 'not set'})`);
+		const first = list[0]!.entry;
+		errors.push({
+			path: first.path,
+			line: first.line,
+			refused,
+			message: refused
+				? `${source} is configured more than once with different Signed-By: ${where.join(' and ')}. apt refuses every update ("Conflicting values set for option Signed-By"): keep one of them (remove or disable the other), then check again.`
+				: `${source} is configured twice, once without Signed-By: ${where.join(' and ')}. apt reads them as one; remove the duplicate so that the upgrade's repository changes do what they say.`,
+		});
+	}
+	return errors;
+}
+
 // --------------------------------------------------------------- suites
 
 /** Whether `suite` belongs to release `codename`: bookworm, bookworm-updates, bookworm-security, bookworm/updates. */

@@ -46,6 +46,38 @@ export function parseSimulatedUpgrade(stdout: string): Set<string> {
 	return out;
 }
 
+/** The packages `apt-get -s dist-upgrade` would remove ("Remv pkg [version]"). */
+export function parseSimulatedRemovals(stdout: string): string[] {
+	const out: string[] = [];
+	for (const line of outputLines(stdout)) {
+		const m = /^Remv (\S+?)(?::\S+)? \[/.exec(line);
+		if (m) out.push(m[1]!);
+	}
+	return out;
+}
+
+/**
+ * Why apt cannot install what it was asked for: the lines of its "The
+ * following packages have unmet dependencies:" block, as apt prints them
+ * (" pmg-api : Depends: libfoo but it is not installable"), continuation
+ * lines joined to the package's line.
+ */
+export function parseUnmetDependencies(output: string): string[] {
+	const out: string[] = [];
+	let inBlock = false;
+	for (const line of outputLines(output)) {
+		if (/^The following packages have unmet dependencies:/.test(line)) {
+			inBlock = true;
+			continue;
+		}
+		if (!inBlock) continue;
+		if (/^\s+\S+ : /.test(line)) out.push(line.trim().replace(/\s+/g, ' '));
+		else if (/^\s{4,}\S/.test(line) && out.length > 0) out.push(`${out.at(-1)!.split(' : ')[0]} : ${line.trim().replace(/\s+/g, ' ')}`);
+		else inBlock = false;
+	}
+	return out;
+}
+
 export function parseMd5sum(stdout: string): Map<string, string> {
 	const out = new Map<string, string>();
 	for (const line of outputLines(stdout)) {

@@ -3,10 +3,11 @@
  * the pure parsers in source/probes. Each is safe to run twice.
  */
 import type {Finding} from '../../machines/kit.ts';
-import {BACKUP_DIR, CLUSTER_DAEMONS, PMG9_REPOSITORIES, PMG_SERVICES, POSTFIX_INSTANCE, type PmgContext, type PmgFacts, type PmgProbe, type RepositoryChoice} from '../../machines/pmg-8-to-9.ts';
+import {BACKUP_DIR, CLUSTER_DAEMONS, PMG9_REPOSITORIES, PMG_PACKAGES, PMG_SERVICES, POSTFIX_INSTANCE, type PmgContext, type PmgFacts, type PmgProbe, type RepositoryChoice} from '../../machines/pmg-8-to-9.ts';
 import {shellQuote, type Host} from '../host/types.ts';
 import {checkBackupListing} from '../probes/pmg-backup.ts';
-import {parseConffiles, parseMd5sum, parseSimulatedUpgrade, predictPrompts} from '../probes/conffiles.ts';
+import {parseSourcesFile, signedByConflicts} from '../probes/apt-sources.ts';
+import {parseConffiles, parseMd5sum, parseSimulatedRemovals, parseSimulatedUpgrade, parseUnmetDependencies, predictPrompts} from '../probes/conffiles.ts';
 import {parseDpkgQueryStatus} from '../probes/dpkg.ts';
 import {localeProblems, parseLocaleList} from '../probes/locale.ts';
 import {parsePgLsclusters} from '../probes/pg-lsclusters.ts';
@@ -16,6 +17,7 @@ import {parsePmgVersion} from '../probes/pmgversion.ts';
 import {parseIsActive, parseIsEnabled} from '../probes/systemctl.ts';
 import type {ProbeEnv, ProbeFn} from './runtime.ts';
 import {readCluster} from './pmg-cluster-probes.ts';
+import {configLeftovers} from './leftovers.ts';
 import {planModernize, planSources, SOURCES_DIR, SOURCES_LIST} from './pmg-sources.ts';
 
 type Facts = Partial<PmgFacts>;
@@ -39,7 +41,11 @@ export async function readSources(host: Host): Promise<Array<{path: string; text
 const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) => Promise<Facts>> = {
 	async preconditions(host, _context, {processEnv, relaunch}) {
 		const env = host.env();
+		// Before the first apt update: a repository configured twice with
+		// different Signed-By makes apt refuse every update and install.
+		const files = (await readSources(host)).map(f => parseSourcesFile(f.path, f.text));
 		return {
+			sourceConflicts: signedByConflicts(files).map(({path, line, message, refused}) => ({path, line, message, refused})),
 			identity: await host.identity(),
 			session: {
 				ssh: Boolean(env.SSH_CONNECTION || env.SSH_CLIENT || env.SSH_TTY),
@@ -55,6 +61,13 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 		const result = await run(host, 'pmgversion', '-v');
 		const facts = parsePmgVersion(result.exitCode === 0 ? result.stdout : '');
 		return {pmgApi: facts.pmgApi, runningKernel: facts.runningKernel};
+	},
+
+	/** After the dist-upgrade: the version, and what dpkg and ucf left under /etc. */
+	async upgraded(host, context, env) {
+		const version = await probes.pmgversion(host, context, env);
+		const {files} = await configLeftovers(host);
+		return {...version, configLeftovers: files.map(({path, what, hint, command}) => ({path, what, hint, command}))};
 	},
 
 	async backupCandidates(host) {
@@ -158,6 +171,9 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 	},
 
 	async afterReboot(host) {
+		// Whether postfix.service runs the master itself (trixie) or only wraps postfix@- (bookworm).
+		const type = await run(host, 'systemctl', 'show', '-p', 'Type', '--value', 'postfix');
+		const postfixType = type.exitCode === 0 && /^[a-z-]+$/.test(type.stdout.trim()) ? type.stdout.trim() : undefined;
 		const units = [...PMG_SERVICES, POSTFIX_INSTANCE];
 		const active = parseIsActive(units, (await run(host, 'systemctl', 'is-active', ...units)).stdout);
 		const enabledRun = await run(host, 'systemctl', 'is-enabled', ...PMG_SERVICES);
@@ -168,6 +184,7 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 			afterReboot: {
 				units: Object.fromEntries(units.map(u => [u, {active: active[u] ?? 'unknown', enabled: u === POSTFIX_INSTANCE ? 'n/a' : (enabled[u] ?? 'unknown')}])),
 				postgres17: pg ? pg.status : null,
+				...(postfixType ? {postfixType} : {}),
 			},
 		};
 	},
@@ -198,10 +215,17 @@ const probes: Record<PmgProbe, (host: Host, context: PmgContext, env: ProbeEnv) 
 		const simulation = await run(host, 'apt-get', '-s', 'dist-upgrade');
 		if (simulation.exitCode !== 0) return {templates: templates ?? []};
 		const upgraded = parseSimulatedUpgrade(simulation.stdout);
+		const removed = parseSimulatedRemovals(simulation.stdout);
+		let cause: string[] = [];
+		if (removed.some(p => PMG_PACKAGES.includes(p))) {
+			// apt's reason: what stands in the way of installing PMG's packages.
+			const install = await run(host, 'apt-get', '-s', 'install', ...PMG_PACKAGES);
+			cause = parseUnmetDependencies(`${install.stdout}\n${install.stderr}`);
+		}
 		const paths = [...conffiles].filter(([pkg]) => upgraded.has(pkg)).flatMap(([, files]) => files.filter(f => !f.obsolete).map(f => f.path));
 		// md5sum exits 1 when a file is missing; the others are still listed.
 		const current = paths.length > 0 ? parseMd5sum((await run(host, 'md5sum', '--', ...paths)).stdout) : new Map<string, string>();
-		return {templates: templates ?? [], conffilePrompts: predictPrompts(conffiles, upgraded, current)};
+		return {templates: templates ?? [], conffilePrompts: predictPrompts(conffiles, upgraded, current), distUpgradeRemovals: {packages: removed, cause}};
 	},
 };
 

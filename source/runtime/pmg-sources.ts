@@ -6,7 +6,7 @@
  */
 import type {FileChange} from '../../machines/kit.ts';
 import {PMG9_REPOSITORIES, type PmgFacts, type RepositoryChoice} from '../../machines/pmg-8-to-9.ts';
-import {disableEntries, findSuiteEntries, lineDiff, parseSourcesFile, rewriteSuites, type SourceEntry, type SourcesFile} from '../probes/apt-sources.ts';
+import {disableEntries, findSuiteEntries, lineDiff, parseSourcesFile, rewriteSuites, signedByConflicts, type SourceEntry, type SourcesFile} from '../probes/apt-sources.ts';
 
 export const SOURCES_LIST = '/etc/apt/sources.list';
 export const SOURCES_DIR = '/etc/apt/sources.list.d';
@@ -37,7 +37,7 @@ export function planSources(
 	pmgRepoCurrent: string | null,
 ): NonNullable<PmgFacts['sources']> {
 	const files: SourcesFile[] = input.map(f => parseSourcesFile(f.path, f.text));
-	const errors = files.flatMap(f => f.errors.map(e => ({path: e.path, line: e.line, message: e.message})));
+	const errors = [...files.flatMap(f => f.errors), ...signedByConflicts(files).filter(e => e.refused)].map(e => ({path: e.path, line: e.line, message: e.message}));
 	const bookworm = findSuiteEntries(files, 'bookworm');
 	const leftovers = bookworm.map(({entry, suites}) => ({path: entry.path, line: entry.line, uri: entry.uris[0] ?? '', suites}));
 	const thirdParty = bookworm

@@ -233,8 +233,9 @@ describe('check pmg tells before, half-way and after the upgrade apart', () => {
 			key: 'services.postfix',
 			severity: 'FAIL',
 			title: 'mail service',
-			detail: 'postfix: inactive, disabled; its instance postfix@- inactive: not running, and it does not start at boot',
-			remediation: {hint: 'Enable and start it; if it does not stay up, its log says why: journalctl -b -u postfix@-.', command: 'systemctl enable --now postfix'},
+			// On trixie postfix.service runs the master itself (postfix@- is the old layout, inactive by design).
+			detail: 'postfix: inactive, disabled: not running, and it does not start at boot',
+			remediation: {hint: 'Enable and start it; if it does not stay up, its log says why: journalctl -b -u postfix.', command: 'systemctl enable --now postfix'},
 		});
 		expect(f.services).toBeUndefined();
 		expect(f.postgres!.severity).toBe('PASS');
@@ -249,6 +250,19 @@ describe('check pmg tells before, half-way and after the upgrade apart', () => {
 		// The only failure is the mail that does not flow.
 		expect(findings.filter(x => x.severity === 'FAIL').map(x => x.key)).toEqual(['services.postfix']);
 		expect(exitStatus(findings, 'after')).toBe(EXIT.checkFail);
+	});
+
+	it('in a container the running kernel is the host\'s: SKIP, before and after, never "boot the Proxmox kernel"', async () => {
+		const detect = (kind: string, exit: number) => `commands:\n  - match: '^systemd-detect-virt --container$'\n    exit: ${exit}\n    stdout: "${kind}\\n"\n`;
+		for (const base of ['clean', 'upgraded']) {
+			const lxc = byKey((await checkOn(scenarioFile(`${base}-lxc`, detect('lxc', 0), base))).findings).kernel!;
+			expect(lxc.severity).toBe('SKIP');
+			expect(lxc.detail).toContain('container (lxc)');
+			const vm = byKey((await checkOn(scenarioFile(`${base}-vm`, detect('none', 1), base))).findings).kernel!;
+			expect(vm.detail).not.toContain('container');
+		}
+		// A host whose systemd-detect-virt is missing is not taken for a container.
+		expect(byKey((await checkOn('clean')).findings).kernel!.detail).not.toContain('container');
 	});
 
 	it('after the upgrade: a postfix that runs but does not start at boot warns; a masked service, a stopped 17/main and a .dpkg-new are named with their commands', async () => {
@@ -420,7 +434,7 @@ describe('upgrade-wizard check through the built CLI', () => {
 		const down = check('pmg', '--simulate', 'upgraded-postfix-down');
 		expect(down.status).toBe(EXIT.checkFail);
 		const joined = down.stdout.replace(/\n {9}(?!->| )/g, ' ');
-		expect(joined).toMatch(/^\[FAIL\] +mail service: postfix: inactive, disabled; its instance postfix@- inactive: not running, and it does not start at boot$/m);
+		expect(joined).toMatch(/^\[FAIL\] +mail service: postfix: inactive, disabled: not running, and it does not start at boot$/m);
 		expect(down.stdout).toMatch(/^ {12}\$ systemctl enable --now postfix$/m);
 		expect(joined).toMatch(/^\[NOTICE\] configuration files: 1 \.dpkg-dist .*: \/etc\/issue\.dpkg-dist$/m);
 		expect(down.stdout).toMatch(/^ {12}\$ diff -u \/etc\/issue \/etc\/issue\.dpkg-dist$/m);

@@ -23,7 +23,7 @@ import {planSources} from '../../source/runtime/pmg-sources.ts';
  */
 
 const DIR = path.resolve('scenarios/pmg');
-const NAMES = ['clean', 'cluster-master', 'low-disk', 'old-version', 'bad-locale', 'bookworm-leftovers', 'kernel-meta', 'systemd-boot', 'cluster-daemons-running', 'custom-templates', 'avast', 'not-root', 'unreachable-repository', 'postfix-disabled', 'upgraded', 'upgraded-postfix-down', 'upgrade-half-way', 'cluster-last-node', 'cluster-other-node-upgrading'];
+const NAMES = ['clean', 'cluster-master', 'low-disk', 'old-version', 'bad-locale', 'bookworm-leftovers', 'kernel-meta', 'systemd-boot', 'cluster-daemons-running', 'custom-templates', 'avast', 'not-root', 'unreachable-repository', 'postfix-disabled', 'upgraded', 'upgraded-postfix-down', 'upgrade-half-way', 'cluster-last-node', 'cluster-other-node-upgrading', 'signed-by-twice'];
 const PMG_SERVICES = ['postfix', 'pmg-smtp-filter', 'pmgpolicy', 'pmgdaemon', 'pmgproxy'];
 const CLUSTER_DAEMONS = ['pmgmirror', 'pmgtunnel'];
 const DPKG_QUERY: CommandSpec = {argv: ['dpkg-query', '-W', '-f=${Package}\\t${db:Status-Status}\\n', 'linux-image-amd64', 'systemd-boot']};

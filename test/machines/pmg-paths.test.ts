@@ -24,8 +24,22 @@ const probeOutputs: Record<string, Array<Partial<PmgFacts>>> = {
 		{identity: {uid: 0, user: 'root', hostname: 'pmg1'}, session: {ssh: false, multiplexer: false}},
 		{identity: {uid: 1000, user: 'admin', hostname: 'pmg1'}, session: {ssh: false, multiplexer: false}},
 		{identity: {uid: 0, user: 'root', hostname: 'pmg1'}, session: {ssh: true, multiplexer: false}},
+		{
+			identity: {uid: 0, user: 'root', hostname: 'pmg1'},
+			session: {ssh: false, multiplexer: false},
+			sourceConflicts: [{path: '/etc/apt/sources.list.d/pmg.list', line: 1, message: 'configured twice with different Signed-By', refused: true}],
+		},
+	],
+	conffilePrompts: [
+		{conffilePrompts: [], distUpgradeRemovals: {packages: [], cause: []}},
+		{conffilePrompts: [], distUpgradeRemovals: {packages: ['proxmox-mailgateway', 'pmg-api'], cause: ['pmg-api : Depends: libfoo but it is not installable']}},
 	],
 	pmgversion: [{pmgApi: '8.2.7'}, {pmgApi: '8.2.3'}, {pmgApi: '9.0.3'}],
+	upgraded: [
+		{pmgApi: '9.0.3', configLeftovers: []},
+		{pmgApi: '9.0.3', configLeftovers: [{path: '/etc/pmg/x.conf.dpkg-dist', what: 'new', hint: 'compare', command: 'diff -u a b'}]},
+		{pmgApi: '8.2.7'},
+	],
 	backupCandidates: [{backupCandidates: [{path: '/var/lib/pmg/backup/pmg-backup_2026_01_10_6781A2B0.tgz', size: 9000, mtimeMs: 1}]}],
 	backup: [
 		{backup: {path: '/var/lib/pmg/backup/new.tgz', exists: true, size: 9000, mtimeMs: 2, missing: [], recent: true}},
@@ -202,6 +216,26 @@ describe('pmg upgrade machine, over every path', () => {
 			expect(pmgGuards.versionAtLeast825(args)).toBe(true);
 			expect(pmgGuards.noBookwormRepos(args)).toBe(true);
 			expect(pmgGuards.servicesStopped(args)).toBe(true);
+			// apt's simulation removed neither proxmox-mailgateway nor pmg-api.
+			expect(pmgGuards.pmgKept(args)).toBe(true);
+		}
+	});
+
+	it('refuses the dist-upgrade while apt\'s simulation removes PMG, and checks again on r', () => {
+		const refused = reached((step, screen) => step === 'distUpgradeAdvice' && screen === 'removesPmg');
+		expect(refused.length).toBeGreaterThan(0);
+		for (const path of refused) expect(pmgGuards.pmgKept({context: path.state.context as PmgContext})).toBe(false);
+		const node = pmgUpgradeMachine().root.states.distUpgradeAdvice!.states.removesPmg!;
+		expect(Object.keys(node.on)).toEqual(['operator.recheck']);
+	});
+
+	it('never leaves the preconditions while a repository is configured twice with different Signed-By', () => {
+		const later = paths.filter(p => position(p.state.value).step !== 'preconditions');
+		expect(later.length).toBeGreaterThan(0);
+		for (const path of later) {
+			const left = path.steps.find(s => position(s.state.value).step === 'updateCurrent');
+			if (!left) continue;
+			expect(((left.state.context as PmgContext).facts.sourceConflicts ?? []).filter(x => x.refused)).toEqual([]);
 		}
 	});
 
@@ -276,5 +310,47 @@ describe('pmg upgrade machine, over every path', () => {
 		for (const path of paths.filter(p => (p.state.context as PmgContext).choices.ssh === undefined)) {
 			expect(path.steps.some(s => (position(s.state.value).screen ?? '').startsWith('sshReminder'))).toBe(false);
 		}
+	});
+});
+
+describe('17/main before the wizard upgrades the cluster', () => {
+	const remedy = (pgClusters: NonNullable<PmgFacts['pgClusters']>) => {
+		const context = {...(pmgUpgradeMachine().config.context as object), facts: {locale: {available: ['C'], problems: []}, pgClusters}, choices: {}, confirmations: {}} as unknown as PmgContext;
+		return ((pmgUpgradeMachine().root.states.postgresCheck!.meta as {remedy: (c: PmgContext) => string[]}).remedy(context)).join('\n');
+	};
+
+	it('never advises dropping 17/main when it is online and 15/main is down (Debian\'s postgresql package upgraded it)', () => {
+		const text = remedy([
+			{version: '15', cluster: 'main', status: 'down'},
+			{version: '17', cluster: 'main', status: 'online'},
+		]);
+		expect(text).toContain('Do NOT drop 17/main');
+		expect(text).toContain("psql --cluster 17/main -l");
+		expect(text).not.toContain('pg_dropcluster');
+	});
+
+	it('advises dropping an empty 17/main only after checking it, when 15/main still runs', () => {
+		const text = remedy([
+			{version: '15', cluster: 'main', status: 'online'},
+			{version: '17', cluster: 'main', status: 'online'},
+		]);
+		expect(text).toContain('pg_dropcluster --stop 17 main');
+		expect(text).toContain('no Proxmox_ruledb');
+	});
+});
+
+describe('the mail units after the reboot follow postfix\'s layout', () => {
+	const units = (instance: string) => ({
+		...Object.fromEntries(PMG_SERVICES.map(u => [u, {active: 'active', enabled: 'enabled'}])),
+		[POSTFIX_INSTANCE]: {active: instance, enabled: 'n/a'},
+	});
+
+	it('on trixie (postfix.service forking, conflicting with postfix@-) an inactive postfix@- is as it should be', () => {
+		expect(notRunning({units: units('inactive'), postgres17: 'online', postfixType: 'forking'})).toEqual([]);
+	});
+
+	it('on bookworm (postfix.service a oneshot) or when systemctl did not say, postfix@- must run', () => {
+		expect(notRunning({units: units('inactive'), postgres17: 'online', postfixType: 'oneshot'}).map(d => d.unit)).toEqual([POSTFIX_INSTANCE]);
+		expect(notRunning({units: units('inactive'), postgres17: 'online'}).map(d => d.unit)).toEqual([POSTFIX_INSTANCE]);
 	});
 });

@@ -7,6 +7,7 @@ import {
 	parseSourcesFile,
 	renameSuite,
 	rewriteSuites,
+	signedByConflicts,
 } from '../../source/probes/apt-sources.ts';
 import {sample} from './samples.ts';
 
@@ -469,5 +470,49 @@ describe('lineDiff', () => {
 		expect(lines.slice(4, 5004).every(l => l.startsWith('-deb http://old.example/'))).toBe(true);
 		expect(lines.slice(5004).every(l => l.startsWith('+deb http://new.example/'))).toBe(true);
 		expect(lines).toHaveLength(10004);
+	});
+});
+
+describe('signedByConflicts: one source, two Signed-By values (apt refuses every update)', () => {
+	const list = (text: string) => parseSourcesFile('/etc/apt/sources.list.d/pmg-no-subscription.list', text);
+	const deb822 = (text: string) => parseSourcesFile('/etc/apt/sources.list.d/proxmox.sources', text);
+	const stanza = (suite: string, signedBy?: string) =>
+		`Types: deb\nURIs: http://download.proxmox.com/debian/pmg\nSuites: ${suite}\nComponents: pmg-no-subscription\n${signedBy ? `Signed-By: ${signedBy}\n` : ''}`;
+
+	it('two keyrings for the same URI and suite, in a .list and a .sources: refused (as apt 2.6 refuses it), both files named', () => {
+		const errors = signedByConflicts([
+			list('deb [signed-by=/etc/apt/trusted.gpg.d/proxmox-release-bookworm.gpg] http://download.proxmox.com/debian/pmg bookworm pmg-no-subscription\n'),
+			deb822(stanza('bookworm', '/usr/share/keyrings/proxmox-archive-keyring.gpg')),
+		]);
+		expect(errors).toHaveLength(1);
+		expect(errors[0]!.refused).toBe(true);
+		expect(errors[0]!.message).toContain('http://download.proxmox.com/debian/pmg bookworm');
+		expect(errors[0]!.message).toContain('/etc/apt/sources.list.d/pmg-no-subscription.list:1 (Signed-By /etc/apt/trusted.gpg.d/proxmox-release-bookworm.gpg)');
+		expect(errors[0]!.message).toContain('/etc/apt/sources.list.d/proxmox.sources:1 (Signed-By /usr/share/keyrings/proxmox-archive-keyring.gpg)');
+		expect(errors[0]!.message).toMatch(/keep one of them/);
+	});
+
+	it('one entry without Signed-By beside one with: named, not refused (apt 2.6 takes it)', () => {
+		const errors = signedByConflicts([list('deb http://download.proxmox.com/debian/pmg bookworm pmg-no-subscription\n'), deb822(stanza('bookworm', '/usr/share/keyrings/proxmox-archive-keyring.gpg'))]);
+		expect(errors).toHaveLength(1);
+		expect(errors[0]!.refused).toBe(false);
+		expect(errors[0]!.message).toContain('(Signed-By not set)');
+		expect(errors[0]!.message).toMatch(/remove the duplicate/);
+	});
+
+	it('also within one file, and a trailing slash on the URI is the same source', () => {
+		const errors = signedByConflicts([
+			list('deb [signed-by=/etc/apt/keyrings/a.gpg] http://download.proxmox.com/debian/pmg/ trixie pmg-no-subscription\ndeb [signed-by=/etc/apt/keyrings/b.gpg] http://download.proxmox.com/debian/pmg trixie pmg-test\n'),
+		]);
+		expect(errors).toHaveLength(1);
+		expect(errors[0]!.line).toBe(1);
+	});
+
+	it('is quiet for the same Signed-By twice, other suites, and disabled entries', () => {
+		const key = '/usr/share/keyrings/proxmox-archive-keyring.gpg';
+		expect(signedByConflicts([list(`deb [signed-by=${key}] http://download.proxmox.com/debian/pmg trixie pmg-no-subscription\n`), deb822(stanza('trixie', key))])).toEqual([]);
+		expect(signedByConflicts([list('deb http://download.proxmox.com/debian/pmg bookworm pmg-no-subscription\n'), deb822(stanza('trixie', key))])).toEqual([]);
+		expect(signedByConflicts([list('# deb http://download.proxmox.com/debian/pmg trixie pmg-no-subscription\n'), deb822(stanza('trixie', key))])).toEqual([]);
+		expect(signedByConflicts([deb822(`Enabled: no\n${stanza('trixie')}`), deb822(stanza('trixie', key))])).toEqual([]);
 	});
 });

@@ -14,7 +14,11 @@ cache=${REALHOST_CACHE:-${XDG_CACHE_HOME:-/var/cache}/mail-upgrade-wizard/realho
 mirror=$("$here/apt-mirror.sh")
 [ -n "$mirror" ] || { echo "build-root: no Debian mirror found in /etc/apt (sources.list or sources.list.d/*.sources)" >&2; exit 2; }
 
-PACKAGES="systemd systemd-sysv dbus libpam-systemd procps iproute2 less ca-certificates gnupg gpgv whiptail locales tmux postgresql-15 postgresql postfix curl"
+# postgresql-15, not the `postgresql` meta package: a PMG host has only the
+# versioned one (pmg-api depends on postgresql-NN), and with the meta package
+# installed trixie's postgresql-common upgrades 15/main to 17 by itself
+# during the dist-upgrade, which is not what a PMG host does.
+PACKAGES="systemd systemd-sysv dbus libpam-systemd procps iproute2 less ca-certificates gnupg gpgv whiptail locales tmux postgresql-15 postfix curl"
 
 key=$( { cat "$0"; echo "$mirror"; } | sha256sum | cut -c1-16)
 tarball="$cache/bookworm-$key.tar"

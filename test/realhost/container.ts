@@ -31,6 +31,7 @@ export function requirements(): string[] {
 		['gpg', 'gpg'],
 		['openssl', 'openssl'],
 		['tmux', 'tmux'],
+		['ss', 'iproute2'],
 	]) {
 		if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(`${tool} is missing (apt-get install ${pkg})`);
 	}
@@ -47,6 +48,8 @@ export class Container {
 		readonly root: string,
 		readonly dir: string,
 		readonly name = 'pmgrealhost',
+		/** host:container bind mounts (the apt archive cache). */
+		readonly binds: string[] = [],
 	) {
 		this.log = path.join(dir, 'console.log');
 	}
@@ -62,7 +65,7 @@ export class Container {
 		const out = openSync(this.log, 'a');
 		const script = [
 			'while :; do',
-			`  systemd-nspawn --boot --register=no --keep-unit --console=read-only -D '${this.root}' -M '${this.name}'`,
+			`  systemd-nspawn --boot --register=no --keep-unit --console=read-only -D '${this.root}' -M '${this.name}'${this.binds.map(b => ` '--bind=${b}'`).join('')}`,
 			'  rc=$?; echo "[nspawn exit $rc]"',
 			'  [ "$rc" = 133 ] || exit "$rc"',
 			'done',

@@ -69,6 +69,14 @@ api_files() {
 set -e
 if [ "\$1" = configure ]; then
 	mkdir -p /var/lib/pmg/backup
+	# The API's key and self-signed certificate, made at installation as
+	# pmgconfig apicert does (key and certificate in one file).
+	if [ ! -e /etc/pmg/pmg-api.pem ] && command -v openssl >/dev/null; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=\$(hostname -f 2>/dev/null || hostname)" -keyout /etc/pmg/pmg-api.key.tmp -out /etc/pmg/pmg-api.crt.tmp 2>/dev/null
+		cat /etc/pmg/pmg-api.key.tmp /etc/pmg/pmg-api.crt.tmp > /etc/pmg/pmg-api.pem
+		rm -f /etc/pmg/pmg-api.key.tmp /etc/pmg/pmg-api.crt.tmp
+		chmod 640 /etc/pmg/pmg-api.pem
+	fi
 	if [ -d /run/systemd/system ]; then
 		systemctl daemon-reload || true
 		for u in $UNITS; do
@@ -89,10 +97,18 @@ PRERM
 
 deb proxmox-archive-keyring 3.1 "" keyring_files
 deb proxmox-archive-keyring 4.0 "" keyring_files
-deb pmg-api 8.2.7 "postfix, postgresql-15, postgresql-common, tar, gzip" api_files
-deb pmg-api 9.0.3 "postfix, postgresql-17, postgresql-common, tar, gzip" api_files
-deb proxmox-mailgateway 8.2.0 "pmg-api (>= 8.2.7), proxmox-archive-keyring, postfix, postgresql"
-deb proxmox-mailgateway 9.0.0 "pmg-api (>= 9.0.3), proxmox-archive-keyring, postfix, postgresql"
+# REALHOST_VARIANT=removes-pmg: a host whose dist-upgrade would remove PMG,
+# as when the PMG 9 repository lacks a package pmg-api 9 needs: 9.0.3
+# depends on a package no repository has, and 8.2.7 cannot stay beside
+# trixie's libc6 (so apt's only way to upgrade libc6 is to remove PMG).
+api8_extra=""; api9_extra=""
+if [ "${REALHOST_VARIANT:-}" = removes-pmg ]; then
+	api8_extra=", libc6 (<< 2.37)"; api9_extra=", libpmg-realhost-missing-perl (>= 1.0)"
+fi
+deb pmg-api 8.2.7 "postfix, postgresql-15, postgresql-common, tar, gzip$api8_extra" api_files
+deb pmg-api 9.0.3 "postfix, postgresql-17, postgresql-common, tar, gzip$api9_extra" api_files
+deb proxmox-mailgateway 8.2.0 "pmg-api (>= 8.2.7), proxmox-archive-keyring, postfix"
+deb proxmox-mailgateway 9.0.0 "pmg-api (>= 9.0.3), proxmox-archive-keyring, postfix"
 
 # dist SUITE PACKAGE_VERSIONS...: one suite with the named pool files.
 dist() {
