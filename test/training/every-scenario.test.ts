@@ -34,7 +34,10 @@ const DESIGNED_END: Record<string, string> = {
 	'puremessage/hostname-changed': 'identity.blocked',
 	'pmg/old-version': 'updateCurrent.blocked',
 	'pmg/unreachable-repository': 'updateCurrent.failed',
-	'pmg/cluster-master': 'cluster.allNodes',
+	// Another node is mid-upgrade: the gate before the dist-upgrade refuses, naming it.
+	'pmg/cluster-other-node-upgrading': 'clusterGate.blocked',
+	// apt refuses every update while the PMG repository names two keyrings: the first step stops.
+	'pmg/signed-by-twice': 'preconditions.blocked',
 	'vmm/old-0.4': 'tooOld.info',
 };
 
