@@ -156,7 +156,14 @@ describe('upgrade-wizard pmg on a real bookworm host', () => {
 			expect(c.run(['systemctl', 'is-enabled', unit]).stdout.trim(), unit).toBe('enabled');
 			expect(c.run(['systemctl', 'is-active', unit]).stdout.trim(), unit).toBe('active');
 		}
-		// N kept the admin's file; the package's version waits beside it.
+		// Issue 20 item 2: apt modernize-sources ran for real (apt 3) and renamed
+		// sources.list to sources.list.bak; the wizard's own copy of the bookworm
+		// original is where nothing else writes, untouched.
+		expect(c.run(['test', '-e', '/etc/apt/sources.list']).status, 'sources.list is gone after modernize-sources').toBe(1);
+		expect(c.exec(['cat', '/etc/apt/sources.list.bak'])).toMatch(/trixie/);
+		expect(c.exec(['cat', '/var/lib/upgrade-wizard/backup/pmg/debianRepos/etc/apt/sources.list'])).toMatch(/^deb \S+ bookworm main/m);
+		expect(c.exec(['sh', '-c', 'ls /etc/apt/sources.list.d/ | grep -c "\\.list$" || true']).trim()).toBe('0');
+				// N kept the admin's file; the package's version waits beside it.
 		expect(c.exec(['cat', CONFFILE])).toContain(LOCAL_CHANGE.trim());
 		expect(c.exec(['cat', `${CONFFILE}.dpkg-dist`])).toContain('header-checks strict');
 		expect(refusedRequests(host)).toEqual([]);
