@@ -417,7 +417,8 @@ export function screenModel(input: ScreenInput): ScreenModel {
 				listHeights.push(lines.length);
 				body.push(...lines);
 			});
-			keys.push({key: 'Up/Down', label: 'move'}, {key: '1-9', label: 'pick'}, {key: 'Enter', label: 'choose'});
+			// A digit chooses its row at once (it does not only move there): the footer says so.
+			keys.push({key: 'Up/Down', label: 'move'}, {key: 'Enter', label: 'choose'}, {key: '1-9', label: 'choose at once'});
 			break;
 		case 'confirm': {
 			const confirm = screenMeta.confirm;

@@ -119,6 +119,7 @@ export function conffileAnswer(advice: string, diffSeen: boolean): string {
 export async function walk(session: TmuxSession, options: WalkOptions, log: WalkLog): Promise<string> {
 	const stallMs = options.stallMs ?? 10 * 60_000;
 	const diffsSeen = new Set<string>();
+	let modernizeAnswered = 0;
 	let screen = await session.settle(300, stallMs);
 	for (let i = 0; i < 600; i++) {
 		if (options.until(screen)) return screen;
@@ -169,6 +170,12 @@ export async function walk(session: TmuxSession, options: WalkOptions, log: Walk
 				if (/^\s+(proxmox-mailgateway|pmg-api)\b/m.test(removedBlock(screen))) throw new Error(`apt would remove PMG:\n${screen}`);
 				log.answers.push(`apt: Y (advice: ${advice})`);
 				session.type('Y');
+			} else if (/^Rewrite .*\? \[Y\/n\]$/.test(last)) {
+				// apt modernize-sources: the wizard says "answer n first to see the
+				// changes, then run it again and answer Y".
+				const answer = modernizeAnswered++ === 0 ? 'n' : 'Y';
+				log.answers.push(`${last}: ${answer}`);
+				session.type(answer);
 			} else {
 				const answer = /\bY\b/.test(advice.split(';')[0] ?? '') ? 'Y' : 'n';
 				log.answers.push(`${last}: ${answer} (advice: ${advice})`);

@@ -78,6 +78,14 @@ describe('screens', () => {
 		expect(keys.some(k => k.startsWith('s ') || k.startsWith('q '))).toBe(false);
 	});
 
+	it('on a list, the footer says that a digit chooses at once (it does), not that it only picks', () => {
+		const model = screenAt({backup: 'choose'}, {...context, facts: {backupCandidates: []}});
+		const keys = model.keys.map(k => `${k.key} ${k.label}`);
+		expect(keys).toContain('1-9 choose at once');
+		expect(keys).toContain('Enter choose');
+		expect(keys.join('   ').length).toBeLessThanOrEqual(WIDTH - 1);
+	});
+
 	it('at the door of the dist-upgrade, names which safety check no longer holds', () => {
 		const model = screenAt({distUpgradeAdvice: 'notReady'}, {...context, facts: {disk: {availableBytes: 9 * 1024 ** 3, totalBytes: 32 * 1024 ** 3}, pmgApi: '8.2.7'}});
 		const text = model.body.map(lineText).join('\n');
