@@ -31,6 +31,7 @@ export function requirements(): string[] {
 		['gpg', 'gpg'],
 		['openssl', 'openssl'],
 		['tmux', 'tmux'],
+		['ss', 'iproute2'],
 	]) {
 		if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(`${tool} is missing (apt-get install ${pkg})`);
 	}
