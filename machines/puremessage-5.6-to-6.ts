@@ -78,6 +78,12 @@ export type PmFacts = {
 	/** The current server now, read before its upgrade and before its migration. */
 	identityNow?: {server: string} & PmIdentity;
 	disk?: {server: string; availableBytes: number};
+	/**
+	 * A simulated deployment only: what PureMessage's size check reports on
+	 * each server (the scenario plays it), shown to the trainee on the screen
+	 * that asks for it. A real server has none: the admin runs the check.
+	 */
+	sizeCheck?: Record<string, string>;
 	installed?: {server: string; pmx6: boolean; pmx: boolean};
 };
 
@@ -442,6 +448,14 @@ export const pmUpgradeMachine = once(() =>
 								const s = currentServer(c);
 								return `On ${s?.name} (${s?.hostname}), as root, run the disk-space check that PureMessage's documentation gives for the upgrade and migration. Type the space it says is required (e.g. 12G or 3500M) and press Enter.`;
 							},
+						},
+						lines: (c: PmContext) => {
+							const s = currentServer(c);
+							const figure = s ? c.facts.sizeCheck?.[s.name] : undefined;
+							if (!s || !c.facts.sizeCheck) return [];
+							return figure
+								? [`Simulated: the size check on ${s.name} reports ${figure} required.`]
+								: [`Simulated: the scenario gives no size-check figure for ${s.name}.`];
 						},
 					},
 					on: {

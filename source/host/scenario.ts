@@ -125,6 +125,13 @@ export type Scenario = {
 	 * scenario file (absolute path). This scenario is the machine the wizard runs on.
 	 */
 	servers: Record<string, string>;
+	/**
+	 * PureMessage: what the product's size check reports on each server of
+	 * the deployment, as written (e.g. "12G"). The vendor procedure names no
+	 * command for it, so a simulated deployment plays the figure and the
+	 * wizard shows it to the trainee; a real server has none.
+	 */
+	sizeCheck: Record<string, string>;
 };
 
 /** A mistake in a scenario file, with where it is and what to do about it. */
@@ -226,11 +233,13 @@ export type Layer = {
 	commands: CommandEntry[];
 	/** As written: relative to the file's folder, or absolute. */
 	servers: Record<string, string>;
+	sizeCheck: Record<string, string>;
+	sizeCheckLine?: number;
 	/** `free` effects, checked against the merged file systems. */
 	freeEffects: Array<{mount: string; line: number; field: string}>;
 };
 
-const TOP_KEYS = ['product', 'title', 'description', 'difficulty', 'answers', 'passwords', 'solution', 'extends', 'host', 'env', 'filesystems', 'files', 'services', 'commands', 'servers'];
+const TOP_KEYS = ['product', 'title', 'description', 'difficulty', 'answers', 'passwords', 'solution', 'extends', 'host', 'env', 'filesystems', 'files', 'services', 'commands', 'servers', 'size_check'];
 
 /**
  * A file's layer: the one the build made of the same text (the bundled
@@ -287,6 +296,7 @@ export function parseLayerText(text: string, file: string): Layer {
 		services: {},
 		commands: [],
 		servers: {},
+		sizeCheck: {},
 		freeEffects: [],
 	};
 	const title = top.get('title');
@@ -340,6 +350,14 @@ export function parseLayerText(text: string, file: string): Layer {
 					if (!/^[A-Za-z0-9][\w.-]*$/.test(name)) throw r.fail(entry.keyNode, `servers.${name}`, `"${name}" is not a server name`, 'use letters, digits, dots, dashes and _, as in the deployment file');
 					const file = r.text(entry.value, `servers.${name}`, {nonEmpty: true});
 					layer.servers[name] = file;
+				}
+				break;
+			case 'size_check':
+				layer.sizeCheckLine = r.line(keyNode);
+				for (const [name, entry] of r.map(value, 'size_check', null)) {
+					if (!/^[A-Za-z0-9][\w.-]*$/.test(name)) throw r.fail(entry.keyNode, `size_check.${name}`, `"${name}" is not a server name`, 'use the server names of the deployment file');
+					r.size(entry.value, `size_check.${name}`);
+					layer.sizeCheck[name] = r.text(entry.value, `size_check.${name}`, {nonEmpty: true, numbers: true}).trim();
 				}
 				break;
 		}
@@ -608,7 +626,9 @@ function mergeLayers(layers: Layer[]): Scenario {
 	const services: Record<string, Partial<ServiceSpec>> = {};
 	let commands: CommandEntry[] = [];
 	const servers: Record<string, string> = {};
+	const sizeCheck: Record<string, string> = {};
 	for (const layer of layers) {
+		Object.assign(sizeCheck, layer.sizeCheck);
 		for (const [name, file] of Object.entries(layer.servers)) servers[name] = path.isAbsolute(file) ? file : path.join(path.dirname(layer.path), file);
 		if (layer.product) {
 			if (product && product.value !== layer.product.value) {
@@ -629,6 +649,10 @@ function mergeLayers(layers: Layer[]): Scenario {
 	}
 	if (!product) throw new ScenarioError(top.path, top.line, 'product', 'missing required field', `add product: with one of ${PRODUCTS.join(', ')}`);
 	if (!host.hostname) throw new ScenarioError(top.path, top.line, 'host.hostname', 'missing required field', 'add host: { hostname: pmg1.example.lan } (user and uid default to root and 0)');
+	const sizeLayer = layers.find(l => l.sizeCheckLine !== undefined);
+	if (sizeLayer && product.value !== 'puremessage') {
+		throw new ScenarioError(sizeLayer.path, sizeLayer.sizeCheckLine!, 'size_check', `size_check is for PureMessage deployments, not ${product.value}`, 'remove size_check: from this file');
+	}
 	for (const layer of layers) {
 		for (const effect of layer.freeEffects) {
 			if (!filesystems.has(effect.mount)) {
@@ -655,6 +679,7 @@ function mergeLayers(layers: Layer[]): Scenario {
 		services: Object.fromEntries(Object.entries(services).map(([unit, s]) => [unit, {active: s.active ?? true, enabled: s.enabled ?? true, masked: s.masked ?? false}])),
 		commands,
 		servers: Object.fromEntries(Object.entries(servers).map(([name, file]) => [name, path.resolve(file)])),
+		sizeCheck,
 	};
 }
 

@@ -323,6 +323,10 @@ export class SimulatedHost implements Host {
 	 * Whether the questions of a command run on the terminal are answered
 	 * here (the answers the scenario wrote), so that no terminal is needed.
 	 */
+	get sizeCheck(): Readonly<Record<string, string>> {
+		return this.scenario.sizeCheck;
+	}
+
 	get answersItself(): boolean {
 		return this.answers === 'scripted';
 	}

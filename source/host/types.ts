@@ -131,6 +131,12 @@ export interface Host {
 	 */
 	readonly answersItself?: boolean;
 	/**
+	 * PureMessage on a simulated deployment: what the product's size check
+	 * reports on each server, by name (the scenario plays it; the vendor
+	 * procedure names no command). Real hosts have none.
+	 */
+	readonly sizeCheck?: Readonly<Record<string, string>>;
+	/**
 	 * A command line on the host for the trainee (a simulated host): on the
 	 * terminal the caller handed over, or, without one, the scenario's own
 	 * solution typed. Returns the command lines that ran.

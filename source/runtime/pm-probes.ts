@@ -47,7 +47,7 @@ const probes: Record<PmProbe, (host: Host, context: PmContext, env: ProbeEnv) =>
 			};
 		}
 		const {deployment, problems} = parseDeployment(text, file);
-		return {deployment, deploymentFile: file, deploymentProblems: problems};
+		return {deployment, deploymentFile: file, deploymentProblems: problems, ...(host.sizeCheck ? {sizeCheck: {...host.sizeCheck}} : {})};
 	},
 
 	async preconditions(host, context, env) {

@@ -67,7 +67,10 @@ describe('puremessage upgrade of three servers in a real terminal (tmux 80x24)',
 				session.type(word[1]!);
 				session.send('Enter');
 			} else if (/type e\.g\./.test(keys)) {
-				session.type('12G');
+				// The simulated deployment plays PureMessage's size check: type the figure it shows.
+				const figure = /the size check on \S+ reports (\S+) required/.exec(screen)?.[1];
+				if (!figure) throw new Error(`the size-check screen shows no figure:\n${screen}`);
+				session.type(figure);
 				session.send('Enter');
 			} else if (/Enter/.test(keys)) session.send('Enter');
 			screen = await next(screen);

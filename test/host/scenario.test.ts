@@ -227,6 +227,22 @@ commands:
 		const error = await rejected(folder({'a.yaml': 'product: vmm\ntitle: A\nextends: b.yaml\n', 'b.yaml': minimal})('a.yaml'));
 		expect(error).toMatchObject({path: 'a.yaml', line: 1, field: 'product'});
 	});
+
+	it('size_check: the figures of PureMessage\'s size check by server, merged down the chain, as written', async () => {
+		const pm = 'product: puremessage\ntitle: Base\nhost: { hostname: db1.example.lan }\nsize_check: { db1: 12G, mta1: 6G }\n';
+		const s = await folder({'a.yaml': 'extends: b.yaml\ntitle: A\nsize_check:\n  mta1: 3500M\n  euwi1: 1073741824\n', 'b.yaml': pm})('a.yaml');
+		expect(s.sizeCheck).toEqual({db1: '12G', mta1: '3500M', euwi1: '1073741824'});
+		expect((await folder({'b.yaml': minimal})('b.yaml')).sizeCheck).toEqual({});
+	});
+
+	it('size_check: a figure that is not a size, and another product, are refused at their line', async () => {
+		const bad = await failure('product: puremessage\ntitle: x\nhost: { hostname: db1 }\nsize_check:\n  db1: lots\n');
+		expect(bad).toMatchObject({line: 5, field: 'size_check.db1'});
+		expect(bad.message).toContain('bad size "lots"');
+		const other = await rejected(folder({'a.yaml': `${minimal}size_check: { pmg1: 12G }\n`})('a.yaml'));
+		expect(other).toMatchObject({path: 'a.yaml', line: 4, field: 'size_check'});
+		expect(other.message).toContain('size_check is for PureMessage deployments, not pmg');
+	});
 });
 
 describe('validation errors name the file, line and field', () => {

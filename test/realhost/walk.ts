@@ -141,15 +141,7 @@ export async function walk(session: TmuxSession, options: WalkOptions, log: Walk
 			else if (/Enter (run|apply|continue|choose)/.test(keys)) session.send('Enter');
 			else if (/r (check|try) again/.test(keys)) {
 				const key = options.onBlocked?.(screen) ?? null;
-				if (key === null) {
-					// REALHOST_PAUSE=1: keep the container up to look at it, until /tmp/realhost-continue exists.
-					if (process.env.REALHOST_PAUSE) {
-						const {existsSync, writeFileSync} = await import('node:fs');
-						writeFileSync('/tmp/realhost-paused', screen);
-						while (!existsSync('/tmp/realhost-continue')) await new Promise(r => setTimeout(r, 1000));
-					}
-					throw new Error(`blocked:\n${screen}`);
-				}
+				if (key === null) throw new Error(`blocked:\n${screen}`);
 				session.send(key);
 			}
 			// Otherwise it is checking or running: wait for the next screen.

@@ -114,6 +114,28 @@ describe('puremessage scenarios on simulated servers', () => {
 		await run.transcript.close();
 	});
 
+	it('the simulated deployment plays the size check: each server\'s figure is on the screen that asks for it, and a host without one shows none', async () => {
+		const run = await openRun(machine, pmProbes, scenario('five-servers'));
+		const shown: string[] = [];
+		for (let i = 0; i < 5; i++) {
+			expect(await drive(run, where => where === 'diskSpace.ask')).toBe('diskSpace.ask');
+			const text = screenText(run);
+			const figure = /Simulated: the size check on (\S+) reports (\S+) required\./.exec(text);
+			expect(figure, text).not.toBeNull();
+			shown.push(`${figure![1]} ${figure![2]}`);
+			run.wizard.send({type: 'operator.input', value: figure![2]!});
+		}
+		// Each server's own figure (five-servers.yaml), in the order of the deployment's servers.
+		expect(shown.sort()).toEqual(['db1 14G', 'euwi1 3G', 'gwi1 3G', 'mta1 9G', 'mta2 9G']);
+		// A real host plays no figure: the screen asks for the admin's own, and says nothing of a simulation.
+		const snapshot = run.wizard.actor.getSnapshot();
+		const context = snapshot.context as PmContext;
+		const ask = (machine as {root: {states: Record<string, {states: Record<string, {meta?: {lines?: (c: PmContext) => string[]}}>}>}}).root.states.diskSpace!.states.ask!.meta!;
+		expect(ask.lines!(context)).toHaveLength(1);
+		expect(ask.lines!({...context, facts: {...context.facts, sizeCheck: undefined}})).toEqual([]);
+		await run.transcript.close();
+	});
+
 	it('too little disk on mta1 for the size check\'s figure: blocked before anything is upgraded', async () => {
 		const run = await openRun(machine, pmProbes, scenario('filter-low-disk'));
 		const where = await drive(run, (_w, view) => view === 'blocked', {'diskSpace.ask': '12G'});

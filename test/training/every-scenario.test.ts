@@ -50,8 +50,12 @@ const FOR_CHECK = new Set(['pmg/upgraded', 'pmg/upgrade-half-way', 'pmg/upgraded
 
 /** Typed into an input screen instead of its default, by scenario and screen. */
 const INPUTS: Record<string, Record<string, string>> = {};
-/** The figure of PureMessage's size check, as the scenarios' descriptions give it. */
-const PUREMESSAGE_FIGURE = '12G';
+
+/** PureMessage's size-check figure as the screen shows it (the simulated deployment plays the check). */
+function shownFigure(model: ScreenModel): string | undefined {
+	const text = model.body.map(l => l.map(s => s.text).join('')).join('\n');
+	return /the size check on \S+ reports (\S+) required/.exec(text)?.[1];
+}
 
 type Walk = {end: string; keys: string[]; screens: string[]};
 
@@ -111,7 +115,8 @@ async function walk(training: Training): Promise<Walk> {
 		const word = model.keys.find(k => k.key === 'type' && /^"[^"]+"$/.test(k.label))?.label.slice(1, -1);
 		if (has('PgDn/Space')) press({name: 'pagedown'}, 'PgDn/Space');
 		else if (model.view === 'input') {
-			const text = INPUTS[id]?.[where] ?? (where === 'diskSpace.ask' ? PUREMESSAGE_FIGURE : undefined);
+			const text = INPUTS[id]?.[where] ?? (where === 'diskSpace.ask' ? shownFigure(model) : undefined);
+			if (where === 'diskSpace.ask' && text === undefined) throw new Error(`${id}: the screen asks for the size check's figure and shows none`);
 			if (text !== undefined) type(text);
 			press({name: 'enter'}, 'Enter');
 		} else if (word) {
