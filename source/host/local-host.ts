@@ -148,9 +148,10 @@ class ByteTail {
 const mergedEnv = (base: NodeJS.ProcessEnv, command: CommandSpec): NodeJS.ProcessEnv => commandEnv(base, command.env, command.argv);
 
 /**
- * A run's output files with `secrets` masked, rewritten in place (only
- * when one occurs): what stays under runs/ after a command ended holds no
- * password. While the command runs, its files are its own (mode 0600).
+ * A run's output files (stdout and stderr, or the typescript of one on the
+ * terminal) with `secrets` masked, rewritten in place (only when one
+ * occurs): what stays under runs/ after a command ended holds no password.
+ * While the command runs, its files are its own (mode 0600).
  */
 async function maskRunFiles(files: string[], secrets: readonly string[] | undefined): Promise<void> {
 	if (!secrets || secrets.length === 0) return;
@@ -544,7 +545,7 @@ export class LocalHost implements Host {
 		for (const record of await this.runRecords('')) {
 			if (record.state === 'running') continue;
 			const dir = path.join(this.runDir, runDirName(record.key));
-			await maskRunFiles([path.join(dir, 'stdout'), path.join(dir, 'stderr')], secrets);
+			await maskRunFiles([path.join(dir, 'stdout'), path.join(dir, 'stderr'), path.join(dir, 'typescript')], secrets);
 		}
 	}
 
@@ -642,6 +643,8 @@ export class LocalHost implements Host {
 		await polling;
 		await typescript.poll();
 		typescript.end();
+		// What the terminal showed stays under runs/ (the record's tail, a later wizard's follow): without the secrets.
+		await maskRunFiles([files.typescript], options.mask);
 		const recorded = Number.parseInt(await fs.readFile(files.status, 'utf8').catch(() => ''), 10);
 		if (!options.key) await fs.rm(dir, {recursive: true, force: true});
 		return {exitCode: Number.isInteger(recorded) ? recorded : statusOf(output), stdout: '', stderr: '', startedAt, endedAt: new Date().toISOString()};
@@ -714,6 +717,7 @@ export class LocalHost implements Host {
 		}
 		await typescript.poll();
 		typescript.end();
+		await maskRunFiles([files.typescript], options.mask);
 		const exitCode = current?.state === 'finished' && current.exitCode !== null ? current.exitCode : 1;
 		return {exitCode, stdout: '', stderr: '', startedAt: record.startedAt ?? new Date().toISOString(), endedAt: new Date().toISOString()};
 	}

@@ -481,6 +481,7 @@ export class Wizard {
 					exitCode = (
 						await host.runInteractive(command, {
 							key,
+							mask: secrets,
 							capture: 'tail',
 							onOutput,
 							onNotice,

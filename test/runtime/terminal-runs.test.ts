@@ -59,6 +59,32 @@ describe('runs on the terminal', () => {
 		for (const file of walk(runDir)) expect((statSync(file).mode & 0o777).toString(8), file).toBe(statSync(file).isDirectory() ? '700' : '600');
 	}, 30_000);
 
+	it('keep no secret under runs/ once it ended: the typescript is masked, also one a killed wizard left (maskRuns)', async () => {
+		const SECRET = 'Typed-S3cret-77';
+		const runDir = path.join(dir, 'runs-secret');
+		const apt = path.join(dir, 'apt-secret');
+		// The secret in two writes, a pause between them: script(1) flushes each on its own.
+		writeFileSync(apt, `#!/bin/sh\nprintf 'the password: ${SECRET.slice(0, 7)}'\nsleep 0.3\nprintf '${SECRET.slice(7)}\\n'\necho done\n`);
+		chmodSync(apt, 0o755);
+		const host = new LocalHost(env, {runDir, packageLocks: []});
+		const masked = await host.runInteractive({argv: [apt, 'dist-upgrade']}, {key: 'distUpgrade.1.1', mask: [SECRET], onOutput: () => undefined});
+		expect(masked.exitCode).toBe(0);
+		// Unmasked, as a wizard that was killed before the end leaves it; the next one masks what no longer runs.
+		await host.runInteractive({argv: [apt, 'dist-upgrade']}, {key: 'distUpgrade.2.1', onOutput: () => undefined});
+		const typescripts = () => walk(runDir).filter(f => f.endsWith('/typescript')).map(f => readFileSync(f, 'utf8'));
+		expect(typescripts()).toHaveLength(2);
+		expect(typescripts().filter(t => t.includes(SECRET))).toHaveLength(1);
+		await host.maskRuns([SECRET]);
+		for (const text of typescripts()) {
+			expect(text).toContain('the password: ***');
+			expect(text).not.toContain(SECRET.slice(0, 7));
+			expect(text).not.toContain(SECRET.slice(7));
+		}
+		const records = await host.runRecords('distUpgrade.');
+		expect(records.map(r => r.tail)).toEqual([['the password: ***', 'done'], ['the password: ***', 'done']]);
+		for (const file of walk(runDir)) if (!statSync(file).isDirectory()) expect((statSync(file).mode & 0o777).toString(8), file).toBe('600');
+	}, 30_000);
+
 	it('terminal lines: a CR writes over the line, erase-line cuts it, titles and cursor moves are dropped', () => {
 		expect(terminalLine('\u001B]0;TITLE\u0007Reading 0%\rReading 100%')).toBe('Reading 100%');
 		expect(terminalLine('Progress: [ 40%]\r\u001B[KSetting up x')).toBe('Setting up x');
