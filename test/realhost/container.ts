@@ -31,7 +31,6 @@ export function requirements(): string[] {
 		['gpg', 'gpg'],
 		['openssl', 'openssl'],
 		['tmux', 'tmux'],
-		['ss', 'iproute2'],
 	]) {
 		if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(`${tool} is missing (apt-get install ${pkg})`);
 	}
@@ -152,11 +151,14 @@ export class Container {
 		const deadline = Date.now() + 30_000;
 		while (Date.now() < deadline && spawnSync('pgrep', ['-f', `-D ${this.root} `]).status === 0) await sleep(300);
 		const left = spawnSync('pgrep', ['-f', `systemd-nspawn --boot --register=no --keep-unit --console=read-only -D ${this.root} `], {encoding: 'utf8'}).stdout.trim();
-		for (const p of left.split('\n').filter(Boolean)) {
+		// Not shut down in time: its init first (that ends every process of its PID namespace, postfix
+		// and PostgreSQL with their ports included), then nspawn. Killing nspawn alone leaves them running.
+		for (const p of [...(pid ? [pid] : []), ...left.split('\n').filter(Boolean).map(Number)]) {
 			try {
-				process.kill(Number(p), 'SIGKILL');
+				process.kill(p, 'SIGKILL');
 			} catch {}
 		}
+		for (let i = 0; i < 100 && pid && existsSync(`/proc/${pid}`); i++) await sleep(100);
 		this.loop = null;
 	}
 }

@@ -45,9 +45,14 @@ export async function pmg8Host(name: string, options: {variant?: 'removes-pmg'} 
 	// network, so that it reaches the Debian mirror): its PostgreSQL and
 	// postfix need these ports free here, and two such containers cannot run
 	// at once.
-	const listening = execFileSync('ss', ['-Hltn'], {encoding: 'utf8'});
+	// A container of the test file before may still be shutting down: its ports get a minute to go.
+	let taken = listeningPorts();
+	for (let i = 0; i < 60 && [25, 5432, 5433].some(port => taken.has(port)); i++) {
+		await new Promise(resolve => setTimeout(resolve, 1000));
+		taken = listeningPorts();
+	}
 	for (const port of [25, 5432, 5433]) {
-		if (new RegExp(`:${port}\\s`).test(listening)) throw new Error(`port ${port} is in use on this machine (ss -ltnp names the process): the real-host container shares this machine's network and needs it for its PostgreSQL or postfix; stop that server (or the other real-host test) first`);
+		if (taken.has(port)) throw new Error(`port ${port} is in use on this machine (ss -ltnp names the process): the real-host container shares this machine's network and needs it for its PostgreSQL or postfix; stop that server (or the other real-host test) first`);
 	}
 	const tarball = cachedRoot();
 	const dir = mkdtempSync(path.join(os.tmpdir(), `realhost-${name}-`));
@@ -104,6 +109,20 @@ export async function pmg8Host(name: string, options: {variant?: 'removes-pmg'} 
 		throw error;
 	}
 	return {container, root, dir, proxyLog, port, stop};
+}
+
+/** TCP ports something listens on here, from the kernel's own tables (no tool needed). */
+function listeningPorts(): Set<number> {
+	const ports = new Set<number>();
+	for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+		if (!existsSync(table)) continue;
+		for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+			const [, local, , state] = line.trim().split(/\s+/);
+			// State 0A is LISTEN; the local address ends in :PORT in hex.
+			if (state === '0A' && local) ports.add(parseInt(local.split(':').at(-1)!, 16));
+		}
+	}
+	return ports;
 }
 
 /** Requests the proxy refused (any host but the two Proxmox names): the tests expect none. */
