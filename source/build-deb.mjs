@@ -3,10 +3,11 @@
  * dpkg-deb from the single executable (`npm run build:binary`, built here
  * when missing): /usr/bin/upgrade-wizard, the scenarios under
  * /usr/share/upgrade-wizard, the man page and the bash completion
- * (`npm run build`), copyright and changelog under /usr/share/doc.
+ * (`npm run build`), copyright, changelog and the Ansible playbooks
+ * (examples/ansible) under /usr/share/doc.
  */
 import {execFileSync} from 'node:child_process';
-import {chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {gzipSync} from 'node:zlib';
 import {fileURLToPath} from 'node:url';
@@ -33,6 +34,8 @@ const file = (p, content, mode = 0o644) => {
 
 file('usr/bin/upgrade-wizard', readFileSync(path.join(dist, 'upgrade-wizard-linux-x64')), 0o755);
 cpSync(path.join(root, 'scenarios'), dir('usr/share/upgrade-wizard/scenarios'), {recursive: true});
+// The Ansible playbooks and their role, as examples to copy next to an inventory (Debian's place for them).
+cpSync(path.join(root, 'source/ansible'), dir('usr/share/doc/upgrade-wizard/examples/ansible'), {recursive: true, filter: src => !/(^|\/)(__pycache__|.*\.pyc)$/.test(src)});
 file('usr/share/man/man1/upgrade-wizard.1.gz', gzipSync(readFileSync(path.join(dist, 'upgrade-wizard.1')), {level: 9}));
 file('usr/share/bash-completion/completions/upgrade-wizard', readFileSync(path.join(dist, 'upgrade-wizard.bash')));
 const year = new Date().getUTCFullYear();
@@ -81,6 +84,16 @@ upgrade-wizard: uses-dpkg-database-directly [usr/bin/upgrade-wizard]
 `,
 );
 for (const d of ['usr', 'usr/share/upgrade-wizard']) chmodSync(path.join(tree, d), 0o755);
+// Copied trees get Debian's modes whatever the checkout's umask was: 0755 directories, 0644 files.
+const normalize = p => {
+	const full = path.join(tree, p);
+	if (statSync(full).isDirectory()) {
+		chmodSync(full, 0o755);
+		for (const name of readdirSync(full)) normalize(path.join(p, name));
+	} else chmodSync(full, 0o644);
+};
+normalize('usr/share/doc/upgrade-wizard/examples');
+normalize('usr/share/upgrade-wizard/scenarios');
 
 const size = Math.ceil(Number(execFileSync('du', ['-sk', '--apparent-size', path.join(tree, 'usr')], {encoding: 'utf8'}).split('\t')[0]));
 file(

@@ -1,5 +1,5 @@
 import {execFileSync, spawnSync} from 'node:child_process';
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -34,11 +34,19 @@ function requirements(): string[] {
 		['lintian', 'lintian'],
 		['debootstrap', 'debootstrap'],
 		['chroot', 'coreutils'],
+		['ansible-playbook', 'ansible'],
 	]) {
 		if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(`${tool} is missing (apt-get install ${pkg})`);
 	}
 	if (!existsSync(path.join(repo, 'dist', 'upgrade-wizard-linux-x64'))) missing.push('dist/upgrade-wizard-linux-x64 is missing (npm run build:binary)');
 	return missing;
+}
+
+/** Paths of the files under dir, relative to it, sorted (no byte-compiled Python). */
+function filesUnder(dir: string, prefix = ''): string[] {
+	return readdirSync(path.join(dir, prefix), {withFileTypes: true})
+		.flatMap(e => (e.isDirectory() ? (e.name === '__pycache__' ? [] : filesUnder(dir, path.join(prefix, e.name))) : [path.join(prefix, e.name)]))
+		.sort();
 }
 
 /** A command in the root, with a clean environment as a login shell of root would have it. */
@@ -88,6 +96,30 @@ describe('the Debian package', () => {
 		expect(execFileSync('dpkg-deb', ['--field', deb, 'Package', 'Version', 'Architecture'], {encoding: 'utf8'})).toBe(
 			`Package: upgrade-wizard\nVersion: ${version}\nArchitecture: amd64\n`,
 		);
+		// The Ansible playbooks and their role, whole, as examples to copy beside an inventory.
+		const examples = 'usr/share/doc/upgrade-wizard/examples/ansible';
+		const shipped = contents
+			.split('\n')
+			.filter(l => l.startsWith('-'))
+			.map(l => l.split(' ./').at(-1)!)
+			.filter(p => p.startsWith(`${examples}/`))
+			.map(p => p.slice(examples.length + 1))
+			.sort();
+		expect(shipped).toEqual(filesUnder(path.join(repo, 'source/ansible')));
+		expect(contents).toMatch(new RegExp(`^-rw-r--r-- root/root .* \\./${examples}/fleet-check\\.yml$`, 'm'));
+		expect(contents).toMatch(new RegExp(`^drwxr-xr-x root/root .* \\./${examples}/roles/$`, 'm'));
+		// ansible-playbook takes them as they are unpacked (the role beside the playbooks).
+		const unpacked = mkdtempSync(path.join(os.tmpdir(), 'deb-examples-'));
+		try {
+			execFileSync('dpkg-deb', ['-x', deb, unpacked]);
+			for (const playbook of ['fleet-check.yml', 'rolling-upgrade.yml']) {
+				const check = spawnSync('ansible-playbook', ['--syntax-check', '-i', 'inventory.example.ini', playbook], {cwd: path.join(unpacked, examples), encoding: 'utf8', env: {...process.env, ANSIBLE_NOCOLOR: '1'}});
+				expect(check.status, `${playbook}: ${check.stdout}${check.stderr}`).toBe(0);
+			}
+		} finally {
+			rmSync(unpacked, {recursive: true, force: true});
+		}
+
 		const lintian = spawnSync('lintian', ['--fail-on', 'error', deb], {encoding: 'utf8'});
 		const report = `${lintian.stdout}${lintian.stderr}`;
 		expect(report.split('\n').filter(line => line.startsWith('E: ')), report).toEqual([]);
