@@ -8,29 +8,11 @@ import {decidePhase, leftovers, pmgCheck, pmgChecks, READ_ONLY_COMMANDS, type Ph
 import {parseDebianRelease} from '../../source/probes/debian-version.ts';
 import {parsePgLsclusters} from '../../source/probes/pg-lsclusters.ts';
 import {SimulatedHost} from '../../source/host/simulated-host.ts';
-import type {Host} from '../../source/host/types.ts';
 import {EXIT, resolveScenario} from '../../source/products.ts';
+import {recording} from './recording.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-check-'));
 afterAll(() => rmSync(dir, {recursive: true, force: true}));
-
-type Call = {method: string; args: unknown[]};
-
-/** The host, with every call it gets written down. */
-function recording(host: Host): {host: Host; calls: Call[]} {
-	const calls: Call[] = [];
-	const proxy = new Proxy(host, {
-		get(target, property, receiver) {
-			const value = Reflect.get(target, property, receiver);
-			if (typeof value !== 'function') return value;
-			return (...args: unknown[]) => {
-				calls.push({method: String(property), args});
-				return value.apply(target, args);
-			};
-		},
-	});
-	return {host: proxy, calls};
-}
 
 async function checkOn(scenario: string) {
 	const file = scenario.includes('/') ? scenario : resolveScenario('pmg', scenario);
