@@ -33,6 +33,28 @@ afterAll(() => {
 	rmSync(root, {recursive: true, force: true});
 });
 
+/**
+ * On with the keys each footer offers (vmm's clean walk), until a screen
+ * shows `text`: the password pg_dump and psql (-W) ask for on the terminal,
+ * Enter back from it, PgDn to the end of a long screen, Enter.
+ */
+async function walkTo(session: TmuxSession, text: string): Promise<string> {
+	let screen = await session.settle();
+	for (let i = 0; i < 150 && !screen.includes(text); i++) {
+		const keys = footer(screen);
+		if (keys === 'Password:') {
+			session.type('vmm-training');
+			session.send('Enter');
+		} else if (keys === 'Press Enter to return to the wizard.') session.send('Enter');
+		else if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
+		else if (/Enter (run|apply|continue|choose|confirm)/.test(keys)) session.send('Enter');
+		const before = screen;
+		await session.waitFor(s => s !== before, 20_000);
+		screen = await session.settle();
+	}
+	return screen;
+}
+
 describe('keys are bound to the screen on the terminal (tmux)', () => {
 	it('keys pressed while the terminal is too small act on nothing: enlarged to 80x24, nothing ran', async () => {
 		const {session, transcript} = open('pmg', 'clean', {columns: 40, rows: 10});
@@ -91,20 +113,7 @@ describe('keys are bound to the screen on the terminal (tmux)', () => {
 		const {session, transcript} = open('vmm', 'clean');
 		await session.waitFor(s => s.includes('vmm 0.5.2 -> 0.6.x'));
 		// Walk on with the keys each footer offers, to the review of the query files.
-		let screen = await session.settle();
-		for (let i = 0; i < 150 && !screen.includes('Postfix and Dovecot queries'); i++) {
-			const keys = footer(screen);
-			// pg_dump and psql (-W) ask for the password on the terminal, then Enter goes back.
-			if (keys === 'Password:') {
-				session.type('vmm-training');
-				session.send('Enter');
-			} else if (keys === 'Press Enter to return to the wizard.') session.send('Enter');
-			else if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
-			else if (/Enter (run|apply|continue|choose|confirm)/.test(keys)) session.send('Enter');
-			const before = screen;
-			await session.waitFor(s => s !== before, 20_000);
-			screen = await session.settle();
-		}
+		let screen = await walkTo(session, 'Postfix and Dovecot queries');
 		screen = await session.waitFor(s => s.includes('The wizard will make these changes'));
 		const unread = /PgDn\/Space (\d+) more lines/.exec(footer(screen));
 		expect(unread, screen).not.toBeNull();
@@ -132,20 +141,7 @@ describe('keys are bound to the screen on the terminal (tmux)', () => {
 	it('w shows a long line of a diff in full instead of cut at the edge', async () => {
 		const {session} = open('vmm', 'clean');
 		await session.waitFor(s => s.includes('vmm 0.5.2 -> 0.6.x'));
-		let screen = await session.settle();
-		for (let i = 0; i < 150 && !screen.includes('The wizard will make these changes'); i++) {
-			const keys = footer(screen);
-			// pg_dump and psql (-W) ask for the password on the terminal, then Enter goes back.
-			if (keys === 'Password:') {
-				session.type('vmm-training');
-				session.send('Enter');
-			} else if (keys === 'Press Enter to return to the wizard.') session.send('Enter');
-			else if (/PgDn\/Space \d+ more line/.test(keys)) session.send('NPage');
-			else if (/Enter (run|apply|continue|choose|confirm)/.test(keys)) session.send('Enter');
-			const before = screen;
-			await session.waitFor(s => s !== before, 20_000);
-			screen = await session.settle();
-		}
+		let screen = await walkTo(session, 'The wizard will make these changes');
 		const pages: string[] = [];
 		const readAll = async () => {
 			pages.length = 0;
