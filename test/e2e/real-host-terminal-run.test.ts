@@ -1,11 +1,10 @@
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {createActor, type AnyStateMachine} from 'xstate';
-import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
 import {canUseNamespace, inNamespace, PMGVERSION_8_2} from './real-host-namespace.ts';
+import {savedPlaceAtUpdateReview} from './saved-place.ts';
 import {footer, TmuxSession} from './tmux.ts';
 
 /*
@@ -22,26 +21,13 @@ afterAll(() => rmSync(dir, {recursive: true, force: true}));
 const pids = path.join(dir, 'apt-pids');
 const state = path.join(dir, 'state');
 
-function setUp() {
-	// The saved place: at the review of "Bring PMG 8.2 up to date".
-	const machine: AnyStateMachine = pmgUpgradeMachine();
-	const initial = createActor(machine, {input: {startedAt: Date.now()}}).getSnapshot();
-	const resolved = machine.resolveState({value: {updateCurrent: 'review'}, context: initial.context});
-	mkdirSync(state, {recursive: true, mode: 0o700});
-	writeFileSync(
-		path.join(state, 'state.json'),
-		`${JSON.stringify({format: 1, product: 'pmg', machineVersion: (machine.root.meta as {version: number}).version, savedAt: new Date().toISOString(), snapshot: createActor(machine, {snapshot: resolved, input: {startedAt: Date.now()}}).getPersistedSnapshot()})}\n`,
-		{mode: 0o600},
-	);
-}
-
 const apt = `#!/bin/sh\necho "$$ $*" >>${pids}\nif [ "$1" = dist-upgrade ]; then for i in $(seq 1 12); do echo "Unpacking part $i"; sleep 1; done; else echo "Hit:1 http://deb.example bookworm InRelease"; fi\n`;
 const wizardArgv = () => inNamespace(dir, {pmgversion: PMGVERSION_8_2, apt}, ['pmg', '--state-dir', state]);
 
 describe.skipIf(!canUseNamespace)('real-host mode: apt dist-upgrade on the terminal outlives a kill -9', () => {
 	it('is shown as running after the restart, followed to its end, and never started a second time', async () => {
 		execFileSync(process.execPath, ['source/build.mjs']);
-		setUp();
+		savedPlaceAtUpdateReview(state);
 		const first = new TmuxSession();
 		const second = new TmuxSession();
 		try {
@@ -89,7 +75,7 @@ describe.skipIf(!canUseNamespace)('real-host mode: a kill -9 that takes apt dist
 		execFileSync(process.execPath, ['source/build.mjs']);
 		rmSync(state, {recursive: true, force: true});
 		rmSync(pids, {force: true});
-		setUp();
+		savedPlaceAtUpdateReview(state);
 		const first = new TmuxSession();
 		const second = new TmuxSession();
 		try {

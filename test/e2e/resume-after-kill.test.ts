@@ -1,9 +1,8 @@
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {createActor, type AnyStateMachine} from 'xstate';
-import {pmgUpgradeMachine} from '../../machines/pmg-8-to-9.ts';
+import {savedPlaceAtUpdateReview} from './saved-place.ts';
 import {footer, TmuxSession} from './tmux.ts';
 
 /*
@@ -16,19 +15,6 @@ import {footer, TmuxSession} from './tmux.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'muw-resume-kill-'));
 afterAll(() => rmSync(dir, {recursive: true, force: true}));
-
-/** A saved place at the review of "Bring PMG 8.2 up to date" (apt update, then apt dist-upgrade). */
-function savedPlace(state: string) {
-	const machine: AnyStateMachine = pmgUpgradeMachine();
-	const initial = createActor(machine, {input: {startedAt: Date.now()}}).getSnapshot();
-	const resolved = machine.resolveState({value: {updateCurrent: 'review'}, context: initial.context});
-	mkdirSync(state, {recursive: true, mode: 0o700});
-	writeFileSync(
-		path.join(state, 'state.json'),
-		`${JSON.stringify({format: 1, product: 'pmg', machineVersion: (machine.root.meta as {version: number}).version, savedAt: new Date().toISOString(), snapshot: createActor(machine, {snapshot: resolved, input: {startedAt: Date.now()}}).getPersistedSnapshot()})}\n`,
-		{mode: 0o600},
-	);
-}
 
 async function until(what: string, check: () => boolean, timeoutMs = 20_000) {
 	const deadline = Date.now() + timeoutMs;
@@ -43,7 +29,7 @@ const flat = (screen: string) => screen.replaceAll(/\s+/g, ' ');
 describe('kill -9 during the second command of a step (simulated host)', () => {
 	it('lists apt update as finished and apt dist-upgrade as cut off, and Enter runs only apt dist-upgrade', async () => {
 		const state = path.join(dir, 'state');
-		savedPlace(state);
+		savedPlaceAtUpdateReview(state);
 		const transcriptFile = path.join(state, 'transcript.log');
 		const transcript = () => readFileSync(transcriptFile, 'utf8');
 		// Real durations: apt dist-upgrade takes seconds on the simulated host, long enough to be killed in.
