@@ -109,7 +109,13 @@ export async function run(argv: string[]): Promise<number> {
 				training = list.find(t => `${t.product}/${t.name}` === args.name) ?? list.find(t => t.name === args.name) ?? null;
 				if (!training) {
 					const names = [...new Set(list.map(t => t.name))];
-					throw new UsageError(`no training scenario "${args.name}"${didYouMean(args.name, names)}. Known: ${names.join(', ')}; or --scenario FILE. ${seeHelp(TRAIN)}`);
+					// A product's name: its scenarios, and how to start one.
+					const product = (Object.keys(PRODUCTS) as Product[]).find(p => p === args.name);
+					// By code unit: the same order whatever the locale.
+					const namesOf = (p: Product) => list.filter(t => t.product === p).map(t => t.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join(', ');
+					if (product) throw new UsageError(`"${product}" is a product, not a scenario: start one of its scenarios with upgrade-wizard train ${product}/NAME (${namesOf(product)}), or pick from the list with upgrade-wizard train.`);
+					const known = (Object.keys(PRODUCTS) as Product[]).map(p => `${p}: ${namesOf(p)}`).join('; ');
+					throw new UsageError(`no training scenario "${args.name}"${didYouMean(args.name, names)}. Known: ${known} (where products share a name, add the product: vmm/clean); or --scenario FILE. ${seeHelp(TRAIN)}`);
 				}
 			} else {
 				const picked = await pickTraining(

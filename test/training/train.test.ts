@@ -89,11 +89,19 @@ describe('upgrade-wizard train --scenario FILE: a trainer\'s own file', () => {
 		expect(missing.stderr).toContain('nosuch.yaml');
 	});
 
-	it('refuses an unknown scenario name and lists the known ones', () => {
+	it('refuses an unknown scenario name and lists the known ones, by product', () => {
 		const {status, stderr} = train('nosuch');
 		expect(status).toBe(2);
-		expect(stderr).toContain('no training scenario "nosuch". Known: ');
-		expect(stderr).toContain('low-disk');
+		expect(stderr).toMatch(/^upgrade-wizard train: no training scenario "nosuch"\. Known: pmg: avast, .*\blow-disk\b.*; vmm: clean, .*; puremessage: filter-low-disk, .*web-first \(where products share a name, add the product: vmm\/clean\); or --scenario FILE\./);
+	});
+
+	it('a product\'s name instead of a scenario: its scenarios, and how to start one or pick from the list', () => {
+		const {status, stdout, stderr} = train('puremessage');
+		expect(status).toBe(2);
+		expect(stdout).toBe('');
+		expect(stderr.trim()).toBe(
+			'upgrade-wizard train: "puremessage" is a product, not a scenario: start one of its scenarios with upgrade-wizard train puremessage/NAME (filter-low-disk, five-servers, hostname-changed, migration-mismatch, over-ssh, single, three-servers, web-first), or pick from the list with upgrade-wizard train.',
+		);
 	});
 });
 
