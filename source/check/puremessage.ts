@@ -2,7 +2,8 @@
  * The read-only pre-flight checks of the PureMessage 5.6.1 -> 6 upgrade, on
  * every server of the deployment file: reached (on this machine, or over
  * OpenSSH where the file says so), as root, its hostname and addresses, 5.6.1
- * installed, the free space for /opt. A server reached by hand is named and
+ * installed, the free space for /opt (against the size check's figure where
+ * a simulated deployment plays one). A server reached by hand is named and
  * skipped: the check runs nothing there. The facts come from the wizard's
  * own probes (source/runtime/pm-probes.ts); nothing here changes a server.
  */
@@ -10,6 +11,7 @@ import {DISK_PATH, PMX_DIR, PMX6_DIR, targetOf, type ServerTarget} from '../../m
 import type {Host} from '../host/types.ts';
 import {parseDeployment, type Server} from '../probes/pm-deployment.ts';
 import {DEFAULT_DEPLOYMENT, readIdentity} from '../runtime/pm-probes.ts';
+import {parseSize} from '../shared/size.ts';
 import {finding, runChecks, type Finding} from './findings.ts';
 
 /** The commands a PureMessage check may run on a server, by their first words: all of them only read. */
@@ -93,7 +95,13 @@ async function serverChecks(host: Host, s: Server, options: PmCheckOptions): Pro
 	});
 	await guard('disk', 'free space', async () => {
 		const space = await on.diskSpace(DISK_PATH);
-		return [finding(key('disk'), 'INFO', `${s.name}: free space`, `${gib(space.availableBytes)} free for ${DISK_PATH}`, "Compare it with the figure of the product's own size check: the wizard asks for it.")];
+		const free = `${gib(space.availableBytes)} free for ${DISK_PATH}`;
+		// A simulated deployment plays the size check's figure (its scenario's size_check): compared here as the wizard compares it.
+		const figure = host.sizeCheck?.[s.name];
+		const need = figure === undefined ? null : parseSize(figure);
+		if (figure === undefined || need === null) return [finding(key('disk'), 'INFO', `${s.name}: free space`, free, "Compare it with the figure of the product's own size check: the wizard asks for it.")];
+		if (space.availableBytes >= need) return [finding(key('disk'), 'PASS', `${s.name}: free space`, `${free}; the size check needs ${gib(need)} (${figure}, simulated)`)];
+		return [finding(key('disk'), 'FAIL', `${s.name}: free space`, `${free}; the size check needs ${gib(need)} (${figure}, simulated)`, `Free space on the file system that holds ${DISK_PATH}, or grow it; do not remove ${PMX_DIR}.`)];
 	});
 	return out;
 }

@@ -25,7 +25,7 @@ describe('check --json: one schema for pmg, vmm and puremessage', () => {
 		['vmm', 'clean', EXIT.ok],
 		['vmm', 'old-0.4', EXIT.checkFail],
 		['puremessage', 'three-servers', EXIT.ok],
-		['puremessage', 'filter-low-disk', EXIT.ok],
+		['puremessage', 'filter-low-disk', EXIT.checkFail],
 	] as const;
 	const reports = runs.map(([product, scenario, status]) => {
 		const result = check(product, '--simulate', scenario);

@@ -51,8 +51,8 @@ describe('check puremessage on a simulated deployment', () => {
 		const {findings, calls} = await checkOn(resolveScenario('puremessage', 'three-servers'));
 		expect(findings.map(f => `${f.severity} ${f.key}`)).toEqual([
 			'PASS deployment',
-			'PASS reach.db1', 'PASS root.db1', 'PASS identity.db1', 'PASS pmx.db1', 'INFO disk.db1',
-			'PASS reach.mta1', 'PASS root.mta1', 'PASS identity.mta1', 'PASS pmx.mta1', 'INFO disk.mta1',
+			'PASS reach.db1', 'PASS root.db1', 'PASS identity.db1', 'PASS pmx.db1', 'PASS disk.db1',
+			'PASS reach.mta1', 'PASS root.mta1', 'PASS identity.mta1', 'PASS pmx.mta1', 'PASS disk.mta1',
 			'SKIP reach.euwi1',
 		]);
 		expect(byKey(findings)['identity.mta1']!.detail).toContain('mta1.example.lan 192.0.2.21');
@@ -64,6 +64,13 @@ describe('check puremessage on a simulated deployment', () => {
 			expect(READ_ONLY_COMMANDS.some(p => command === p || command.startsWith(`${p} `)), command).toBe(true);
 		}
 		expect(exitStatus(findings)).toBe(EXIT.ok);
+	});
+
+	it('the free space against the size check\'s figure the simulated deployment plays: too little on mta1 fails', async () => {
+		const f = byKey((await checkOn(resolveScenario('puremessage', 'filter-low-disk'))).findings);
+		expect(f['disk.db1']).toMatchObject({severity: 'PASS', detail: '24.0 GiB free for /opt; the size check needs 12.0 GiB (12G, simulated)'});
+		expect(f['disk.mta1']).toMatchObject({severity: 'FAIL', detail: '3.0 GiB free for /opt; the size check needs 12.0 GiB (12G, simulated)'});
+		expect(f['disk.mta1']!.remediation!.hint).toContain('Free space on the file system that holds /opt');
 	});
 
 	it('mta1 renamed: its identity fails, naming the hostname the file says', async () => {
@@ -123,6 +130,8 @@ describe('check puremessage over real sshd servers on 127.0.0.1', {timeout: 60_0
 		expect(f['root.mta1']!.severity).toBe('PASS');
 		expect(f['identity.mta1']).toMatchObject({severity: 'PASS', detail: expect.stringMatching(/^mta1\.test /)});
 		expect(f['pmx.mta1']).toMatchObject({severity: 'PASS', detail: '5.6.1 in /opt/pmx'});
+		// A real server plays no size check: its free space, to compare with the check's figure by hand.
+		expect(f['disk.mta1']).toMatchObject({severity: 'INFO', detail: expect.stringMatching(/^\d+\.\d GiB free for \/opt$/)});
 		expect(f['identity.filter2']).toMatchObject({severity: 'FAIL', detail: 'hostname is other.test, the deployment file says filter2.test'});
 		expect(f['pmx.filter2']!.severity).toBe('FAIL');
 		expect(f['reach.gone']).toMatchObject({severity: 'FAIL', detail: expect.stringContaining('not reached over ssh root@127.0.0.1 port')});
