@@ -168,6 +168,13 @@ export type View =
 /** Content of a step: on the step's top-level state node as `meta`. */
 export type StepMeta<C> = {
 	step: true;
+	/**
+	 * Whether the step counts in "step N/M" when it is not the current one
+	 * (default: it does). A step that passes without a screen where nothing
+	 * calls for one (the session check off SSH) is not counted: the operator
+	 * never saw it, and the first screen is step 1.
+	 */
+	counted?: (context: C) => boolean;
 	title: string;
 	/** The title as it reads for this context (the server a step acts on). */
 	titleFor?: (context: C) => string;
@@ -570,7 +577,18 @@ export function sessionStep<C>(spec: {id: string; next: string; phase: string; w
 	const {id, next} = spec;
 	const target = `#wizard.${next}`;
 	return {
-		meta: {step: true, title: 'Where the wizard runs', phase: spec.phase, why: spec.why, probeShows: ['SSH_CONNECTION, TMUX, STY']},
+		meta: {
+			step: true,
+			title: 'Where the wizard runs',
+			phase: spec.phase,
+			why: spec.why,
+			probeShows: ['SSH_CONNECTION, TMUX, STY'],
+			// Counted where it shows a screen: over SSH without tmux or screen.
+			counted: (c: C) => {
+				const session = (c as {facts: {session?: SessionFacts}}).facts.session;
+				return Boolean(session?.ssh && !session.multiplexer);
+			},
+		},
 		initial: 'checking',
 		states: {
 			checking: {

@@ -228,9 +228,12 @@ const runLines = (run: RunSummary | null, fitter: Fitter): Line[] =>
  * The step counter counts the path actually taken: the steps before this one
  * that were gone through (they have a status), this one, and those after it
  * that may still come. A step its guard left out is not counted, so the
- * counter never jumps; the total shrinks when a later step is left out.
+ * counter never jumps; the total shrinks when a later step is left out. A
+ * step that passed without a screen (meta.counted) is not counted either.
  */
-function stepCounter(ids: string[], step: string, status: Record<string, unknown>): {stepNumber: number; stepCount: number} {
+function stepCounter(all: string[], step: string, status: Record<string, unknown>, counted: (id: string) => boolean): {stepNumber: number; stepCount: number} {
+	// The current step always counts; another one unless its meta says it is not (it showed no screen).
+	const ids = all.filter(id => id === step || counted(id));
 	const at = ids.indexOf(step);
 	if (at < 0) return {stepNumber: ids.length, stepCount: ids.length};
 	const before = ids.slice(0, at).filter(id => status[id] !== undefined).length;
@@ -532,7 +535,7 @@ export function screenModel(input: ScreenInput): ScreenModel {
 		hostLabel: input.hostLabel + (input.dryRun ? ' (dry run)' : '') + (input.training ? ' training' : ''),
 		step,
 		screen,
-		...stepCounter(ids, step, context.status as Record<string, unknown>),
+		...stepCounter(ids, step, context.status as Record<string, unknown>, id => (machine.root.states[id]?.meta as {counted?: (c: unknown) => boolean} | undefined)?.counted?.(context) ?? true),
 		stepTitle: meta.titleFor?.(context) ?? meta.title,
 		phases: phaseList,
 		view,
