@@ -2,7 +2,7 @@ import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {footer, handedOver, TmuxSession} from './tmux.ts';
+import {footer, handedOver, pastTimingRefusal, TmuxSession} from './tmux.ts';
 
 /*
  * The built CLI in tmux at 80x24 on the default simulated host: walk to the
@@ -53,6 +53,7 @@ function terminalAnswer(screen: string): string | null {
 async function walk(until: (screen: string) => boolean, seen: string[]): Promise<string> {
 	let screen = await session.settle();
 	for (let i = 0; i < 200; i++) {
+		screen = await pastTimingRefusal(session, screen);
 		// Not the wizard's frames: the terminal handed over to a command (its first line "$ apt ...", its questions).
 		if (!handedOver(screen)) seen.push(screen);
 		if (until(screen)) return screen;

@@ -2,7 +2,7 @@ import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {footer, handedOver, TmuxSession} from './tmux.ts';
+import {footer, handedOver, pastTimingRefusal, TmuxSession} from './tmux.ts';
 
 /*
  * The built CLI in tmux at 80x24 on the three-server deployment: db1 is the
@@ -45,6 +45,7 @@ describe('puremessage upgrade of three servers in a real terminal (tmux 80x24)',
 		const seen: string[] = [];
 		let refusedOnce = false;
 		for (let i = 0; i < 120 && !screen.includes('Upgrade finished'); i++) {
+			screen = await pastTimingRefusal(session, screen);
 			const keys = footer(screen);
 			// pmx-setup on mta1 (over SSH) runs on the terminal: not a frame of the wizard.
 			if (!handedOver(screen)) seen.push(screen);

@@ -116,3 +116,20 @@ export function handedOver(screen: string): boolean {
 	});
 	return rule === -1 || lines.slice(rule + 1).some(l => l.startsWith('$ '));
 }
+
+/** The wizard refused a key for its timing (the screen was new to it): nothing happened, the key may be pressed again. */
+const TIMING_REFUSAL = /^key ignored: (the screen had just changed|read the screen first)/;
+
+/**
+ * A walk's next screen to answer: where the footer says a key was ignored
+ * for its timing (on a loaded machine the wizard may count a screen as new
+ * a little longer than the walk waited), the screen once the note is gone,
+ * as a person would press the key again. Nothing else is passed over.
+ */
+export async function pastTimingRefusal(session: TmuxSession, screen: string): Promise<string> {
+	while (TIMING_REFUSAL.test(footer(screen))) {
+		await session.waitFor(s => !TIMING_REFUSAL.test(footer(s)), 10_000);
+		screen = await session.settle();
+	}
+	return screen;
+}

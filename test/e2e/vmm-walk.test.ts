@@ -2,7 +2,7 @@ import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {footer, handedOver, TmuxSession} from './tmux.ts';
+import {footer, handedOver, pastTimingRefusal, TmuxSession} from './tmux.ts';
 
 /*
  * The built CLI in tmux at 80x24 on the simulated vmm host, as a new user
@@ -32,6 +32,7 @@ const failedAfterWrongPassword: string[] = [];
 async function walk(session: TmuxSession, until: (screen: string) => boolean, seen: string[]): Promise<string> {
 	let screen = await session.settle();
 	for (let i = 0; i < 200; i++) {
+		screen = await pastTimingRefusal(session, screen);
 		const keys = footer(screen);
 		// The terminal handed over to pg_dump or psql (-W): it asks for the password there.
 		const onTerminal = handedOver(screen);
