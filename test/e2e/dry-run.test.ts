@@ -1,7 +1,7 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
-import os from 'node:os';
+import {readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
+import {builtCli} from './built-cli.ts';
 import {TmuxSession} from './tmux.ts';
 
 /*
@@ -11,8 +11,7 @@ import {TmuxSession} from './tmux.ts';
  * run started again is still at step 2 and runs its commands.
  */
 
-const cli = path.resolve('dist/cli.js');
-let dir = '';
+const {cli, dir} = builtCli('muw-dry-run-');
 let session: TmuxSession | null = null;
 
 const env = () => ({UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', UPGRADE_WIZARD_SETTLE_MS: '0', LANG: 'C.UTF-8', HOME: dir});
@@ -24,14 +23,8 @@ const start = (...extra: string[]) => {
 };
 const read = (...parts: string[]) => readFileSync(path.join(dir, 'D', ...parts), 'utf8');
 
-beforeAll(() => {
-	if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first (npm run build)');
-	dir = mkdtempSync(path.join(os.tmpdir(), 'muw-dry-run-'));
-});
-
 afterAll(() => {
 	session?.kill();
-	rmSync(dir, {recursive: true, force: true});
 });
 
 describe('a dry run next to a real run on the same state directory', () => {

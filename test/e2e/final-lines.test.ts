@@ -1,7 +1,6 @@
-import {existsSync, mkdtempSync, rmSync} from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
+import {builtCli} from './built-cli.ts';
 import {TmuxSession} from './tmux.ts';
 
 /*
@@ -11,18 +10,11 @@ import {TmuxSession} from './tmux.ts';
  * whose path is longer than the terminal is wide.
  */
 
-const cli = path.resolve('dist/cli.js');
-let dir = '';
+const {cli, dir} = builtCli('muw-final-lines-');
 let session: TmuxSession | null = null;
-
-beforeAll(() => {
-	if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first (npm run build)');
-	dir = mkdtempSync(path.join(os.tmpdir(), 'muw-final-lines-'));
-});
 
 afterAll(() => {
 	session?.kill();
-	rmSync(dir, {recursive: true, force: true});
 });
 
 describe('the lines the wizard leaves on the terminal', () => {

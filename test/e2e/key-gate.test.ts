@@ -1,7 +1,7 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
-import os from 'node:os';
+import {mkdtempSync, readFileSync} from 'node:fs';
 import path from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
+import {builtCli} from './built-cli.ts';
 import {footer, TmuxSession} from './tmux.ts';
 
 /*
@@ -9,8 +9,7 @@ import {footer, TmuxSession} from './tmux.ts';
  * terminal when it arrived. The transcript is the witness of what ran.
  */
 
-const cli = path.resolve('dist/cli.js');
-let root = '';
+const {cli, dir: root} = builtCli('muw-e2e-keys-');
 const sessions: TmuxSession[] = [];
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
@@ -23,14 +22,8 @@ function open(product: string, scenario: string, size = {columns: 80, rows: 24},
 	return {session, state, transcript};
 }
 
-beforeAll(() => {
-	if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first (npm run build)');
-	root = mkdtempSync(path.join(os.tmpdir(), 'muw-e2e-keys-'));
-});
-
 afterAll(() => {
 	for (const s of sessions) s.kill();
-	rmSync(root, {recursive: true, force: true});
 });
 
 /**

@@ -1,8 +1,8 @@
-import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import os from 'node:os';
+import {writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
 import {trainings} from '../../source/commands/train.ts';
+import {builtCli} from './built-cli.ts';
 import {TmuxSession} from './tmux.ts';
 
 /*
@@ -11,19 +11,12 @@ import {TmuxSession} from './tmux.ts';
  * on a wizard screen and on the training list.
  */
 
-const cli = path.resolve('dist/cli.js');
+const {cli, dir: temp} = builtCli('muw-list-burst-');
 const BURST = '\u001B[B\u001B[B\r';
-let temp = '';
 let session: TmuxSession | null = null;
-
-beforeAll(() => {
-	if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first (npm run build)');
-	temp = mkdtempSync(path.join(os.tmpdir(), 'muw-list-burst-'));
-});
 
 afterAll(() => {
 	session?.kill();
-	rmSync(temp, {recursive: true, force: true});
 });
 
 describe('a burst on a list in a real terminal (tmux 80x24)', () => {

@@ -1,7 +1,7 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
-import os from 'node:os';
+import {readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
+import {builtCli} from './built-cli.ts';
 import {footer, handedOver, pastTimingRefusal, TmuxSession} from './tmux.ts';
 
 /*
@@ -11,8 +11,7 @@ import {footer, handedOver, pastTimingRefusal, TmuxSession} from './tmux.ts';
  * (simulated) host.
  */
 
-const cli = path.resolve('dist/cli.js');
-let stateDir = '';
+const {cli, dir: stateDir} = builtCli('muw-e2e-');
 let session: TmuxSession;
 
 const env = () => ({UPGRADE_WIZARD_SIM_SPEED: '0', TERM: 'linux', NO_COLOR: '1', LANG: 'C.UTF-8', HOME: stateDir});
@@ -99,14 +98,8 @@ async function walk(until: (screen: string) => boolean, seen: string[]): Promise
 	throw new Error(`no end after 200 screens:\n${screen}`);
 }
 
-beforeAll(() => {
-	if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first (npm run build)');
-	stateDir = mkdtempSync(path.join(os.tmpdir(), 'muw-e2e-'));
-});
-
 afterAll(() => {
 	session?.kill();
-	rmSync(stateDir, {recursive: true, force: true});
 });
 
 describe('pmg upgrade in a real terminal (tmux 80x24)', () => {

@@ -1,7 +1,7 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
-import os from 'node:os';
+import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
+import {builtCli} from './built-cli.ts';
 import {footer, handedOver, pastTimingRefusal, TmuxSession} from './tmux.ts';
 
 /*
@@ -12,18 +12,11 @@ import {footer, handedOver, pastTimingRefusal, TmuxSession} from './tmux.ts';
  * the screens show, and what happened to each simulated server.
  */
 
-const cli = path.resolve('dist/cli.js');
-let stateDir = '';
+const {cli, dir: stateDir} = builtCli('muw-e2e-pm-');
 let session: TmuxSession;
-
-beforeAll(() => {
-	if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first (npm run build)');
-	stateDir = mkdtempSync(path.join(os.tmpdir(), 'muw-e2e-pm-'));
-});
 
 afterAll(() => {
 	session?.kill();
-	rmSync(stateDir, {recursive: true, force: true});
 });
 
 const next = async (before: string) => {

@@ -1,7 +1,7 @@
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs';
-import os from 'node:os';
+import {cpSync, mkdirSync, readdirSync} from 'node:fs';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {builtCli} from './built-cli.ts';
 import {TmuxSession} from './tmux.ts';
 
 /*
@@ -10,13 +10,10 @@ import {TmuxSession} from './tmux.ts';
  * hosts, and the first screen says when a session is resumed, and from when.
  */
 
-const cli = path.resolve('dist/cli.js');
-let dir = '';
+const {cli, dir} = builtCli('muw-sim-session-');
 const sessions: TmuxSession[] = [];
 
 beforeAll(() => {
-	if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first (npm run build)');
-	dir = mkdtempSync(path.join(os.tmpdir(), 'muw-sim-session-'));
 	for (const copy of ['first', 'second']) {
 		mkdirSync(path.join(dir, copy));
 		cpSync(path.resolve('scenarios/vmm'), path.join(dir, copy, 'vmm'), {recursive: true});
@@ -25,7 +22,6 @@ beforeAll(() => {
 
 afterAll(() => {
 	for (const s of sessions) s.kill();
-	rmSync(dir, {recursive: true, force: true});
 });
 
 async function startAndLeave(scenario: string): Promise<string> {

@@ -1,7 +1,7 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
-import os from 'node:os';
+import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
+import {builtCli} from './built-cli.ts';
 import {footer, TmuxSession} from './tmux.ts';
 
 /*
@@ -12,18 +12,11 @@ import {footer, TmuxSession} from './tmux.ts';
  * witness of what was typed.
  */
 
-const cli = path.resolve('dist/cli.js');
-let dir = '';
+const {cli, dir} = builtCli('muw-train-shell-');
 let session: TmuxSession | null = null;
-
-beforeAll(() => {
-	if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first (npm run build)');
-	dir = mkdtempSync(path.join(os.tmpdir(), 'muw-train-shell-'));
-});
 
 afterAll(() => {
 	session?.kill();
-	rmSync(dir, {recursive: true, force: true});
 });
 
 const next = async (s: TmuxSession, before: string) => {

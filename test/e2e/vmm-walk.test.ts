@@ -1,7 +1,7 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
-import os from 'node:os';
+import {mkdtempSync, readFileSync} from 'node:fs';
 import path from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
+import {builtCli} from './built-cli.ts';
 import {footer, handedOver, pastTimingRefusal, TmuxSession} from './tmux.ts';
 
 /*
@@ -11,8 +11,7 @@ import {footer, handedOver, pastTimingRefusal, TmuxSession} from './tmux.ts';
  * is what the operator sees and what happened to the simulated host.
  */
 
-const cli = path.resolve('dist/cli.js');
-let root = '';
+const {cli, dir: root} = builtCli('muw-e2e-vmm-');
 const sessions: TmuxSession[] = [];
 
 const open = (scenario: string, extra: Record<string, string> = {}) => {
@@ -61,14 +60,8 @@ async function walk(session: TmuxSession, until: (screen: string) => boolean, se
 	throw new Error(`no end after 200 screens:\n${screen}`);
 }
 
-beforeAll(() => {
-	if (!existsSync(cli)) throw new Error('dist/cli.js is missing: npm test builds it first (npm run build)');
-	root = mkdtempSync(path.join(os.tmpdir(), 'muw-e2e-vmm-'));
-});
-
 afterAll(() => {
 	for (const s of sessions) s.kill();
-	rmSync(root, {recursive: true, force: true});
 });
 
 describe('vmm upgrade in a real terminal (tmux 80x24)', () => {
